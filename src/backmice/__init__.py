@@ -1,0 +1,1 @@
+"""backmice: clinical decision support for painful lumps of the lower back and hip."""

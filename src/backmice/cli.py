@@ -1,0 +1,249 @@
+"""The command line: ``backmice assess | interview | validate | schema | conditions | kb ...``.
+
+A thin Typer adapter: it reads files, calls the engine, prints through the renderers. Heavy
+modules are imported inside the commands that need them, so ``backmice --help`` and a single
+assessment start quickly. Bad input prints one line naming the field and exits with code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from backmice.errors import BackmiceError, InputError, KnowledgeBaseError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="backmice: decision support for painful lumps of the lower back and hip. "
+                       "It supports, and does not replace, a clinician's judgement.")
+kb_app = typer.Typer(no_args_is_help=True, help="Inspect and check the knowledge base.")
+app.add_typer(kb_app, name="kb")
+
+
+class Format(StrEnum):
+    terminal = "terminal"
+    json = "json"
+    markdown = "markdown"
+    patient = "patient"
+
+
+class Audience(StrEnum):
+    patient = "patient"
+    clinician = "clinician"
+
+
+class SchemaName(StrEnum):
+    input = "input"
+    assessment = "assessment"
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    typer.echo(f"backmice: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _kb():
+    from backmice.kb.loader import default_kb
+
+    try:
+        return default_kb()
+    except KnowledgeBaseError as exc:
+        for problem in exc.problems:
+            typer.echo(f"backmice: knowledge base: {problem}", err=True)
+        raise typer.Exit(3) from None
+
+
+def _read_text(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    p = Path(path)
+    if not p.is_file():
+        _fail(f"{path}: no such file")
+    try:
+        return p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        _fail(f"{path}: not UTF-8 text")
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(soft_wrap=False)
+
+
+@app.command()
+def assess(
+    case: Annotated[str, typer.Argument(help="A case file (JSON), or - for standard input.")],
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+    = Format.terminal,
+    setting: Annotated[str | None, typer.Option(help="Care setting: primary_care, "
+                                                "spine_pain_clinic or dermatology_surgery.")]
+    = None,
+) -> None:
+    """Assess one case: the case format (one lump) or a patient document with many lumps."""
+    from backmice.engine import assess_patient
+    from backmice.interop.cases import read_document
+
+    kb = _kb()
+    try:
+        patient, notes = read_document(_read_text(case), setting=setting)
+        result = assess_patient(kb, patient)
+    except InputError as exc:
+        _fail(str(exc))
+    if notes:
+        from dataclasses import replace
+
+        result = replace(result, notes=(*notes, *result.notes))
+    if format is Format.json:
+        from backmice.render.json_doc import to_json
+
+        typer.echo(to_json(result))
+    elif format is Format.markdown:
+        from backmice.render.note import clinician_note
+
+        typer.echo(clinician_note(result))
+    elif format is Format.patient:
+        from backmice.render.patient import patient_summary
+
+        typer.echo(patient_summary(kb, result))
+    else:
+        from backmice.render.terminal import patient_view
+
+        _console().print(patient_view(result))
+
+
+@app.command()
+def validate(
+    cases: Annotated[str, typer.Argument(help="A JSON Lines file of cases (case-format.md).")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    later_tests: Annotated[bool, typer.Option("--later-tests", help="Score the second pass, "
+                                              "with later test results added.")] = False,
+    setting: Annotated[str | None, typer.Option(help="Care setting for every case.")] = None,
+    no_interview: Annotated[bool, typer.Option("--no-interview", help="Skip the interview "
+                                               "replay (faster).")] = False,
+) -> None:
+    """Score the engine on a file of cases and print the metrics of case-format.md."""
+    from backmice.evaluation import evaluate, metrics
+
+    kb = _kb()
+    try:
+        report = evaluate(kb, _read_text(cases).splitlines(), later=later_tests, setting=setting,
+                          interview=not no_interview)
+    except InputError as exc:
+        _fail(str(exc))
+    m = metrics(kb, report)
+    if json_out:
+        typer.echo(json.dumps(m, indent=2))
+        return
+    from rich.table import Table
+
+    console = _console()
+    summary = Table(title=f"Validation on {cases}" + (" (with later tests)" if later_tests else ""))
+    summary.add_column("metric")
+    summary.add_column("value", justify="right")
+    for key in ("n", "top1", "top3", "family_top1", "urgent_recall", "urgent_precision", "brier",
+                "mean_questions_to_top1", "interview_never_top1", "other_named_exactly"):
+        if key in m:
+            summary.add_row(key, str(m[key]))
+    console.print(summary)
+    if m.get("misses"):
+        table = Table(title="Misses")
+        for col in ("id", "gold", "predicted", "leading outcome", "triage", "urgent expected"):
+            table.add_column(col)
+        for x in m["misses"]:
+            table.add_row(x["id"], x["gold"], x["predicted"], x["leading_named"], x["triage"],
+                          str(x["urgent_expected"]))
+        console.print(table)
+    for bad in m.get("bad_lines", []):
+        typer.echo(f"line {bad['line']}: {bad['error']}", err=True)
+
+
+@app.command()
+def interview(
+    audience: Annotated[Audience, typer.Option(help="Wording of questions and result.")]
+    = Audience.patient,
+    setting: Annotated[str | None, typer.Option(help="Care setting.")] = None,
+) -> None:
+    """The adaptive interview in the terminal: one question at a time."""
+    from backmice.cli_interview import run_interview
+
+    run_interview(_kb(), audience=audience.value, setting=setting)
+
+
+@app.command()
+def schema(
+    which: Annotated[SchemaName, typer.Argument(help="input: the patient document; "
+                                                "assessment: the JSON output.")]
+    = SchemaName.input,
+) -> None:
+    """Print a JSON Schema: the native input model, or the assessment document."""
+    if which is SchemaName.assessment:
+        from backmice.render.json_doc import json_schema
+
+        typer.echo(json.dumps(json_schema(), indent=2))
+    else:
+        from backmice.interop.schema import input_schema
+
+        typer.echo(json.dumps(input_schema(_kb()), indent=2))
+
+
+@app.command()
+def conditions() -> None:
+    """List the conditions of the knowledge base."""
+    from rich.table import Table
+
+    kb = _kb()
+    table = Table(title=f"Conditions (knowledge base {kb.version})")
+    for col in ("id", "name", "role", "back-mouse family"):
+        table.add_column(col)
+    for c in kb.conditions.values():
+        table.add_row(c.id, c.name, c.role.value, "yes" if c.back_mouse_family else "")
+    _console().print(table)
+
+
+@kb_app.command("check")
+def kb_check(
+    path: Annotated[Path | None, typer.Option(help="A working copy of kb/data to check "
+                                              "instead of the packaged one.")] = None,
+) -> None:
+    """Validate the knowledge base; print each problem with its file and path."""
+    from backmice.kb.loader import load_kb
+
+    try:
+        kb = load_kb(path)
+    except KnowledgeBaseError as exc:
+        for problem in exc.problems:
+            typer.echo(problem)
+        typer.echo(f"{len(exc.problems)} problem(s) found.", err=True)
+        raise typer.Exit(1) from None
+    n_lik = sum(len(lf.findings) for lf in kb.likelihoods.values())
+    typer.echo(f"knowledge base {kb.version}: OK ({len(kb.conditions)} conditions, "
+               f"{len(kb.findings)} findings, {n_lik} specific likelihoods, "
+               f"{len(kb.red_flags)} red flags, {len(kb.treatments)} treatments, "
+               f"{len(kb.citations)} citations)")
+
+
+@kb_app.command("show")
+def kb_show(condition: Annotated[str, typer.Argument(help="A condition id (see "
+                                                     "`backmice conditions`).")]) -> None:
+    """Print one condition's page: what it is, causes, diagnosis, treatment, references."""
+    from backmice.render.condition_page import condition_markdown
+
+    kb = _kb()
+    if condition not in kb.conditions:
+        _fail(f"condition: unknown id {condition!r}", )
+    from rich.markdown import Markdown
+
+    _console().print(Markdown(condition_markdown(kb, condition)))
+
+
+def main() -> None:
+    try:
+        app()
+    except BackmiceError as exc:  # anything that escaped a command: one line, no traceback
+        typer.echo(f"backmice: error: {exc}", err=True)
+        sys.exit(2)

@@ -1,0 +1,110 @@
+"""The terminal interview: asks the engine's next question, reads the answer, shows the result.
+
+Answers: the number or word of an option, a number for numeric questions, ``d`` (or ``?``) for
+"don't know", ``b`` to go back, ``q`` to stop and see the result so far.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.panel import Panel
+
+from backmice.engine.interview import InterviewState, step
+from backmice.findings import FINDINGS, Kind, Value
+from backmice.kb.base import KnowledgeBase
+from backmice.results import PatientAssessment, Question
+
+DONT_KNOW = {"d", "?", "dont know", "don't know", "unknown", "idk"}
+
+
+def parse_answer(q: Question, text: str) -> tuple[str, Value | None] | None:
+    """('answer', value) / ('dont_know', None) / ('back', None) / ('quit', None); None if unclear."""
+    t = text.strip().lower()
+    if t in DONT_KNOW:
+        return "dont_know", None
+    if t in {"b", "back"}:
+        return "back", None
+    if t in {"q", "quit", "stop"}:
+        return "quit", None
+    spec = FINDINGS[q.finding]
+    if spec.kind is Kind.BOOLEAN:
+        if t in {"y", "yes", "1", "true"}:
+            return "answer", True
+        if t in {"n", "no", "2", "false"}:
+            return "answer", False
+        return None
+    if spec.kind is Kind.CATEGORY:
+        values = [v for v, _ in q.options]
+        if t.isdigit() and 1 <= int(t) <= len(values):
+            return "answer", values[int(t) - 1]
+        if t.replace(" ", "_") in values:
+            return "answer", t.replace(" ", "_")
+        return None
+    if spec.kind is Kind.COUNT and t == "many":
+        return "answer", "many"
+    try:
+        number = float(t.replace(",", "."))
+    except ValueError:
+        return None
+    if not spec.minimum <= number <= spec.maximum:  # type: ignore[operator]
+        return None
+    return "answer", int(number) if spec.kind is Kind.COUNT and number.is_integer() else number
+
+
+def _prompt(console: Console, q: Question, audience: str, number: int) -> str:
+    text = q.patient if audience == "patient" else q.clinician
+    console.print(f"\n[bold]Question {number}.[/bold] {text}")
+    spec = FINDINGS[q.finding]
+    if spec.kind is Kind.BOOLEAN:
+        console.print("  y = yes, n = no")
+    elif spec.kind is Kind.CATEGORY:
+        for i, (_, label) in enumerate(q.options, 1):
+            console.print(f"  {i} = {label}")
+    else:
+        console.print("  type a number" + (' (or "many")' if spec.kind is Kind.COUNT else ""))
+    console.print("  d = don't know, b = back, q = stop and show the result", style="dim")
+    try:
+        return console.input("> ")
+    except EOFError:
+        return "q"
+
+
+def run_interview(kb: KnowledgeBase, *, audience: str, setting: str | None,
+                  console: Console | None = None) -> PatientAssessment:
+    console = console or Console()
+    console.print(Panel(kb.texts.disclaimer.patient if audience == "patient"
+                        else kb.texts.disclaimer.clinician, title="backmice interview"))
+    state = InterviewState(setting=setting)
+    while True:
+        question, result = step(kb, state)
+        if question is None:
+            break
+        raw = _prompt(console, question, audience, len(state.asked) + 1)
+        parsed = parse_answer(question, raw)
+        if parsed is None:
+            console.print("Sorry, I did not understand that answer.", style="yellow")
+            continue
+        action, value = parsed
+        if action == "quit":
+            break
+        if action == "back":
+            state = state.back()
+        else:
+            state = state.answer(question.finding, value)
+    _, final = step(kb, state)
+    patient = PatientAssessment(kb_version=final.kb_version, engine_version=final.engine_version,
+                                setting=final.setting, lumps=(final,), triage=final.triage,
+                                disclaimer=final.disclaimer)
+    console.rule("Result")
+    if audience == "patient":
+        from backmice.render.patient import patient_summary
+
+        console.print(patient_summary(kb, patient))
+    else:
+        from backmice.render.terminal import patient_view
+
+        console.print(patient_view(patient))
+    return patient
+
+
+__all__ = ["parse_answer", "run_interview"]

@@ -1,0 +1,82 @@
+"""The differential: Bayes over the modelled outcomes, with an explicit "other" outcome.
+
+Findings are conditionally independent given the outcome, except the findings of a dependence
+group (redness, warmth, spreading redness, fever), which share one latent cause per outcome:
+
+    P(group findings | o) = q_o * prod P(f | cause) + (1 - q_o) * prod P(f | no cause)
+
+so that one inflamed lump is not counted three times. A histopathology result then removes every
+outcome it excludes. Unknown findings are simply absent from the sum.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+from backmice.engine.model import CompiledModel, GroupTable
+from backmice.findings import Value
+
+
+def group_likelihood(group: GroupTable, outcome: int, known: Mapping[str, Value]) -> float:
+    """P(the known members of ``group`` | outcome); 1.0 when none is known."""
+    with_cause = without_cause = 1.0
+    seen = False
+    for member, a, b in zip(group.members, group.if_present, group.if_absent, strict=True):
+        value = known.get(member)
+        if value is None:
+            continue
+        seen = True
+        with_cause *= a if value else 1.0 - a
+        without_cause *= b if value else 1.0 - b
+    if not seen:
+        return 1.0
+    q = group.cause[outcome]
+    return q * with_cause + (1.0 - q) * without_cause
+
+
+def log_scores(model: CompiledModel, findings: Mapping[str, Value]) -> list[float]:
+    """Unnormalised log posterior of every outcome."""
+    scores = list(model.log_prior)
+    n = len(scores)
+    tables = model.tables
+    for fid, value in findings.items():
+        table = tables.get(fid)
+        if table is None:
+            continue
+        row = table.logs[table.value_index(value)]
+        for i in range(n):
+            scores[i] += row[i]
+    for group in model.groups:
+        if any(m in findings for m in group.members):
+            for i in range(n):
+                scores[i] += math.log(group_likelihood(group, i, findings))
+    histology = findings.get("histopathology_finding")
+    if histology is not None:
+        allowed = model.histology[str(histology)]
+        for i in range(n):
+            if i not in allowed:
+                scores[i] = -math.inf
+    return scores
+
+
+def normalise(scores: Sequence[float]) -> list[float]:
+    """Softmax of log scores; outcomes at -inf get exactly 0."""
+    top = max(scores)
+    weights = [math.exp(s - top) if s != -math.inf else 0.0 for s in scores]
+    total = sum(weights)
+    return [w / total for w in weights]
+
+
+def posterior(model: CompiledModel, findings: Mapping[str, Value]) -> list[float]:
+    """P(outcome | findings) for every outcome, in ``model.outcomes`` order; sums to 1."""
+    return normalise(log_scores(model, findings))
+
+
+def group_likelihood_ratio(model: CompiledModel, group: GroupTable, outcome: int,
+                           findings: Mapping[str, Value]) -> float:
+    """LR of the known group members for one outcome against the prior-weighted others."""
+    mine = group_likelihood(group, outcome, findings)
+    rest = sum(model.prior[j] * group_likelihood(group, j, findings)
+               for j in range(len(model.prior)) if j != outcome)
+    return mine / (rest / (1.0 - model.prior[outcome]))

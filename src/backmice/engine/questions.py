@@ -1,0 +1,98 @@
+"""Which question to ask next: red-flag questions first, then expected information gain.
+
+The expected information gain of a finding is the expected drop in the entropy (bits) of the
+differential over all modelled outcomes once its answer is known:
+``H(p) - sum_v P(v) H(p | v)``. A red-flag question is an unanswered finding that could, on its
+own, make a red flag fire; those come first, most urgent first.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Mapping, Sequence
+
+from backmice.engine.bayes import group_likelihood
+from backmice.engine.model import CompiledModel
+from backmice.engine.red_flags import completing_findings
+from backmice.findings import FINDINGS, Kind, Value
+from backmice.kb.base import KnowledgeBase
+from backmice.results import Question
+
+MIN_GAIN = 0.01  # bits: below this a question is not worth asking
+
+
+def entropy(p: Sequence[float]) -> float:
+    return -sum(x * math.log2(x) for x in p if x > 0.0)
+
+
+def _gain(post: Sequence[float], rows: Sequence[Sequence[float]], h: float) -> float:
+    expected = 0.0
+    for row in rows:
+        joint = [a * b for a, b in zip(post, row, strict=True)]
+        pv = sum(joint)
+        if pv > 0.0:
+            expected += pv * entropy([j / pv for j in joint])
+    return h - expected
+
+
+def _rows(model: CompiledModel, fid: str, findings: Mapping[str, Value]) -> list[list[float]]:
+    """P(value | outcome, what is known) for each value of one finding."""
+    table = model.tables.get(fid)
+    if table is not None:
+        return [list(r) for r in table.probs]
+    group = model.group_of[fid]
+    n = len(model.outcomes)
+    base = [group_likelihood(group, i, findings) for i in range(n)]
+    with_true = dict(findings)
+    with_true[fid] = True
+    p_true = [group_likelihood(group, i, with_true) / base[i] for i in range(n)]
+    return [p_true, [1.0 - p for p in p_true]]
+
+
+def options(kb: KnowledgeBase, fid: str) -> tuple[tuple[str, str], ...]:
+    spec, entry = FINDINGS[fid], kb.findings[fid]
+    if spec.kind is Kind.BOOLEAN:
+        return (("true", "yes"), ("false", "no"))
+    if spec.kind is Kind.CATEGORY:
+        return tuple((v, entry.value_labels.get(v, v.replace("_", " "))) for v in spec.values)
+    return tuple((b.id, b.label) for b in entry.bins)
+
+
+def candidates(kb: KnowledgeBase, findings: Mapping[str, Value],
+               skip: Collection[str] = ()) -> list[str]:
+    """Unanswered questions (later tests are work-up, not questions)."""
+    return [f for f in kb.findings if f not in findings and f not in skip
+            and not FINDINGS[f].later_test]
+
+
+def rank(kb: KnowledgeBase, model: CompiledModel, findings: Mapping[str, Value],
+         post: Sequence[float], *, skip: Collection[str] = (), limit: int | None = 5
+         ) -> tuple[Question, ...]:
+    """The most useful unanswered questions, red-flag questions first."""
+    todo = candidates(kb, findings, skip)
+    red = completing_findings(kb, findings, todo)
+    h = entropy(post)
+    scored = []
+    for fid in todo:
+        gain = max(0.0, _gain(post, _rows(model, fid, findings), h))
+        flag = red.get(fid)
+        if flag is None and gain < MIN_GAIN:
+            continue
+        key = (0, flag.urgency.rank, -gain) if flag else (1, 0, -gain)
+        scored.append((key, fid, gain, flag))
+    scored.sort(key=lambda t: t[0])
+    out = []
+    for _, fid, gain, flag in scored[:limit]:
+        q = kb.findings[fid].question
+        out.append(Question(
+            finding=fid, clinician=q.clinician, patient=q.patient,
+            reason=f"red flag: {flag.title}" if flag else "information gain",
+            expected_information_gain=round(gain, 4), red_flag=flag is not None,
+            options=options(kb, fid),
+        ))
+    return tuple(out)
+
+
+def unanswered_red_flag_questions(kb: KnowledgeBase, findings: Mapping[str, Value],
+                                  skip: Collection[str] = ()) -> tuple[str, ...]:
+    return tuple(completing_findings(kb, findings, candidates(kb, findings, skip)))

@@ -1,0 +1,70 @@
+"""Work-up steps and treatment options, chosen by rules over the findings and the differential."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+
+from backmice.engine.red_flags import source_of
+from backmice.kb.base import INFECTION, MALIGNANT, KnowledgeBase
+from backmice.results import TreatmentOption, WorkupStep
+
+LEADING_MIN = 0.10  # an outcome counts as "leading" from this probability (top 3 only)
+
+
+def derived_context(findings: Mapping[str, object], outcomes: Sequence[str],
+                    post: Sequence[float], family: Sequence[str], red_flags: int,
+                    urgency_rank: int) -> dict[str, object]:
+    """The findings plus the values work-up and treatment rules may use (kb.base.DERIVED_NAMES)."""
+    p = dict(zip(outcomes, post, strict=True))
+    ctx: dict[str, object] = dict(findings)
+    ctx.update({f"p_{o}": v for o, v in p.items()})
+    ctx["top"] = max(p, key=p.__getitem__)
+    ctx["p_family"] = sum(p[o] for o in family)
+    ctx["p_malignant"] = sum(p[o] for o in MALIGNANT)
+    ctx["p_infection"] = sum(p[o] for o in INFECTION)
+    ctx["red_flags"] = red_flags
+    ctx["urgency_rank"] = urgency_rank
+    return ctx
+
+
+def leading(outcomes: Sequence[str], post: Sequence[float]) -> list[str]:
+    ranked = sorted(zip(post, outcomes, strict=True), reverse=True)
+    return [o for i, (p, o) in enumerate(ranked[:3]) if i == 0 or p >= LEADING_MIN]
+
+
+@functools.cache
+def _workup(kb: KnowledgeBase) -> tuple[tuple[object, WorkupStep], ...]:
+    return tuple((kb.rules[f"workup:{w.id}"],
+                  WorkupStep(id=w.id, name=w.name, purpose=w.purpose,
+                             source=source_of(w.provenance)))
+                 for w in kb.workup)
+
+
+@functools.cache
+def _treatments(kb: KnowledgeBase) -> tuple[tuple[object, object, TreatmentOption], ...]:
+    out = []
+    for t in kb.treatments:
+        option = TreatmentOption(
+            id=t.id, name=t.name, kind=t.kind, for_conditions=tuple(t.conditions),
+            summary=t.summary.clinician, patient_summary=t.summary.patient,
+            evidence_level=t.evidence_level.value, evidence_summary=t.evidence_summary,
+            complications=tuple(t.complications), source=source_of(t.provenance),
+        )
+        out.append((t, kb.rules.get(f"treatments:{t.id}"), option))
+    return tuple(out)
+
+
+def workup(kb: KnowledgeBase, ctx: Mapping[str, object]) -> tuple[WorkupStep, ...]:
+    return tuple(step for rule, step in _workup(kb) if rule.evaluate(ctx))  # type: ignore[attr-defined]
+
+
+def treatments(kb: KnowledgeBase, ctx: Mapping[str, object],
+               lead: Sequence[str]) -> tuple[TreatmentOption, ...]:
+    chosen: list[TreatmentOption] = []
+    for outcome in lead:
+        for t, rule, option in _treatments(kb):
+            if outcome in t.conditions and option not in chosen and (
+                    rule is None or rule.evaluate(ctx)):  # type: ignore[attr-defined]
+                chosen.append(option)
+    return tuple(chosen)

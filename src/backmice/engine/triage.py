@@ -1,0 +1,50 @@
+"""Triage: how urgently the patient should be seen, and why.
+
+Red flags set the level; no probability can lower it. Without a red flag, a differential that
+gives malignancy at least MALIGNANCY_ESCALATION raises the level to urgent_2_weeks (it never raises
+above it, so adding a red flag can only keep or raise the urgency). Otherwise a painful lump is
+``routine`` and a painless one ``self_care``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from backmice.engine.red_flags import most_urgent
+from backmice.findings import Value
+from backmice.kb.base import KnowledgeBase
+from backmice.kb.schema import Urgency
+from backmice.results import RedFlagHit, Triage
+
+# A 10% probability of sarcoma or metastasis is far above the base rate (well under 1%), and the
+# suspected-cancer pathway exists for exactly that uncertainty (NICE NG12, EVIDENCE.md 5.6).
+MALIGNANCY_ESCALATION = 0.10
+
+
+def decide(kb: KnowledgeBase, hits: tuple[RedFlagHit, ...], p_malignant: float,
+           findings: Mapping[str, Value], unanswered: tuple[str, ...]) -> Triage:
+    level = most_urgent(hits)
+    if level is not None:
+        titles = [h.title for h in hits if h.urgency == level.value]
+        reason = "Red flag: " + "; ".join(titles)
+        others = len(hits) - len(titles)
+        if others:
+            reason += f" (and {others} less urgent red flag{'s' if others > 1 else ''})"
+    elif p_malignant >= MALIGNANCY_ESCALATION:
+        level = Urgency.URGENT_2_WEEKS
+        reason = (f"No single red flag, but the findings give a {p_malignant:.0%} probability of "
+                  "a sarcoma or metastasis")
+    elif findings.get("pain") is False and findings.get("tender") is not True:
+        level = Urgency.SELF_CARE
+        reason = "A painless lump with no red flag"
+    else:
+        level = Urgency.ROUTINE
+        reason = "No red flag; pain or tenderness deserves a clinical assessment"
+    text = kb.texts.triage[level]
+    if unanswered:
+        reason += "; provisional until the red-flag questions are answered"
+    return Triage(
+        level=level.value, label=text.label, reason=reason, advice_clinician=text.clinician,
+        advice_patient=text.patient, provisional=bool(unanswered),
+        unanswered_red_flag_questions=unanswered,
+    )

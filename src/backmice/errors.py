@@ -1,0 +1,47 @@
+"""Every exception backmice raises, in one tree.
+
+    BackmiceError
+    ├── InputError            bad user input: names the field and what is allowed
+    │   └── CaseFormatError   a case file that cannot be read (broken JSON, empty, wrong shape)
+    └── KnowledgeBaseError    the knowledge base is inconsistent (names file and path)
+
+Adapters map each branch to one shape: the CLI prints a one-line message and exits 2 for
+InputError, the web layer answers 422 with the same field path.
+"""
+
+from __future__ import annotations
+
+
+class BackmiceError(Exception):
+    """Base of every error backmice raises on purpose."""
+
+
+class InputError(BackmiceError, ValueError):
+    """Input that does not fit the case format or the native model.
+
+    ``field`` is a dotted path (``findings.location``), ``allowed`` a short human description
+    of what would have been accepted.
+    """
+
+    def __init__(self, field: str, message: str, allowed: str | None = None) -> None:
+        self.field = field
+        self.message = message
+        self.allowed = allowed
+        text = f"{field}: {message}" if field else message
+        if allowed:
+            text += f" (allowed: {allowed})"
+        super().__init__(text)
+
+
+class CaseFormatError(InputError):
+    """A case document that cannot be parsed at all (broken JSON, empty input, not an object)."""
+
+
+class KnowledgeBaseError(BackmiceError):
+    """The knowledge base failed validation; ``problems`` lists every problem found."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        head = problems[0] if problems else "knowledge base is invalid"
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(head + more)

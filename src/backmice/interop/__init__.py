@@ -1,0 +1,1 @@
+"""Adapters between outside formats (case files, FHIR, CDS Hooks) and the domain types."""

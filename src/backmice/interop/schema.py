@@ -1,0 +1,65 @@
+"""JSON Schema of the accepted inputs: the native patient document and one case-format object."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backmice.findings import FINDINGS, Kind, Scope
+from backmice.interop.cases import LATER_KEYS, PatientDocument
+from backmice.kb.base import KnowledgeBase
+
+
+def findings_schema(kb: KnowledgeBase, *, scope: Scope | None = None) -> dict[str, Any]:
+    props: dict[str, Any] = {}
+    for fid, spec in FINDINGS.items():
+        if spec.later_test or (scope is not None and spec.scope is not scope):
+            continue
+        if spec.kind is Kind.BOOLEAN:
+            s: dict[str, Any] = {"type": ["boolean", "null"]}
+        elif spec.kind is Kind.CATEGORY:
+            s = {"enum": [*spec.values, None]}
+        elif spec.kind is Kind.COUNT:
+            s = {"anyOf": [{"type": "integer", "minimum": spec.minimum, "maximum": spec.maximum},
+                           {"const": "many"}, {"type": "null"}]}
+        else:
+            s = {"type": ["number", "null"], "minimum": spec.minimum, "maximum": spec.maximum}
+        s["description"] = kb.findings[fid].question.clinician + (
+            "" if spec.in_case_format else " (backmice extension of the case format)")
+        props[fid] = s
+    return {"type": "object", "properties": props, "additionalProperties": False}
+
+
+def later_tests_schema() -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "anesthetic_injection_relief": {"type": ["boolean", "null"],
+                                        "description": "at least 70% relief of the index pain"},
+        "injection_pain_before": {"type": ["number", "null"], "minimum": 0, "maximum": 10},
+        "injection_pain_after": {"type": ["number", "null"], "minimum": 0, "maximum": 10},
+        "minutes_after": {"type": ["number", "null"], "minimum": 0},
+    }
+    for kind in ("ultrasound", "mri", "histopathology"):
+        props[kind] = {"type": ["string", "null"], "description": f"free-text {kind} report"}
+        coded = f"{kind}_finding"
+        props[coded] = {"enum": [*FINDINGS[coded].values, None]}
+    assert set(props) == set(LATER_KEYS)
+    return {"type": "object", "properties": props, "additionalProperties": False}
+
+
+def input_schema(kb: KnowledgeBase) -> dict[str, Any]:
+    doc = PatientDocument.model_json_schema()
+    doc["properties"]["patient"] = findings_schema(kb) | {
+        "description": "patient-level findings, applied to every lump"}
+    lump = doc["$defs"]["_Lump"]
+    lump["properties"]["findings"] = findings_schema(kb)
+    lump["properties"]["later_tests"] = later_tests_schema()
+    doc["properties"]["setting"] = {"enum": [*kb.setting_ids, None]}
+    case = {
+        "title": "Case-format object (one lump)",
+        "type": "object",
+        "properties": {"id": {"type": ["string", "null"]}, "findings": findings_schema(kb),
+                       "later_tests": later_tests_schema()},
+        "required": ["findings"],
+    }
+    doc["title"] = "Patient document (many lumps)"
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": "backmice input", "oneOf": [doc, case]}

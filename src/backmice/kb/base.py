@@ -1,0 +1,82 @@
+"""The assembled knowledge base: one frozen object that the engine and the renderers read."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from backmice.kb import rules as rule_lang
+from backmice.kb.schema import (
+    Citation,
+    Condition,
+    ConditionRole,
+    DependenceGroup,
+    FindingEntry,
+    HistopathologyFile,
+    LikelihoodFile,
+    Manifest,
+    PriorsFile,
+    RedFlag,
+    Setting,
+    TextsFile,
+    Treatment,
+    WorkupItem,
+)
+
+
+@dataclass(frozen=True, eq=False)
+class KnowledgeBase:
+    """The validated, immutable knowledge base. Build it with :func:`load_kb`.
+
+    Compared and hashed by identity, so compiled tables can be cached per knowledge base.
+    """
+
+    manifest: Manifest
+    conditions: Mapping[str, Condition]
+    findings: Mapping[str, FindingEntry]
+    dependence_groups: tuple[DependenceGroup, ...]
+    likelihoods: Mapping[str, LikelihoodFile]
+    priors: PriorsFile
+    red_flags: tuple[RedFlag, ...]
+    workup: tuple[WorkupItem, ...]
+    treatments: tuple[Treatment, ...]
+    histopathology: HistopathologyFile
+    texts: TextsFile
+    citations: Mapping[str, Citation]
+    rules: Mapping[str, rule_lang.Rule] = field(default_factory=dict)  # "red_flags:<id>" -> rule
+
+    @property
+    def version(self) -> str:
+        return self.manifest.version
+
+    @property
+    def outcomes(self) -> tuple[str, ...]:
+        """The modelled outcomes, in the order of the default setting's priors."""
+        return tuple(self.setting(self.priors.default_setting).priors)
+
+    def setting(self, setting_id: str) -> Setting:
+        for s in self.priors.settings:
+            if s.id == setting_id:
+                return s
+        raise KeyError(setting_id)
+
+    @property
+    def setting_ids(self) -> tuple[str, ...]:
+        return tuple(s.id for s in self.priors.settings)
+
+    def family(self) -> tuple[str, ...]:
+        return tuple(c.id for c in self.conditions.values() if c.back_mouse_family)
+
+    def in_scope(self) -> tuple[str, ...]:
+        """The seven conditions (role 'condition'), in outcome order."""
+        return tuple(o for o in self.outcomes if self.conditions[o].role is ConditionRole.CONDITION)
+
+
+# Values the engine derives from an assessment and offers to work-up and treatment rules, besides
+# the findings and one ``p_<outcome id>`` per modelled outcome.
+DERIVED_NAMES: frozenset[str] = frozenset(
+    {"top", "p_family", "p_malignant", "p_infection", "red_flags", "urgency_rank"}
+)
+MALIGNANT: tuple[str, ...] = ("liposarcoma", "other_soft_tissue_sarcoma", "cutaneous_metastasis")
+INFECTION: tuple[str, ...] = ("subcutaneous_abscess", "pilonidal_abscess")
+OTHER = "other"

@@ -1,0 +1,336 @@
+"""The shape of the knowledge base: pydantic models for every YAML file under ``kb/data``.
+
+These models check each file on its own (types, required provenance, value ranges); the
+cross-file checks (citation ids exist, every likelihood row sums to one, every rule names known
+findings) live in :mod:`backmice.kb.checks`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Grade(StrEnum):
+    """How a number or a recommendation was derived."""
+
+    EVIDENCE = "evidence"  # taken or computed from a cited source
+    EXPERT_OPINION = "expert_opinion"  # a qualitative statement in a cited source, turned into a number
+    ESTIMATE = "estimate"  # chosen by the backmice team where no source gives a number
+
+
+class Provenance(Strict):
+    """Where a number or recommendation comes from: grade, citations and a one-line reason."""
+
+    grade: Grade
+    citations: list[str] = Field(default_factory=list)
+    remark: str = Field(min_length=3)
+
+    @model_validator(mode="after")
+    def _evidence_needs_citation(self) -> Provenance:
+        if self.grade is not Grade.ESTIMATE and not self.citations:
+            raise ValueError(f"grade {self.grade.value} needs at least one citation id")
+        return self
+
+
+class Review(Strict):
+    reviewed_by: str = Field(min_length=2)
+    reviewed_on: dt.date
+    last_modified: dt.date
+
+
+Probability = Annotated[float, Field(gt=0.0, lt=1.0)]
+
+
+# --- citations.yaml ---------------------------------------------------------------------------
+class Citation(Strict):
+    title: str = Field(min_length=3)
+    authors: str | None = None
+    year: int | None = Field(default=None, ge=1800, le=2100)
+    journal: str | None = None
+    pmid: str | None = None
+    doi: str | None = None
+    url: str | None = None
+    note: str | None = None  # what it supports, and how it was read (abstract, secondary summary)
+
+    @field_validator("pmid")
+    @classmethod
+    def _pmid_digits(cls, v: str | None) -> str | None:
+        if v is not None and not v.isdigit():
+            raise ValueError("pmid must be digits only")
+        return v
+
+
+# --- conditions/<id>.yaml ---------------------------------------------------------------------
+class CodeStatus(StrEnum):
+    CONFIRMED = "confirmed"
+    UNCONFIRMED = "unconfirmed"
+
+
+class Code(Strict):
+    system: Literal["ICD-10-CM", "SNOMED CT", "ICD-11"]
+    code: str
+    title: str
+    status: CodeStatus
+    note: str | None = None
+
+
+class ConditionRole(StrEnum):
+    CONDITION = "condition"  # one of the seven in-scope conditions
+    MIMIC = "mimic"  # modelled in the differential, scored as part of "other"
+    CONSIDER = "consider"  # "consider also": text only, not modelled numerically
+    OTHER = "other"  # the explicit "none of these" outcome
+
+
+class Text(Strict):
+    """One piece of content in two registers."""
+
+    clinician: str = Field(min_length=10)
+    patient: str = Field(min_length=10)
+
+
+class Condition(Strict):
+    id: str
+    role: ConditionRole
+    name: str
+    patient_name: str
+    synonyms: list[str] = Field(default_factory=list)
+    back_mouse_family: bool = False
+    codes: list[Code] = Field(default_factory=list)
+    summary: Text
+    what_it_is: Text
+    causes: Text
+    presentation: Text
+    diagnosis: Text
+    treatment: Text
+    alternatives: Text
+    when_to_see_a_doctor: Text
+    distinguishing_features: list[str] = Field(min_length=1)
+    related: list[str] = Field(default_factory=list)
+    references: list[str] = Field(min_length=1)
+    review: Review
+
+
+# --- likelihoods/<condition>.yaml -------------------------------------------------------------
+class Likelihood(Strict):
+    """P(finding value | condition). ``p`` for booleans (P(true)), ``values`` for the rest."""
+
+    p: Probability | None = None
+    values: dict[str, Probability] | None = None
+    provenance: Provenance
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Likelihood:
+        if (self.p is None) == (self.values is None):
+            raise ValueError("give exactly one of p (boolean findings) or values (the others)")
+        return self
+
+
+class LatentLikelihood(Strict):
+    p: Probability
+    provenance: Provenance
+
+
+class LikelihoodFile(Strict):
+    condition: str
+    findings: dict[str, Likelihood]
+    latent: dict[str, LatentLikelihood] = Field(default_factory=dict)
+    review: Review
+
+
+# --- findings.yaml ----------------------------------------------------------------------------
+class Bin(Strict):
+    """A labelled interval [low, high) of a numeric finding; None means unbounded."""
+
+    id: str
+    label: str
+    low: float | None = None
+    high: float | None = None
+
+
+class Question(Strict):
+    clinician: str
+    patient: str
+    help: str | None = None  # how to examine or what the words mean
+
+
+class FindingGroup(StrEnum):
+    HISTORY = "history"
+    EXAMINATION = "examination"
+    SAFETY = "safety"
+    LATER_TESTS = "later_tests"
+
+
+class FindingEntry(Strict):
+    id: str
+    label: str
+    group: FindingGroup
+    question: Question
+    value_labels: dict[str, str] = Field(default_factory=dict)
+    bins: list[Bin] = Field(default_factory=list)
+    # The distribution used for any outcome with no specific entry: "not discriminating".
+    default: Likelihood
+
+
+class LatentMember(Strict):
+    """A finding explained by a shared latent cause: P(present | cause) and P(present | no cause)."""
+
+    finding: str
+    if_present: Probability
+    if_absent: Probability
+    provenance: Provenance
+
+
+class DependenceGroup(Strict):
+    """Correlated findings modelled through one latent cause, so one process is counted once."""
+
+    id: str
+    label: str
+    members: list[LatentMember] = Field(min_length=2)
+    rationale: str
+
+
+class FindingsFile(Strict):
+    findings: list[FindingEntry]
+    dependence_groups: list[DependenceGroup] = Field(default_factory=list)
+    review: Review
+
+
+# --- priors.yaml ------------------------------------------------------------------------------
+class Prior(Strict):
+    p: Probability
+    provenance: Provenance
+
+
+class Setting(Strict):
+    id: str
+    label: str
+    description: str
+    priors: dict[str, Prior]
+
+
+class PriorsFile(Strict):
+    default_setting: str
+    settings: list[Setting]
+    review: Review
+
+
+# --- red_flags.yaml and workup.yaml -----------------------------------------------------------
+class Urgency(StrEnum):
+    """Triage levels, most urgent first."""
+
+    EMERGENCY = "emergency"
+    URGENT_SAME_DAY = "urgent_same_day"
+    URGENT_2_WEEKS = "urgent_2_weeks"
+    ROUTINE = "routine"
+    SELF_CARE = "self_care"
+
+    @property
+    def rank(self) -> int:
+        """0 for emergency up to 4 for self care; lower is more urgent."""
+        return _URGENCY_ORDER.index(self)
+
+
+_URGENCY_ORDER = list(Urgency)
+
+# A rule condition: a leaf such as "size_cm > 5" or "location in [sacral_midline, buttock]",
+# or a mapping {all: [...]}, {any: [...]}, {not: ...}. Parsed by backmice.kb.rules.
+RuleExpr = str | dict[str, Any]
+
+
+class RedFlag(Strict):
+    id: str
+    title: str
+    when: RuleExpr
+    urgency: Urgency
+    rationale: str
+    action: str
+    patient_message: str
+    provenance: Provenance
+    review: Review
+
+
+class RedFlagsFile(Strict):
+    red_flags: list[RedFlag]
+
+
+class WorkupItem(Strict):
+    id: str
+    name: str
+    when: RuleExpr
+    purpose: str
+    provenance: Provenance
+    review: Review
+
+
+class WorkupFile(Strict):
+    workup: list[WorkupItem]
+
+
+# --- treatments.yaml --------------------------------------------------------------------------
+class EvidenceLevel(StrEnum):
+    """Strength of the evidence for a treatment, in plain terms."""
+
+    MODERATE = "moderate"  # at least one randomised trial, consistent
+    LOW = "low"  # case series, small or non-randomised studies
+    VERY_LOW = "very_low"  # case reports, expert opinion, evidence from other conditions only
+    NOT_APPLICABLE = "not_applicable"  # watchful waiting and referrals
+
+
+class Treatment(Strict):
+    id: str
+    name: str
+    kind: Literal["none", "injection", "surgery", "liposuction", "complementary", "drainage",
+                  "medication", "referral", "self_care"]
+    conditions: list[str] = Field(min_length=1)
+    when: RuleExpr | None = None  # extra condition for offering it (e.g. many nodules)
+    summary: Text
+    evidence_level: EvidenceLevel
+    evidence_summary: str
+    complications: list[str] = Field(default_factory=list)
+    provenance: Provenance
+    review: Review
+
+
+class TreatmentsFile(Strict):
+    treatments: list[Treatment]
+
+
+# --- texts.yaml and kb.yaml -------------------------------------------------------------------
+class TriageText(Strict):
+    label: str
+    clinician: str
+    patient: str
+
+
+class TextsFile(Strict):
+    disclaimer: Text
+    post_procedure_warning: Text
+    triage: dict[Urgency, TriageText]
+    review: Review
+
+
+class Manifest(Strict):
+    name: str
+    version: str
+    released: dt.date
+    maintainers: str
+    review: Review
+
+
+# --- histopathology.yaml ----------------------------------------------------------------------
+class HistologyResult(Strict):
+    compatible: list[str] = Field(min_length=1)
+    provenance: Provenance
+
+
+class HistopathologyFile(Strict):
+    results: dict[str, HistologyResult]
+    review: Review

@@ -1,0 +1,45 @@
+"""The JSON document of an assessment: the stable output of ``backmice assess --format json``.
+
+The document is the PatientAssessment dataclass serialised by pydantic, wrapped with a format
+name and version. Its JSON Schema (``json_schema()``) is published by ``backmice schema
+assessment``; a change that breaks a consumer bumps FORMAT_VERSION.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from backmice.results import PatientAssessment
+
+FORMAT = "backmice.assessment"
+FORMAT_VERSION = 1
+
+
+@functools.cache
+def _adapter() -> TypeAdapter[PatientAssessment]:
+    return TypeAdapter(PatientAssessment)
+
+
+def to_data(result: PatientAssessment) -> dict[str, Any]:
+    body = _adapter().dump_python(result, mode="json")
+    return {"format": FORMAT, "format_version": FORMAT_VERSION, **body}
+
+
+def to_json(result: PatientAssessment, *, indent: int | None = 2) -> str:
+    return json.dumps(to_data(result), indent=indent, ensure_ascii=False)
+
+
+def json_schema() -> dict[str, Any]:
+    schema = _adapter().json_schema(mode="serialization")
+    schema["title"] = "backmice assessment"
+    schema.setdefault("properties", {})
+    schema["properties"] = {"format": {"const": FORMAT},
+                            "format_version": {"const": FORMAT_VERSION},
+                            **schema["properties"]}
+    schema.setdefault("required", [])
+    schema["required"] = ["format", "format_version", *schema["required"]]
+    return schema

@@ -1,0 +1,60 @@
+"""The clinician note: Markdown ready to paste into a chart."""
+
+from __future__ import annotations
+
+from backmice.results import Assessment, PatientAssessment
+from backmice.render.wording import contribution_line, percent
+
+
+def _findings_line(a: Assessment) -> str:
+    parts = []
+    for k, v in a.findings.items():
+        shown = "yes" if v is True else "no" if v is False else str(v).replace("_", " ")
+        parts.append(f"{k.replace('_', ' ')}: {shown}")
+    return "; ".join(parts) if parts else "none recorded"
+
+
+def lump_note(a: Assessment) -> list[str]:
+    lines = [f"### Lump {a.lump_id}", "", f"**Findings:** {_findings_line(a)}.", ""]
+    lines.append(f"**Triage: {a.triage.label}.** {a.triage.reason}. {a.triage.advice_clinician}")
+    if a.red_flags:
+        lines += ["", "**Red flags:**"]
+        lines += [f"- {h.title} ({h.urgency.replace('_', ' ')}): {h.action}" for h in a.red_flags]
+    lines += ["", f"**Differential** (back-mouse family {percent(a.back_mouse_family_probability)}):"]
+    for i, d in enumerate(a.differential[:5], 1):
+        extra = ""
+        if d.includes:
+            top = [f"{name} {percent(p)}" for _, name, p in d.includes[:3] if p >= 0.01]
+            extra = f" (of which {', '.join(top)})" if top else ""
+        lines.append(f"{i}. {d.name}: {percent(d.probability)}{extra}")
+    for d in a.differential[:3]:
+        if d.supporting or d.opposing:
+            lines += ["", f"*Reasoning for {d.name}:*"]
+            lines += [f"- for: {contribution_line(c)}" for c in d.supporting[:5]]
+            lines += [f"- against: {contribution_line(c)}" for c in d.opposing[:3]]
+    if a.workup:
+        lines += ["", "**Work-up:**"] + [f"- {w.name}" for w in a.workup]
+    if a.treatments:
+        lines += ["", "**Treatment options discussed:**"]
+        lines += [f"- {t.name} (evidence: {t.evidence_level.replace('_', ' ')})"
+                  for t in a.treatments]
+    if a.questions:
+        lines += ["", "**Still to establish:** " + "; ".join(q.clinician for q in a.questions)]
+    if a.notes:
+        lines += ["", *[f"_{n}_" for n in a.notes]]
+    return lines
+
+
+def clinician_note(result: PatientAssessment) -> str:
+    lines = ["## Back lump assessment (backmice)", "",
+             f"Setting: {result.setting.replace('_', ' ')}; knowledge base {result.kb_version}, "
+             f"engine {result.engine_version}.", "",
+             f"**Overall triage: {result.triage.label}.** {result.triage.reason}.", ""]
+    for note in result.notes:
+        lines.append(f"_{note}_")
+    for a in result.lumps:
+        lines += ["", *lump_note(a)]
+    first = result.lumps[0]
+    lines += ["", f"Safety-netting: {first.post_procedure_warning}", "",
+              f"_{result.disclaimer}_", ""]
+    return "\n".join(lines)
