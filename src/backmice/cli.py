@@ -61,8 +61,10 @@ def _read_text(path: str) -> str:
     if path == "-":
         return sys.stdin.read()
     p = Path(path)
-    if not p.is_file():
+    if not p.exists():
         _fail(f"{path}: no such file")
+    if p.is_dir():
+        _fail(f"{path}: is a directory, expected a file")
     try:
         return p.read_text(encoding="utf-8")
     except UnicodeDecodeError:

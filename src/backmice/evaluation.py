@@ -57,6 +57,7 @@ class Report:
     results: list[CaseResult] = field(default_factory=list)
     bad_lines: list[BadLine] = field(default_factory=list)
     skipped_without_gold: int = 0
+    interviewed: bool = True
 
 
 def read_cases(lines: Iterable[str]) -> Iterator[tuple[int, CaseRecord | BadLine]]:
@@ -112,7 +113,7 @@ def score_case(kb: KnowledgeBase, case: CaseRecord, *, later: bool, setting: str
 
 def evaluate(kb: KnowledgeBase, lines: Iterable[str], *, later: bool = False,
              setting: str | None = None, interview: bool = True) -> Report:
-    report = Report()
+    report = Report(interviewed=interview)
     for _, item in read_cases(lines):
         if isinstance(item, BadLine):
             report.bad_lines.append(item)
@@ -162,7 +163,8 @@ def metrics(kb: KnowledgeBase, report: Report) -> dict[str, Any]:
                              if predicted_urgent else None),
         "brier": round(brier, 4),
         "mean_questions_to_top1": round(sum(asked) / len(asked), 2) if asked else None,
-        "interview_never_top1": sum(1 for r in rs if r.questions_to_top1 is None),
+        "interview_never_top1": (sum(1 for r in rs if r.questions_to_top1 is None)
+                                 if report.interviewed else None),
         "other_named_exactly": sum(1 for r in others if r.leading_named == r.gold[6:]),
         "other_cases": len(others),
         "misses": misses,
