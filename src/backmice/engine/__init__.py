@@ -62,6 +62,7 @@ def assess(kb: KnowledgeBase, findings: Mapping[str, Value], *, setting: str | N
     """Assess one lump. ``skip`` lists questions already asked and answered "don't know"."""
     setting = _setting(kb, setting)
     model = compile_model(kb, setting)
+    findings = dict(findings)  # plain dict: faster look-ups than a Mapping wrapper
     post = bayes.posterior(model, findings)
     hits = red_flags.fired(kb, findings)
     by_id = dict(zip(model.outcomes, post, strict=True))
@@ -79,7 +80,7 @@ def assess(kb: KnowledgeBase, findings: Mapping[str, Value], *, setting: str | N
         notes.append("Relief after the anaesthetic injection does not cancel the red flags.")
     return Assessment(
         lump_id=lump_id, kb_version=kb.version, engine_version=ENGINE_VERSION, setting=setting,
-        findings=dict(findings), differential=_differential(kb, model, post, findings),
+        findings=findings, differential=_differential(kb, model, post, findings),
         outcomes=tuple(sorted(by_id.items(), key=lambda t: -t[1])),
         back_mouse_family_probability=sum(by_id[o] for o in family),
         red_flags=hits, triage=tri, questions=qs,

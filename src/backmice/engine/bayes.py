@@ -76,7 +76,7 @@ def posterior(model: CompiledModel, findings: Mapping[str, Value]) -> list[float
 def group_likelihood_ratio(model: CompiledModel, group: GroupTable, outcome: int,
                            findings: Mapping[str, Value]) -> float:
     """LR of the known group members for one outcome against the prior-weighted others."""
-    mine = group_likelihood(group, outcome, findings)
-    rest = sum(model.prior[j] * group_likelihood(group, j, findings)
-               for j in range(len(model.prior)) if j != outcome)
-    return mine / (rest / (1.0 - model.prior[outcome]))
+    liks = [group_likelihood(group, j, findings) for j in range(len(model.prior))]
+    rest = sum(p * lik for p, lik in zip(model.prior, liks, strict=True)) \
+        - model.prior[outcome] * liks[outcome]
+    return liks[outcome] / (rest / (1.0 - model.prior[outcome]))

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from backmice.findings import FINDINGS, Kind, Value
 from backmice.kb.base import KnowledgeBase
-from backmice.kb.rules import Rule, to_data
+from backmice.kb.rules import Compare, Rule, to_data
 from backmice.kb.schema import RedFlag, Urgency
 from backmice.results import RedFlagHit, Source
 
@@ -44,22 +44,33 @@ def fired(kb: KnowledgeBase, findings: Mapping[str, Value]) -> tuple[RedFlagHit,
     return tuple(hit for _, rule, hit in _compiled(kb) if rule.evaluate(findings))
 
 
+def _constants(rule: Rule, name: str) -> set[float]:
+    if isinstance(rule, Compare):
+        if rule.name == name and rule.op not in ("in", "==", "!="):
+            return {float(rule.value)}  # type: ignore[arg-type]
+        return set()
+    parts = getattr(rule, "parts", None) or (getattr(rule, "part", None),)
+    return set().union(*(_constants(p, name) for p in parts if p is not None))
+
+
 @functools.cache
 def _probe_values(kb: KnowledgeBase) -> dict[str, tuple[Value, ...]]:
-    """Representative values of each finding, enough to decide whether a rule can fire."""
+    """Values of each finding that decide every red-flag rule: for numbers, each threshold the
+    rules compare against and the values just either side of it."""
     probes: dict[str, tuple[Value, ...]] = {}
+    rules = [rule for _, rule, _ in _compiled(kb)]
     for fid, spec in FINDINGS.items():
         if spec.kind is Kind.BOOLEAN:
             probes[fid] = (True, False)
         elif spec.kind is Kind.CATEGORY:
             probes[fid] = spec.values
         else:
-            points: list[Value] = []
-            for b in kb.findings[fid].bins:
-                low = b.low if b.low is not None else spec.minimum
-                high = b.high if b.high is not None else spec.maximum
-                points += [low, (low + high) / 2, math.nextafter(high, -math.inf)]
-            probes[fid] = tuple(points) + (("many",) if spec.kind is Kind.COUNT else ())
+            points: set[float] = set()
+            for rule in rules:
+                for c in _constants(rule, fid):
+                    points |= {math.nextafter(c, -math.inf), c, math.nextafter(c, math.inf)}
+            inside = sorted(x for x in points if spec.minimum <= x <= spec.maximum)
+            probes[fid] = tuple(inside) + (("many",) if spec.kind is Kind.COUNT else ())
     return probes
 
 
@@ -82,11 +93,14 @@ def completing_findings(kb: KnowledgeBase, findings: Mapping[str, Value],
     by_name = _rules_by_name(kb)
     out: dict[str, RedFlag] = {}
     trial = dict(findings)
+    already: dict[str, bool] = {}
     for fid in candidates:
         for flag, rule in by_name.get(fid, ()):
             if fid in out and out[fid].urgency.rank <= flag.urgency.rank:
                 continue
-            if rule.evaluate(findings):
+            if flag.id not in already:
+                already[flag.id] = rule.evaluate(findings)
+            if already[flag.id]:
                 continue
             for value in probes[fid]:
                 trial[fid] = value

@@ -29,6 +29,7 @@ class ReportRules:
 @dataclass(frozen=True)
 class Rules:
     negations: tuple[str, ...]
+    post_negations: tuple[str, ...]
     reports: dict[str, ReportRules]
 
 
@@ -46,12 +47,13 @@ def rules() -> Rules:
         if unknown:
             raise ValueError(f"nlp/data/later_tests.yaml: {kind}: unknown categories {unknown}")
         reports[kind] = ReportRules(finding, cats)
-    return Rules(tuple(n.lower() for n in data["negations"]), reports)
+    return Rules(tuple(n.lower() for n in data["negations"]),
+                 tuple(n.lower() for n in data["post_negations"]), reports)
 
 
-def _negated(clause: str, at: int, negations: tuple[str, ...]) -> bool:
-    before = clause[:at]
-    return any(n in before for n in negations)
+def _negated(clause: str, at: int, end: int, r: Rules) -> bool:
+    before, after = clause[:at], clause[end:]
+    return any(n in before for n in r.negations) or any(n in after for n in r.post_negations)
 
 
 def read_report(kind: str, text: str) -> str | None:
@@ -63,7 +65,7 @@ def read_report(kind: str, text: str) -> str | None:
         for clause in clauses:
             for phrase in phrases:
                 at = clause.find(phrase)
-                if at >= 0 and not _negated(clause, at, r.negations):
+                if at >= 0 and not _negated(clause, at, at + len(phrase), r):
                     return category
     return None
 

@@ -9,7 +9,10 @@ from backmice.render.wording import contribution_line, percent
 def _findings_line(a: Assessment) -> str:
     parts = []
     for k, v in a.findings.items():
-        shown = "yes" if v is True else "no" if v is False else str(v).replace("_", " ")
+        if isinstance(v, float):
+            shown = f"{v:g}"
+        else:
+            shown = "yes" if v is True else "no" if v is False else str(v).replace("_", " ")
         parts.append(f"{k.replace('_', ' ')}: {shown}")
     return "; ".join(parts) if parts else "none recorded"
 

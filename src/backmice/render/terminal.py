@@ -70,7 +70,7 @@ def _reasoning(a: Assessment) -> RenderableType:
     for col in ("Condition", "", "Finding", "LR", "Source"):
         table.add_column(col)
     for d in a.differential[:3]:
-        for sign, items in (("for", d.supporting), ("against", d.opposing)):
+        for sign, items in (("for", d.supporting[:6]), ("against", d.opposing[:4])):
             for c in items:
                 table.add_row(d.name, sign, f"{c.label}: {c.value}",
                               likelihood_ratio(c.likelihood_ratio), cite(c.source))

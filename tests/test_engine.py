@@ -1,0 +1,125 @@
+"""Clinical behaviour of the engine on hand-made findings (each test states the rule it pins)."""
+
+from __future__ import annotations
+
+from backmice.engine import assess, assess_patient
+from backmice.findings import FindingSet, LumpInput, PatientInput, parse_findings
+
+BACK_MOUSE = {
+    "age_years": 47, "sex": "female", "location": "posterior_superior_iliac_spine",
+    "palpable_lump": True, "size_cm": 1.5, "depth": "subcutaneous",
+    "consistency": "firm_rubbery", "mobile": True, "tender": True, "pain": True,
+    "pain_reproduced_by_pressure": True, "growth": "stable", "erythema": False,
+    "warmth": False, "fever": False, "neurological_deficit": False,
+}
+
+
+def run(kb, **findings):
+    return assess(kb, parse_findings(findings))
+
+
+def probability(a, outcome):
+    return dict(a.outcomes)[outcome]
+
+
+def test_typical_back_mouse_leads_with_family_and_no_flag(kb):
+    a = run(kb, **BACK_MOUSE)
+    assert a.top.back_mouse_family
+    assert a.back_mouse_family_probability > 0.8
+    assert not a.red_flags
+    assert a.triage.level == "routine"
+    assert any(w.id == "anaesthetic_injection_test" for w in a.workup)
+    assert a.top.supporting, "the reasoning behind the suggestion is shown"
+    assert all(c.source.grade in {"evidence", "expert_opinion", "estimate"}
+               for c in a.top.supporting)
+
+
+def test_differential_has_seven_conditions_and_other(kb):
+    a = run(kb)
+    assert len(a.differential) == 8
+    assert {d.id for d in a.differential} >= {"other", "liposarcoma", "episacral_lipoma"}
+    other = next(d for d in a.differential if d.id == "other")
+    assert {oid for oid, _, _ in other.includes} >= {"lumbar_radiculopathy", "pilonidal_abscess"}
+
+
+def test_injection_relief_favours_family_but_never_cancels_a_sarcoma_flag(kb):
+    lump = {**BACK_MOUSE, "size_cm": 7.0, "depth": "deep_to_fascia"}
+    before = run(kb, **lump)
+    after = run(kb, **lump, anesthetic_injection_relief=True)
+    assert after.back_mouse_family_probability > before.back_mouse_family_probability
+    assert {h.id for h in after.red_flags} == {h.id for h in before.red_flags}
+    assert after.triage.level == "urgent_2_weeks"
+    assert any("does not cancel" in n for n in after.notes)
+
+
+def test_no_relief_lowers_the_family(kb):
+    assert (run(kb, **BACK_MOUSE, anesthetic_injection_relief=False)
+            .back_mouse_family_probability
+            < run(kb, **BACK_MOUSE).back_mouse_family_probability)
+
+
+def test_histopathology_settles_the_diagnosis(kb):
+    a = run(kb, **BACK_MOUSE,
+            histopathology_finding="atypical_lipomatous_tumour_or_liposarcoma")
+    assert a.top.id == "liposarcoma"
+    assert a.top.probability == 1.0
+    assert probability(a, "episacral_lipoma") == 0.0
+
+
+def test_correlated_inflammation_signs_are_not_triple_counted(kb):
+    """Warmth after redness adds much less than redness did: one process, counted once."""
+    base = run(kb, location="buttock")
+    red = run(kb, location="buttock", erythema=True)
+    red_warm = run(kb, location="buttock", erythema=True, warmth=True)
+
+    def odds(a):
+        p = probability(a, "subcutaneous_abscess")
+        return p / (1 - p)
+
+    first_step = odds(red) / odds(base)
+    second_step = odds(red_warm) / odds(red)
+    assert first_step > 5
+    assert second_step < first_step / 3
+
+
+def test_emergency_flag_beats_any_probability(kb):
+    a = run(kb, **BACK_MOUSE, bladder_or_bowel_dysfunction=True)
+    assert a.top.back_mouse_family  # the lump still looks like a back mouse...
+    assert a.triage.level == "emergency"  # ...but the red flag decides the urgency
+    assert a.red_flags[0].id == "cauda_equina"
+
+
+def test_painless_small_lump_without_flags_is_self_care(kb):
+    a = run(kb, **{**BACK_MOUSE, "pain": False, "tender": False})
+    assert a.triage.level == "self_care"
+
+
+def test_red_flag_questions_come_first(kb):
+    a = run(kb, **BACK_MOUSE)
+    assert a.questions
+    assert a.questions[0].red_flag
+    assert a.triage.provisional
+
+
+def test_many_lumps_bring_up_liposuction_and_patient_triage_is_the_worst(kb):
+    small = FindingSet(parse_findings(BACK_MOUSE).values)
+    big = small.with_values(size_cm=8.0)
+    lumps = tuple(LumpInput(f"l{i}", small) for i in range(5)) + (LumpInput("big", big),)
+    result = assess_patient(kb, PatientInput(lumps=lumps))
+    assert result.triage.level == "urgent_2_weeks"
+    assert any("liposuction" in n.lower() for n in result.notes)
+    first = result.lumps[0]
+    assert any(t.kind == "liposuction" for t in first.treatments)
+
+
+def test_weak_evidence_is_stated_for_complementary_options(kb):
+    a = run(kb, **BACK_MOUSE)
+    complementary = [t for t in a.treatments if t.kind == "complementary"]
+    assert complementary
+    assert all(t.evidence_level in {"very_low", "low"} for t in complementary)
+
+
+def test_every_setting_gives_a_full_assessment(kb):
+    for setting in kb.setting_ids:
+        a = assess(kb, parse_findings(BACK_MOUSE), setting=setting)
+        assert abs(sum(d.probability for d in a.differential) - 1) < 1e-9
