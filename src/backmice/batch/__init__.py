@@ -49,19 +49,30 @@ def encode(cases: Iterable[Mapping[str, Value]]) -> Columns:
     return Columns(n, numbers, codes)
 
 
-def _rows_for(model: CompiledModel, fid: str, cols: Columns) -> np.ndarray:
-    """Row index into the finding's table for each case (-1 unknown)."""
+CHUNK = 4096  # cases per block: a block's score matrix stays in the CPU cache
+
+
+def _rows_for(model: CompiledModel, fid: str, cols: Columns, part: slice) -> np.ndarray:
+    """Row index into the finding's table for each case of ``part`` (-1 unknown)."""
     table = model.tables[fid]
     if table.bins:
-        col = cols.numbers[fid]
-        edges = np.array([low for low, _ in table.bins[1:]])
-        idx = np.searchsorted(edges, col, side="right")
+        col = cols.numbers[fid][part]
+        idx = np.searchsorted(_edges(model, fid), col, side="right")
         return np.where(np.isnan(col), -1, idx)
-    spec = FINDINGS[fid]
-    code = cols.codes[fid].astype(np.int64)
-    if spec.kind is Kind.BOOLEAN:  # table rows are ("true", "false")
+    code = cols.codes[fid][part].astype(np.intp)
+    if FINDINGS[fid].kind is Kind.BOOLEAN:  # table rows are ("true", "false")
         return np.where(code < 0, -1, 1 - code)
     return code
+
+
+@functools.cache
+def _edges_cache(model: CompiledModel) -> dict[str, np.ndarray]:
+    return {fid: np.array([low for low, _ in t.bins[1:]])
+            for fid, t in model.tables.items() if t.bins}
+
+
+def _edges(model: CompiledModel, fid: str) -> np.ndarray:
+    return _edges_cache(model)[fid]
 
 
 @functools.cache
@@ -72,33 +83,41 @@ def _log_tables(model: CompiledModel) -> dict[str, np.ndarray]:
             for fid, t in model.tables.items()}
 
 
-def differential(model: CompiledModel, cols: Columns) -> np.ndarray:
-    """Posterior matrix (n cases × outcomes), rows summing to 1."""
-    scores = np.tile(np.array(model.log_prior), (cols.n, 1))
+def _block(model: CompiledModel, cols: Columns, part: slice, n: int) -> np.ndarray:
+    scores = np.tile(np.array(model.log_prior), (n, 1))
     for fid, logs in _log_tables(model).items():
-        scores += logs[_rows_for(model, fid, cols)]
+        scores += logs[_rows_for(model, fid, cols, part)]
     for group in model.groups:
-        with_cause = np.ones(cols.n)
-        without = np.ones(cols.n)
-        seen = np.zeros(cols.n, dtype=bool)
+        with_cause = np.ones(n)
+        without = np.ones(n)
+        seen = np.zeros(n, dtype=bool)
         for member, a, b in zip(group.members, group.if_present, group.if_absent, strict=True):
-            code = cols.codes[member]
+            code = cols.codes[member][part]
             seen |= code >= 0
             with_cause *= np.where(code == 1, a, np.where(code == 0, 1 - a, 1.0))
             without *= np.where(code == 1, b, np.where(code == 0, 1 - b, 1.0))
-        q = np.array(group.cause)
-        lik = np.outer(with_cause, q) + np.outer(without, 1 - q)
-        scores[seen] += np.log(lik[seen])
-    histo = cols.codes["histopathology_finding"]
+        if seen.any():
+            q = np.array(group.cause)
+            lik = np.outer(with_cause, q) + np.outer(without, 1 - q)
+            scores[seen] += np.log(lik[seen])
+    histo = cols.codes["histopathology_finding"][part]
     if (histo >= 0).any():
-        values = FINDINGS["histopathology_finding"].values
-        for code, value in enumerate(values):
+        for code, value in enumerate(FINDINGS["histopathology_finding"].values):
             mask = np.zeros(len(model.outcomes), dtype=bool)
             mask[list(model.histology[value])] = True
             scores[np.ix_(histo == code, ~mask)] = -np.inf
     scores -= scores.max(axis=1, keepdims=True)
     weights = np.exp(scores)
     return weights / weights.sum(axis=1, keepdims=True)
+
+
+def differential(model: CompiledModel, cols: Columns) -> np.ndarray:
+    """Posterior matrix (n cases × outcomes), rows summing to 1, computed block by block."""
+    out = np.empty((cols.n, len(model.outcomes)))
+    for start in range(0, cols.n, CHUNK):
+        part = slice(start, min(start + CHUNK, cols.n))
+        out[part] = _block(model, cols, part, part.stop - part.start)
+    return out
 
 
 def _rule(rule: Rule, cols: Columns) -> np.ndarray:
