@@ -27,7 +27,6 @@ from backmice import batch  # noqa: E402
 from backmice.engine import assess, bayes  # noqa: E402
 from backmice.engine.model import compile_model  # noqa: E402
 from backmice.findings import parse_findings  # noqa: E402
-from backmice.interop.cases import read_case  # noqa: E402
 from backmice.kb.loader import default_kb  # noqa: E402
 
 CALLS = 10_000

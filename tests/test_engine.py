@@ -104,7 +104,7 @@ def test_red_flag_questions_come_first(kb):
 def test_many_lumps_bring_up_liposuction_and_patient_triage_is_the_worst(kb):
     small = FindingSet(parse_findings(BACK_MOUSE).values)
     big = small.with_values(size_cm=8.0)
-    lumps = tuple(LumpInput(f"l{i}", small) for i in range(5)) + (LumpInput("big", big),)
+    lumps = (*(LumpInput(f"l{i}", small) for i in range(5)), LumpInput("big", big))
     result = assess_patient(kb, PatientInput(lumps=lumps))
     assert result.triage.level == "urgent_2_weeks"
     assert any("liposuction" in n.lower() for n in result.notes)

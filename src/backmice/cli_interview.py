@@ -18,7 +18,7 @@ DONT_KNOW = {"d", "?", "dont know", "don't know", "unknown", "idk"}
 
 
 def parse_answer(q: Question, text: str) -> tuple[str, Value | None] | None:
-    """('answer', value) / ('dont_know', None) / ('back', None) / ('quit', None); None if unclear."""
+    """Return (action, value): answer / dont_know / back / quit; None if the text is unclear."""
     t = text.strip().lower()
     if t in DONT_KNOW:
         return "dont_know", None
@@ -76,7 +76,7 @@ def run_interview(kb: KnowledgeBase, *, audience: str, setting: str | None,
                         else kb.texts.disclaimer.clinician, title="backmice interview"))
     state = InterviewState(setting=setting)
     while True:
-        question, result = step(kb, state)
+        question, _ = step(kb, state)
         if question is None:
             break
         raw = _prompt(console, question, audience, len(state.asked) + 1)
@@ -87,10 +87,7 @@ def run_interview(kb: KnowledgeBase, *, audience: str, setting: str | None,
         action, value = parsed
         if action == "quit":
             break
-        if action == "back":
-            state = state.back()
-        else:
-            state = state.answer(question.finding, value)
+        state = state.back() if action == "back" else state.answer(question.finding, value)
     _, final = step(kb, state)
     patient = PatientAssessment(kb_version=final.kb_version, engine_version=final.engine_version,
                                 setting=final.setting, lumps=(final,), triage=final.triage,

@@ -12,7 +12,7 @@ from backmice.engine import bayes, explain, questions, recommend, red_flags, tri
 from backmice.engine.model import compile_model
 from backmice.errors import InputError
 from backmice.findings import FindingSet, PatientInput, Value
-from backmice.kb.base import INFECTION, MALIGNANT, OTHER, KnowledgeBase
+from backmice.kb.base import MALIGNANT, OTHER, KnowledgeBase
 from backmice.kb.schema import ConditionRole, Urgency
 from backmice.results import Assessment, PatientAssessment, RankedDiagnosis
 

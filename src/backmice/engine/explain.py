@@ -35,6 +35,8 @@ def show_value(kb: KnowledgeBase, fid: str, value: Value) -> str:
     entry = kb.findings[fid]
     if isinstance(value, str) and value in entry.value_labels:
         return entry.value_labels[value]
+    if isinstance(value, float):
+        return f"{value:g}"
     return str(value)
 
 

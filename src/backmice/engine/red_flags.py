@@ -18,7 +18,7 @@ from backmice.kb.schema import RedFlag, Urgency
 from backmice.results import RedFlagHit, Source
 
 
-def source_of(provenance) -> Source:  # noqa: ANN001 - a kb.schema.Provenance
+def source_of(provenance) -> Source:
     return Source(grade=provenance.grade.value, citations=tuple(provenance.citations),
                   remark=provenance.remark)
 

@@ -170,7 +170,8 @@ def _patient(obj: Mapping[str, Any]) -> tuple[PatientInput, list[str]]:
                                  f"{shared[key]!r} or leave it out")
         later, lump_notes = read_later_tests(lump.later_tests, path=f"lumps.{i}.later_tests")
         values = {**own, **later}
-        lumps.append(LumpInput(id=lump.id or f"lump-{i + 1}", findings=shared.with_values(**values)))
+        merged = shared.with_values(**values)
+        lumps.append(LumpInput(id=lump.id or f"lump-{i + 1}", findings=merged))
         notes.extend(lump_notes)
     return PatientInput(lumps=tuple(lumps), setting=doc.setting), notes
 

@@ -42,7 +42,8 @@ def _check_distribution(where: str, entry: FindingEntry, lk: Likelihood) -> Iter
     if set(lk.values) != expected:
         missing = sorted(expected - set(lk.values))
         extra = sorted(set(lk.values) - expected)
-        yield f"{where}: values must be exactly {sorted(expected)} (missing {missing}, unknown {extra})"
+        yield (f"{where}: values must be exactly {sorted(expected)} "
+               f"(missing {missing}, unknown {extra})")
     total = sum(lk.values.values())
     if abs(total - 1.0) > SUM_TOLERANCE:
         yield f"{where}: values sum to {total:.4f}, must sum to 1"

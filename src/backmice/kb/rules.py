@@ -77,7 +77,8 @@ class Compare:
         if self.op == "in":
             return actual in self.value  # type: ignore[operator]
         if self.op in ("==", "!="):
-            equal = actual == self.value and isinstance(actual, bool) == isinstance(self.value, bool)
+            same_kind = isinstance(actual, bool) == isinstance(self.value, bool)
+            equal = actual == self.value and same_kind
             return equal if self.op == "==" else not equal
         left, right = _numeric(actual), _numeric(self.value)
         if left is None or right is None:

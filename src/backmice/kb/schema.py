@@ -22,7 +22,7 @@ class Grade(StrEnum):
     """How a number or a recommendation was derived."""
 
     EVIDENCE = "evidence"  # taken or computed from a cited source
-    EXPERT_OPINION = "expert_opinion"  # a qualitative statement in a cited source, turned into a number
+    EXPERT_OPINION = "expert_opinion"  # a qualitative statement of a source, made a number
     ESTIMATE = "estimate"  # chosen by the backmice team where no source gives a number
 
 
@@ -180,7 +180,7 @@ class FindingEntry(Strict):
 
 
 class LatentMember(Strict):
-    """A finding explained by a shared latent cause: P(present | cause) and P(present | no cause)."""
+    """A finding explained by a latent cause: P(present | cause), P(present | no cause)."""
 
     finding: str
     if_present: Probability

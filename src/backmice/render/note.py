@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from backmice.results import Assessment, PatientAssessment
 from backmice.render.wording import contribution_line, percent
+from backmice.results import Assessment, PatientAssessment
 
 
 def _findings_line(a: Assessment) -> str:
@@ -23,7 +23,8 @@ def lump_note(a: Assessment) -> list[str]:
     if a.red_flags:
         lines += ["", "**Red flags:**"]
         lines += [f"- {h.title} ({h.urgency.replace('_', ' ')}): {h.action}" for h in a.red_flags]
-    lines += ["", f"**Differential** (back-mouse family {percent(a.back_mouse_family_probability)}):"]
+    family = percent(a.back_mouse_family_probability)
+    lines += ["", f"**Differential** (back-mouse family {family}):"]
     for i, d in enumerate(a.differential[:5], 1):
         extra = ""
         if d.includes:
