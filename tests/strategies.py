@@ -1,0 +1,158 @@
+"""Hypothesis strategies for finding values and finding sets, shared by the property tests.
+
+Every strategy reads the vocabulary (``backmice.findings.FINDINGS``), so a finding added there is
+fuzzed without touching this file. The values are *raw* values as a case file would hold them
+(numbers may be ints or floats); run them through ``parse_findings`` to get a FindingSet.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from hypothesis import strategies as st
+
+from backmice.findings import FINDINGS, FindingSpec, Kind
+
+__all__ = [
+    "ALL_IDS",
+    "FIRST_VISIT_IDS",
+    "finding_sets",
+    "finding_values",
+    "invalid_values",
+    "json_values",
+]
+
+ALL_IDS: tuple[str, ...] = tuple(FINDINGS)
+FIRST_VISIT_IDS: tuple[str, ...] = tuple(f for f, s in FINDINGS.items() if not s.later_test)
+
+
+def _spec(fid: str) -> FindingSpec:
+    spec = FINDINGS.get(fid)
+    if spec is None:
+        raise KeyError(f"{fid!r} is not a finding id")
+    return spec
+
+
+def _numbers(spec: FindingSpec) -> st.SearchStrategy[float | int]:
+    lo, hi = spec.minimum, spec.maximum
+    assert lo is not None and hi is not None
+    return st.one_of(
+        st.floats(min_value=lo, max_value=hi, allow_nan=False, allow_infinity=False),
+        st.integers(min_value=math.ceil(lo), max_value=math.floor(hi)),
+    )
+
+
+def finding_values(fid: str) -> st.SearchStrategy[Any]:
+    """A valid, known (non-None) value for finding ``fid``, as its spec allows."""
+    spec = _spec(fid)
+    if spec.kind is Kind.BOOLEAN:
+        return st.booleans()
+    if spec.kind is Kind.CATEGORY:
+        return st.sampled_from(spec.values)
+    if spec.kind is Kind.COUNT:
+        assert spec.minimum is not None and spec.maximum is not None
+        return st.one_of(
+            st.integers(min_value=math.ceil(spec.minimum), max_value=math.floor(spec.maximum)),
+            st.just("many"),
+        )
+    return _numbers(spec)
+
+
+@st.composite
+def _finding_sets(draw: st.DrawFn, ids: tuple[str, ...], min_size: int,
+                  max_size: int | None) -> dict[str, Any]:
+    # A list, not a set: the drawn order is kept, so dicts come in varied key orders.
+    keys = draw(st.lists(st.sampled_from(ids), unique=True, min_size=min_size,
+                         max_size=max_size))
+    return {k: draw(finding_values(k), label=k) for k in keys}
+
+
+def finding_sets(min_size: int = 0, max_size: int | None = None,
+                 exclude_later_tests: bool = False) -> st.SearchStrategy[dict[str, Any]]:
+    """A dict of finding id → valid value (unknown findings are simply absent).
+
+    ``exclude_later_tests`` keeps to first-visit findings (no injection, imaging or histology).
+    """
+    ids = FIRST_VISIT_IDS if exclude_later_tests else ALL_IDS
+    if max_size is not None:
+        max_size = min(max_size, len(ids))
+    return _finding_sets(ids, min_size, max_size)
+
+
+_CONTAINERS = st.one_of(
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),
+)
+
+
+def invalid_values(fid: str) -> st.SearchStrategy[Any]:
+    """A value that ``parse_value`` must reject for finding ``fid``: wrong type or out of set."""
+    spec = _spec(fid)
+    if spec.kind is Kind.BOOLEAN:
+        wrong = st.one_of(
+            st.sampled_from(["yes", "no", "true", "false", "True", "1", "0", ""]),
+            st.integers(), st.floats(), st.text(max_size=20), _CONTAINERS,
+        )
+        return wrong.filter(lambda x: x is not True and x is not False)
+    if spec.kind is Kind.CATEGORY:
+        return st.one_of(
+            st.text(max_size=30).filter(lambda s: s not in spec.values),
+            st.sampled_from([v.upper() for v in spec.values] + [v + " " for v in spec.values]),
+            st.integers(), st.floats(), st.booleans(), _CONTAINERS,
+        )
+    lo, hi = spec.minimum, spec.maximum
+    assert lo is not None and hi is not None
+    out_of_range = st.one_of(
+        st.floats(max_value=lo, exclude_max=True, allow_infinity=False),
+        st.floats(min_value=hi, exclude_min=True, allow_infinity=False),
+        st.sampled_from([math.nan, math.inf, -math.inf, lo - 1, hi + 1]),
+    )
+    wrong_type = st.one_of(
+        st.booleans(),
+        st.text(max_size=20).filter(lambda s: s != "many"),
+        _CONTAINERS,
+    )
+    if spec.kind is Kind.COUNT:
+        fractional = st.floats(min_value=lo, max_value=hi).filter(lambda x: not x.is_integer())
+        return st.one_of(
+            out_of_range, wrong_type, fractional,
+            st.integers(max_value=math.ceil(lo) - 1),
+            st.integers(min_value=math.floor(hi) + 1, max_value=10**300),
+            st.sampled_from(["Many", "MANY", "many ", "lots"]),
+        )
+    return st.one_of(out_of_range, wrong_type, st.sampled_from(["5", "1.5", "many"]))
+
+
+# Keys that steer arbitrary JSON into the readers' deeper paths.
+_STEERING_KEYS = (
+    "id", "findings", "later_tests", "lumps", "patient", "setting", "gold", "urgent_expected",
+    "injection_pain_before", "injection_pain_after", "minutes_after", "ultrasound", "mri",
+    "histopathology", *ALL_IDS,
+)
+
+
+def json_values(max_leaves: int = 25) -> st.SearchStrategy[Any]:
+    """Arbitrary JSON-like data (None, bools, ints, floats, text, lists, dicts).
+
+    Dict keys are mostly the case format's own keys so that the readers' inner checks are reached.
+    Integers stay within float range: integers beyond it are a known bug, pinned separately.
+    """
+    leaves = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(min_value=-(2**70), max_value=2**70),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.text(max_size=30),
+        st.sampled_from(["many", "yes", "true", "fat_lesion", "primary_care", "sacroiliac",
+                         "lipoma with thick septa", "no focal lesion", "abscess"]),
+    )
+    keys = st.one_of(st.sampled_from(_STEERING_KEYS), st.text(max_size=10))
+    return st.recursive(
+        leaves,
+        lambda children: st.one_of(
+            st.lists(children, max_size=4),
+            st.dictionaries(keys, children, max_size=6),
+        ),
+        max_leaves=max_leaves,
+    )

@@ -1,0 +1,252 @@
+"""Properties of the engine that must hold for every valid finding set (hypothesis).
+
+Each test states the property in its name and docstring; the finding sets come from
+``tests/strategies.py``, which reads the vocabulary, so new findings are covered automatically.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import ALL_IDS, finding_sets, finding_values, invalid_values
+
+from backmice.engine import assess, bayes, red_flags
+from backmice.engine.model import compile_model
+from backmice.errors import InputError
+from backmice.findings import FINDINGS, Kind, parse_findings, parse_value
+from backmice.kb.loader import default_kb
+from backmice.results import URGENCY_ORDER
+
+KB = default_kb()
+SETTINGS = KB.setting_ids
+PROPERTY = settings(max_examples=150, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+TOL = 1e-9
+LIKELIHOOD_IDS = tuple(f for f in ALL_IDS if f != "histopathology_finding")
+
+
+def rank(level: str) -> int:
+    return URGENCY_ORDER.index(level)  # type: ignore[arg-type]
+
+
+def flag_ids(hits) -> set[str]:
+    return {h.id for h in hits}
+
+
+def rounded(a) -> dict[str, float]:
+    return {d.id: round(d.probability, 12) for d in a.differential}
+
+
+# --- the strategies themselves --------------------------------------------------------------
+
+
+@PROPERTY
+@given(st.data())
+def test_strategy_values_are_accepted_and_invalid_values_rejected(data):
+    fid = data.draw(st.sampled_from(ALL_IDS), label="finding")
+    spec = FINDINGS[fid]
+    good = data.draw(finding_values(fid), label="valid")
+    assert parse_value(spec, good, fid) is not None
+    bad = data.draw(invalid_values(fid), label="invalid")
+    with pytest.raises(InputError):
+        parse_value(spec, bad, fid)
+
+
+@PROPERTY
+@given(finding_sets(exclude_later_tests=True))
+def test_finding_sets_parse_and_can_exclude_later_tests(raw):
+    parsed = parse_findings(raw)
+    assert set(parsed) == set(raw)
+    assert not any(FINDINGS[f].later_test for f in parsed)
+
+
+# --- probabilities --------------------------------------------------------------------------
+
+
+@PROPERTY
+@given(finding_sets())
+def test_posterior_is_a_distribution_in_every_setting(raw):
+    findings = parse_findings(raw)
+    for setting in SETTINGS:
+        model = compile_model(KB, setting)
+        post = bayes.posterior(model, findings)
+        assert len(post) == len(model.outcomes)
+        assert all(0.0 <= p <= 1.0 for p in post)
+        assert math.isclose(sum(post), 1.0, rel_tol=0.0, abs_tol=TOL)
+
+        a = assess(KB, findings, setting=setting, with_questions=False)
+        assert all(0.0 <= d.probability <= 1.0 for d in a.differential)
+        assert math.isclose(sum(d.probability for d in a.differential), 1.0,
+                            rel_tol=0.0, abs_tol=TOL)
+        assert math.isclose(sum(p for _, p in a.outcomes), 1.0, rel_tol=0.0, abs_tol=TOL)
+        by_id = dict(a.outcomes)
+        assert math.isclose(a.back_mouse_family_probability,
+                            sum(by_id[o] for o in KB.family()), rel_tol=0.0, abs_tol=1e-12)
+        # the engine's posterior and the assessment agree
+        for outcome, p in zip(model.outcomes, post, strict=True):
+            assert by_id[outcome] == p
+
+
+@PROPERTY
+@given(finding_sets(min_size=1), st.randoms(use_true_random=False), st.sampled_from(SETTINGS))
+def test_order_of_findings_does_not_matter(raw, rnd: random.Random, setting):
+    findings = dict(parse_findings(raw))  # validated values, vocabulary order
+    reversed_ = dict(reversed(list(findings.items())))
+    items = list(findings.items())
+    rnd.shuffle(items)
+    shuffled = dict(items)
+    drawn = dict(raw)  # the order hypothesis drew the keys in (raw, unnormalised values)
+    base = assess(KB, findings, setting=setting)
+    for other_order in (reversed_, shuffled, drawn):
+        other = assess(KB, other_order, setting=setting)
+        # sums in another order may differ in the last bit: equal to 12 places is the claim
+        assert rounded(other) == rounded(base)
+        assert [h.id for h in other.red_flags] == [h.id for h in base.red_flags]
+        assert other.triage.level == base.triage.level
+        assert other.triage.unanswered_red_flag_questions == \
+            base.triage.unanswered_red_flag_questions
+
+
+@PROPERTY
+@given(finding_sets(), st.sampled_from(ALL_IDS), st.sampled_from(SETTINGS))
+def test_an_unknown_finding_changes_nothing(raw, key, setting):
+    findings = parse_findings(raw)
+    assert parse_findings({key: None}) == parse_findings({})
+    if key in findings:  # setting a known finding to None makes it unknown: not this property
+        raw = {k: v for k, v in raw.items() if k != key}
+        findings = parse_findings(raw)
+    base = assess(KB, findings, setting=setting)
+    via_with_values = findings.with_values(**{key: None})
+    via_parse = parse_findings({**raw, key: None})
+    assert via_with_values == findings
+    assert via_parse == findings
+    assert assess(KB, via_with_values, setting=setting) == base
+    assert assess(KB, via_parse, setting=setting) == base
+
+
+def _conditional_likelihoods(model, known: dict, fid: str, value) -> list[float]:
+    """P(value | outcome, known) for every outcome."""
+    n = len(model.outcomes)
+    group = model.group_of.get(fid)
+    if group is not None:
+        extended = {**known, fid: value}
+        return [bayes.group_likelihood(group, i, extended)
+                / bayes.group_likelihood(group, i, known) for i in range(n)]
+    table = model.tables[fid]
+    row = table.probs[table.value_index(value)]
+    return [row[i] for i in range(n)]
+
+
+@st.composite
+def _known_and_new(draw):
+    raw = draw(finding_sets(max_size=len(LIKELIHOOD_IDS) - 1))
+    known = dict(parse_findings(raw))
+    fid = draw(st.sampled_from([f for f in LIKELIHOOD_IDS if f not in known]), label="new")
+    value = parse_value(FINDINGS[fid], draw(finding_values(fid), label="value"), fid)
+    setting = draw(st.sampled_from(SETTINGS), label="setting")
+    return known, fid, value, setting
+
+
+@PROPERTY
+@given(_known_and_new())
+def test_a_finding_that_favours_an_outcome_over_every_alternative_never_lowers_it(case):
+    known, fid, value, setting = case
+    model = compile_model(KB, setting)
+    post = bayes.posterior(model, known)
+    after = bayes.posterior(model, {**known, fid: value})
+    lik = _conditional_likelihoods(model, known, fid, value)
+    n = len(model.outcomes)
+    checked = 0
+    for i in range(n):
+        rivals = [j for j in range(n) if j != i and post[j] > 0.0]
+        if all(lik[i] >= lik[j] for j in rivals):
+            checked += 1
+            assert after[i] >= post[i] - 1e-12, (model.outcomes[i], post[i], after[i])
+    # the outcome the finding favours most always qualifies, so the check is never vacuous
+    assert checked >= 1
+
+
+@PROPERTY
+@given(_known_and_new())
+def test_a_finding_likelier_under_an_outcome_than_on_average_raises_it(case):
+    """Bayes: P(i | F, v) = P(i | F) * P(v | i, F) / sum_j P(j | F) P(v | j, F)."""
+    known, fid, value, setting = case
+    model = compile_model(KB, setting)
+    post = bayes.posterior(model, known)
+    after = bayes.posterior(model, {**known, fid: value})
+    lik = _conditional_likelihoods(model, known, fid, value)
+    average = sum(p * q for p, q in zip(post, lik, strict=True))
+    for i, outcome in enumerate(model.outcomes):
+        if lik[i] > average:
+            assert after[i] >= post[i] - 1e-12, (outcome, post[i], after[i])
+        elif lik[i] < average:
+            assert after[i] <= post[i] + 1e-12, (outcome, post[i], after[i])
+        assert math.isclose(after[i], post[i] * lik[i] / average, rel_tol=1e-9, abs_tol=1e-12)
+
+
+# --- red flags and triage -------------------------------------------------------------------
+
+
+def _candidate_values(fid: str, extra) -> list:
+    spec = FINDINGS[fid]
+    if spec.kind is Kind.BOOLEAN:
+        return [True, False]
+    if spec.kind is Kind.CATEGORY:
+        return list(spec.values)
+    lo, hi = spec.minimum, spec.maximum
+    points = {lo, hi, (lo + hi) / 2, extra}
+    for threshold in (1, 2, 5, 10, 13, 18, 30, 50, 52, 70):  # rule thresholds and bin edges
+        points |= {math.nextafter(threshold, -math.inf), float(threshold),
+                   math.nextafter(threshold, math.inf)}
+    values = [float(p) for p in points if lo <= p <= hi]
+    if spec.kind is Kind.COUNT:
+        values = [int(v) for v in values if float(v).is_integer()] + ["many"]
+    return sorted(values, key=str)
+
+
+@PROPERTY
+@given(finding_sets(), st.data())
+def test_adding_a_red_flag_never_lowers_the_urgency(raw, data):
+    findings = dict(parse_findings(raw))
+    before_flags = flag_ids(red_flags.fired(KB, findings))
+    before = assess(KB, findings, with_questions=False).triage.level
+    for fid in ALL_IDS:
+        if fid in findings:
+            continue
+        spec = FINDINGS[fid]
+        extra = (data.draw(finding_values(fid), label=fid)
+                 if spec.kind in (Kind.NUMBER, Kind.COUNT) else None)
+        for value in _candidate_values(fid, extra if extra != "many" else None):
+            extended = {**findings, fid: value}
+            if not flag_ids(red_flags.fired(KB, extended)) - before_flags:
+                continue
+            after = assess(KB, extended, with_questions=False).triage.level
+            assert rank(after) <= rank(before), (fid, value, before, after)
+
+
+@PROPERTY
+@given(finding_sets())
+def test_red_flags_ignore_the_setting_and_bound_the_triage(raw):
+    findings = parse_findings(raw)
+    expected = red_flags.fired(KB, findings)
+    for setting in SETTINGS:
+        a = assess(KB, findings, setting=setting, with_questions=False)
+        assert a.red_flags == expected
+        if a.red_flags:
+            most_urgent = min(rank(h.urgency) for h in a.red_flags)
+            assert rank(a.triage.level) <= most_urgent
+            assert rank(a.triage.level) == most_urgent  # the flag, not a probability, decides
+
+
+@PROPERTY
+@given(finding_sets(), st.sampled_from(SETTINGS))
+def test_assessment_is_deterministic(raw, setting):
+    findings = parse_findings(raw)
+    first = assess(KB, findings, setting=setting)
+    second = assess(KB, findings, setting=setting)
+    assert first == second
+    assert assess(KB, dict(findings), setting=setting) == first
