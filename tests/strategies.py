@@ -117,7 +117,7 @@ def invalid_values(fid: str) -> st.SearchStrategy[Any]:
         fractional = st.floats(min_value=lo, max_value=hi).filter(lambda x: not x.is_integer())
         return st.one_of(
             out_of_range, wrong_type, fractional,
-            st.integers(max_value=math.ceil(lo) - 1),
+            st.integers(min_value=-(10**300), max_value=math.ceil(lo) - 1),
             st.integers(min_value=math.floor(hi) + 1, max_value=10**300),
             st.sampled_from(["Many", "MANY", "many ", "lots"]),
         )

@@ -12,7 +12,6 @@ import random
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import ALL_IDS, finding_sets, finding_values, invalid_values
 
 from backmice.engine import assess, bayes, red_flags
 from backmice.engine.model import compile_model
@@ -20,6 +19,7 @@ from backmice.errors import InputError
 from backmice.findings import FINDINGS, Kind, parse_findings, parse_value
 from backmice.kb.loader import default_kb
 from backmice.results import URGENCY_ORDER
+from strategies import ALL_IDS, finding_sets, finding_values, invalid_values
 
 KB = default_kb()
 SETTINGS = KB.setting_ids
@@ -37,8 +37,16 @@ def flag_ids(hits) -> set[str]:
     return {h.id for h in hits}
 
 
-def rounded(a) -> dict[str, float]:
-    return {d.id: round(d.probability, 12) for d in a.differential}
+def same_to_12_places(a, b) -> bool:
+    """The differential probabilities of two assessments, equal after rounding to 12 places.
+
+    Summing the same logs in another order can change the last bits (up to ~1e-14), which in
+    rare cases straddles a rounding boundary; such a pair still differs by far less than 1e-12.
+    """
+    pa = {d.id: d.probability for d in a.differential}
+    pb = {d.id: d.probability for d in b.differential}
+    return pa.keys() == pb.keys() and all(
+        round(pa[k], 12) == round(pb[k], 12) or abs(pa[k] - pb[k]) < 1e-13 for k in pa)
 
 
 # --- the strategies themselves --------------------------------------------------------------
@@ -104,7 +112,7 @@ def test_order_of_findings_does_not_matter(raw, rnd: random.Random, setting):
     for other_order in (reversed_, shuffled, drawn):
         other = assess(KB, other_order, setting=setting)
         # sums in another order may differ in the last bit: equal to 12 places is the claim
-        assert rounded(other) == rounded(base)
+        assert same_to_12_places(other, base)
         assert [h.id for h in other.red_flags] == [h.id for h in base.red_flags]
         assert other.triage.level == base.triage.level
         assert other.triage.unanswered_red_flag_questions == \
@@ -198,7 +206,9 @@ def _candidate_values(fid: str, extra) -> list:
     if spec.kind is Kind.CATEGORY:
         return list(spec.values)
     lo, hi = spec.minimum, spec.maximum
-    points = {lo, hi, (lo + hi) / 2, extra}
+    points = {lo, hi, (lo + hi) / 2}
+    if extra is not None:
+        points.add(extra)
     for threshold in (1, 2, 5, 10, 13, 18, 30, 50, 52, 70):  # rule thresholds and bin edges
         points |= {math.nextafter(threshold, -math.inf), float(threshold),
                    math.nextafter(threshold, math.inf)}

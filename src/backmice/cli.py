@@ -237,7 +237,7 @@ def kb_show(condition: Annotated[str, typer.Argument(help="A condition id (see "
 
     kb = _kb()
     if condition not in kb.conditions:
-        _fail(f"condition: unknown id {condition!r}", )
+        _fail(f"condition: unknown id {condition!r} (allowed: {', '.join(kb.conditions)})")
     from rich.markdown import Markdown
 
     _console().print(Markdown(condition_markdown(kb, condition)))

@@ -70,6 +70,9 @@ def read_cases(lines: Iterable[str]) -> Iterator[tuple[int, CaseRecord | BadLine
         except json.JSONDecodeError as exc:
             yield number, BadLine(number, f"not valid JSON: {exc.msg} (column {exc.colno})")
             continue
+        except (ValueError, RecursionError) as exc:
+            yield number, BadLine(number, f"JSON that cannot be read safely ({exc})"[:160])
+            continue
         try:
             yield number, read_case(obj, strict=False)
         except InputError as exc:

@@ -142,7 +142,10 @@ Value = bool | str | float | int
 def _number(spec: FindingSpec, raw: Any, path: str) -> float:
     if isinstance(raw, bool) or not isinstance(raw, int | float):
         raise InputError(path, f"expected a number, got {_describe(raw)}", spec.allowed())
-    value = float(raw)
+    try:
+        value = float(raw)
+    except OverflowError:
+        raise InputError(path, "the number is out of range", spec.allowed()) from None
     if not math.isfinite(value) or not spec.minimum <= value <= spec.maximum:  # type: ignore[operator]
         raise InputError(path, f"{raw!r} is out of range", spec.allowed())
     return value

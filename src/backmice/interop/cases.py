@@ -112,6 +112,9 @@ def _parse_json(text: str) -> Any:
     except json.JSONDecodeError as exc:
         raise CaseFormatError("(input)", f"not valid JSON: {exc.msg} at line {exc.lineno} "
                                          f"column {exc.colno}", "one JSON object") from None
+    except (ValueError, RecursionError) as exc:  # over-long integers, absurd nesting
+        raise CaseFormatError("(input)", f"JSON that cannot be read safely ({exc})"[:160],
+                              "one JSON object of ordinary size") from None
 
 
 def read_case(obj: Any, *, strict: bool = True) -> CaseRecord:
@@ -151,13 +154,30 @@ class PatientDocument(BaseModel):
     lumps: list[_Lump] = Field(min_length=1, max_length=2000)
 
 
+def _allowed(err: Any) -> str:
+    """What the patient document accepts at the place of a pydantic error."""
+    loc = [p for p in err["loc"] if not isinstance(p, int)]
+    if err["type"] == "extra_forbidden":
+        fields = _Lump.model_fields if loc[:1] == ["lumps"] else PatientDocument.model_fields
+        return ", ".join(fields)
+    if loc == ["lumps"]:
+        return "a list of 1 to 2000 lumps, each {id, findings, later_tests}"
+    if loc[-1:] == ["id"]:
+        return "a text of at most 100 characters"
+    if loc[-1:] in (["findings"], ["patient"], ["later_tests"]):
+        return "an object (see backmice schema input)"
+    if loc == ["setting"]:
+        return "primary_care, spine_pain_clinic, dermatology_surgery or null"
+    return "see backmice schema input"
+
+
 def _patient(obj: Mapping[str, Any]) -> tuple[PatientInput, list[str]]:
     try:
         doc = PatientDocument.model_validate(obj)
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
-        raise InputError(where, err["msg"]) from None
+        raise InputError(where, err["msg"], _allowed(err)) from None
     shared = parse_findings(doc.patient, path="patient")
     lumps = []
     notes: list[str] = []
@@ -167,7 +187,7 @@ def _patient(obj: Mapping[str, Any]) -> tuple[PatientInput, list[str]]:
             if key in shared and shared[key] != own[key]:
                 raise InputError(f"lumps.{i}.findings.{key}",
                                  "contradicts the patient-level value",
-                                 f"{shared[key]!r} or leave it out")
+                                 f"{json.dumps(shared[key])} or leave it out")
         later, lump_notes = read_later_tests(lump.later_tests, path=f"lumps.{i}.later_tests")
         values = {**own, **later}
         merged = shared.with_values(**values)
