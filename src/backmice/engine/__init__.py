@@ -67,12 +67,12 @@ def assess(kb: KnowledgeBase, findings: Mapping[str, Value], *, setting: str | N
     hits = red_flags.fired(kb, findings)
     by_id = dict(zip(model.outcomes, post, strict=True))
     p_malignant = sum(by_id[o] for o in MALIGNANT)
-    unanswered = questions.unanswered_red_flag_questions(kb, findings, skip)
-    tri = triage.decide(kb, hits, p_malignant, findings, unanswered)
+    red = questions.red_flag_questions(kb, findings, skip)
+    tri = triage.decide(kb, hits, p_malignant, findings, tuple(red))
     family = kb.family()
     ctx = recommend.derived_context(findings, model.outcomes, post, family, len(hits),
                                     Urgency(tri.level).rank)
-    qs = questions.rank(kb, model, findings, post, skip=skip) if with_questions else ()
+    qs = questions.rank(kb, model, findings, post, skip=skip, red=red) if with_questions else ()
     notes = []
     if "histopathology_finding" in findings:
         notes.append("A histopathology result is recorded: outcomes it excludes are set to 0.")

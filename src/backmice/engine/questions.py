@@ -16,6 +16,7 @@ from backmice.engine.model import CompiledModel
 from backmice.engine.red_flags import completing_findings
 from backmice.findings import FINDINGS, Kind, Value
 from backmice.kb.base import KnowledgeBase
+from backmice.kb.schema import RedFlag
 from backmice.results import Question
 
 MIN_GAIN = 0.01  # bits: below this a question is not worth asking
@@ -66,11 +67,15 @@ def candidates(kb: KnowledgeBase, findings: Mapping[str, Value],
 
 
 def rank(kb: KnowledgeBase, model: CompiledModel, findings: Mapping[str, Value],
-         post: Sequence[float], *, skip: Collection[str] = (), limit: int | None = 5
-         ) -> tuple[Question, ...]:
-    """The most useful unanswered questions, red-flag questions first."""
+         post: Sequence[float], *, skip: Collection[str] = (), limit: int | None = 5,
+         red: Mapping[str, RedFlag] | None = None) -> tuple[Question, ...]:
+    """The most useful unanswered questions, red-flag questions first.
+
+    ``red`` is :func:`red_flag_questions` when the caller already has it.
+    """
     todo = candidates(kb, findings, skip)
-    red = completing_findings(kb, findings, todo)
+    if red is None:
+        red = completing_findings(kb, findings, todo)
     h = entropy(post)
     scored = []
     for fid in todo:
@@ -93,6 +98,7 @@ def rank(kb: KnowledgeBase, model: CompiledModel, findings: Mapping[str, Value],
     return tuple(out)
 
 
-def unanswered_red_flag_questions(kb: KnowledgeBase, findings: Mapping[str, Value],
-                                  skip: Collection[str] = ()) -> tuple[str, ...]:
-    return tuple(completing_findings(kb, findings, candidates(kb, findings, skip)))
+def red_flag_questions(kb: KnowledgeBase, findings: Mapping[str, Value],
+                       skip: Collection[str] = ()) -> dict[str, RedFlag]:
+    """Unanswered findings that could fire a red flag → the most urgent flag each could fire."""
+    return completing_findings(kb, findings, candidates(kb, findings, skip))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -49,7 +50,7 @@ class KnowledgeBase:
     def version(self) -> str:
         return self.manifest.version
 
-    @property
+    @functools.cached_property
     def outcomes(self) -> tuple[str, ...]:
         """The modelled outcomes, in the order of the default setting's priors."""
         return tuple(self.setting(self.priors.default_setting).priors)
@@ -64,6 +65,7 @@ class KnowledgeBase:
     def setting_ids(self) -> tuple[str, ...]:
         return tuple(s.id for s in self.priors.settings)
 
+    @functools.cache  # noqa: B019 - the knowledge base lives as long as the process
     def family(self) -> tuple[str, ...]:
         return tuple(c.id for c in self.conditions.values() if c.back_mouse_family)
 
