@@ -159,14 +159,19 @@ def _known_and_new(draw):
     return known, fid, value, setting
 
 
-@PROPERTY
-@given(_known_and_new())
-def test_a_finding_that_favours_an_outcome_over_every_alternative_never_lowers_it(case):
+def _before_after(case):
+    """The posterior before and after adding the new finding, and its conditional likelihoods."""
     known, fid, value, setting = case
     model = compile_model(KB, setting)
     post = bayes.posterior(model, known)
     after = bayes.posterior(model, {**known, fid: value})
-    lik = _conditional_likelihoods(model, known, fid, value)
+    return model, post, after, _conditional_likelihoods(model, known, fid, value)
+
+
+@PROPERTY
+@given(_known_and_new())
+def test_a_finding_that_favours_an_outcome_over_every_alternative_never_lowers_it(case):
+    model, post, after, lik = _before_after(case)
     n = len(model.outcomes)
     checked = 0
     for i in range(n):
@@ -182,11 +187,7 @@ def test_a_finding_that_favours_an_outcome_over_every_alternative_never_lowers_i
 @given(_known_and_new())
 def test_a_finding_likelier_under_an_outcome_than_on_average_raises_it(case):
     """Bayes: P(i | F, v) = P(i | F) * P(v | i, F) / sum_j P(j | F) P(v | j, F)."""
-    known, fid, value, setting = case
-    model = compile_model(KB, setting)
-    post = bayes.posterior(model, known)
-    after = bayes.posterior(model, {**known, fid: value})
-    lik = _conditional_likelihoods(model, known, fid, value)
+    model, post, after, lik = _before_after(case)
     average = sum(p * q for p, q in zip(post, lik, strict=True))
     for i, outcome in enumerate(model.outcomes):
         if lik[i] > average:

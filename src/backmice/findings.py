@@ -219,8 +219,6 @@ class FindingSet(Mapping[str, Value]):
                 merged[key] = checked
         return FindingSet(_ordered(merged))
 
-    def to_dict(self) -> dict[str, Value]:
-        return dict(self.values)
 
 
 def _ordered(values: Mapping[str, Value]) -> dict[str, Value]:
@@ -251,12 +249,6 @@ def parse_findings(raw: Any, *, path: str = "findings", strict: bool = True) -> 
             known[key] = checked
     return FindingSet(_ordered(known))
 
-
-def unknown_keys(raw: Any) -> list[str]:
-    """The keys of a raw findings mapping that are not in the vocabulary."""
-    if not isinstance(raw, Mapping):
-        return []
-    return [str(k) for k in raw if k not in FINDINGS]
 
 
 

@@ -28,10 +28,9 @@ def _setting(kb: KnowledgeBase, setting: str | None) -> str:
     return setting
 
 
-def _differential(kb: KnowledgeBase, model, post, findings: Mapping[str, Value]
-                  ) -> tuple[RankedDiagnosis, ...]:
+def _differential(kb: KnowledgeBase, model, by_id: Mapping[str, float],
+                  findings: Mapping[str, Value]) -> tuple[RankedDiagnosis, ...]:
     """The seven conditions and one "other" entry that holds the mimics, most likely first."""
-    by_id = dict(zip(model.outcomes, post, strict=True))
     others = sorted(((o, p) for o, p in by_id.items()
                      if kb.conditions[o].role is not ConditionRole.CONDITION),
                     key=lambda t: -t[1])
@@ -70,8 +69,7 @@ def assess(kb: KnowledgeBase, findings: Mapping[str, Value], *, setting: str | N
     red = questions.red_flag_questions(kb, findings, skip)
     tri = triage.decide(kb, hits, p_malignant, findings, tuple(red))
     family = kb.family()
-    ctx = recommend.derived_context(findings, model.outcomes, post, family, len(hits),
-                                    Urgency(tri.level).rank)
+    ctx = recommend.derived_context(findings, by_id, family, len(hits), Urgency(tri.level).rank)
     qs = questions.rank(kb, model, findings, post, skip=skip, red=red) if with_questions else ()
     notes = []
     if "histopathology_finding" in findings:
@@ -80,7 +78,7 @@ def assess(kb: KnowledgeBase, findings: Mapping[str, Value], *, setting: str | N
         notes.append("Relief after the anaesthetic injection does not cancel the red flags.")
     return Assessment(
         lump_id=lump_id, kb_version=kb.version, engine_version=ENGINE_VERSION, setting=setting,
-        findings=findings, differential=_differential(kb, model, post, findings),
+        findings=findings, differential=_differential(kb, model, by_id, findings),
         outcomes=tuple(sorted(by_id.items(), key=lambda t: -t[1])),
         back_mouse_family_probability=sum(by_id[o] for o in family),
         red_flags=hits, triage=tri, questions=qs,

@@ -11,8 +11,7 @@ import functools
 from collections.abc import Mapping
 
 from backmice.engine.bayes import group_likelihood_ratio
-from backmice.engine.model import CompiledModel
-from backmice.engine.red_flags import source_of
+from backmice.engine.model import CompiledModel, source_of
 from backmice.findings import Value
 from backmice.kb.base import KnowledgeBase
 from backmice.results import Contribution, Source

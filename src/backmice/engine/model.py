@@ -15,6 +15,7 @@ from backmice.findings import Value
 from backmice.kb.base import KnowledgeBase
 from backmice.kb.checks import value_ids
 from backmice.kb.schema import FindingEntry, Likelihood, Provenance
+from backmice.results import Source
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +72,12 @@ class CompiledModel:
 
     def index(self, outcome: str) -> int:
         return self.outcomes.index(outcome)
+
+
+def source_of(provenance: Provenance) -> Source:
+    """A knowledge-base provenance as the Source carried by results."""
+    return Source(grade=provenance.grade.value, citations=tuple(provenance.citations),
+                  remark=provenance.remark)
 
 
 def _distribution(entry: FindingEntry, lk: Likelihood) -> dict[str, float]:

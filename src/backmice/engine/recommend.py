@@ -5,18 +5,17 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 
-from backmice.engine.red_flags import source_of
+from backmice.engine.model import source_of
 from backmice.kb.base import INFECTION, MALIGNANT, KnowledgeBase
 from backmice.results import TreatmentOption, WorkupStep
 
 LEADING_MIN = 0.10  # an outcome counts as "leading" from this probability (top 3 only)
 
 
-def derived_context(findings: Mapping[str, object], outcomes: Sequence[str],
-                    post: Sequence[float], family: Sequence[str], red_flags: int,
-                    urgency_rank: int) -> dict[str, object]:
+def derived_context(findings: Mapping[str, object], p: Mapping[str, float],
+                    family: Sequence[str], red_flags: int, urgency_rank: int
+                    ) -> dict[str, object]:
     """The findings plus the values work-up and treatment rules may use (kb.base.DERIVED_NAMES)."""
-    p = dict(zip(outcomes, post, strict=True))
     ctx: dict[str, object] = dict(findings)
     ctx.update({f"p_{o}": v for o, v in p.items()})
     ctx["top"] = max(p, key=p.__getitem__)

@@ -11,16 +11,12 @@ import functools
 import math
 from collections.abc import Mapping
 
+from backmice.engine.model import source_of
 from backmice.findings import FINDINGS, Kind, Value
 from backmice.kb.base import KnowledgeBase
 from backmice.kb.rules import Compare, Rule, to_data
 from backmice.kb.schema import RedFlag, Urgency
-from backmice.results import RedFlagHit, Source
-
-
-def source_of(provenance) -> Source:
-    return Source(grade=provenance.grade.value, citations=tuple(provenance.citations),
-                  remark=provenance.remark)
+from backmice.results import RedFlagHit
 
 
 @functools.cache

@@ -25,7 +25,6 @@ from backmice.findings import (
     FindingSet,
     LumpInput,
     PatientInput,
-    Scope,
     Value,
     parse_findings,
     parse_value,
@@ -49,10 +48,6 @@ class CaseRecord:
     first_visit: FindingSet
     with_later_tests: FindingSet
     notes: tuple[str, ...] = ()
-
-    @property
-    def has_later_tests(self) -> bool:
-        return len(self.with_later_tests) > len(self.first_visit)
 
 
 def _pain(raw: Any, path: str) -> float | None:
@@ -214,7 +209,3 @@ def read_document(text: str, *, setting: str | None = None) -> tuple[PatientInpu
     lump = LumpInput(id=case.id, findings=case.with_later_tests)
     return PatientInput(lumps=(lump,), setting=setting), list(case.notes)
 
-
-def patient_level(findings: FindingSet) -> dict[str, Value]:
-    """The patient-level part of a lump's findings (used to split a case into the native model)."""
-    return {k: v for k, v in findings.items() if FINDINGS[k].scope is Scope.PATIENT}

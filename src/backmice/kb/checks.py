@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 
-from backmice.findings import FINDINGS, Kind
+from backmice.findings import FINDINGS, HISTOPATHOLOGY, Kind
 from backmice.kb.base import DERIVED_NAMES, INFECTION, MALIGNANT, OTHER, KnowledgeBase
 from backmice.kb.rules import Compare, Rule
 from backmice.kb.schema import ConditionRole, FindingEntry, Likelihood, LikelihoodFile, Provenance
@@ -232,8 +232,6 @@ def _check_rules(kb: KnowledgeBase) -> Iterator[str]:
 
 
 def _check_misc(kb: KnowledgeBase) -> Iterator[str]:
-    from backmice.findings import HISTOPATHOLOGY
-
     if set(kb.histopathology.results) != set(HISTOPATHOLOGY):
         yield f"histopathology.yaml: results: must cover exactly {list(HISTOPATHOLOGY)}"
     for rid, res in kb.histopathology.results.items():
