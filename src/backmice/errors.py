@@ -3,10 +3,13 @@
     BackmiceError
     ├── InputError            bad user input: names the field and what is allowed
     │   └── CaseFormatError   a case file that cannot be read (broken JSON, empty, wrong shape)
-    └── KnowledgeBaseError    the knowledge base is inconsistent (names file and path)
+    ├── KnowledgeBaseError    the knowledge base is inconsistent (names file and path)
+    ├── NotFoundError         a stored record (saved assessment, feedback) does not exist
+    └── StorageError          the database cannot be reached, migrated or written
 
 Adapters map each branch to one shape: the CLI prints a one-line message and exits 2 for
-InputError, the web layer answers 422 with the same field path.
+InputError; the web layer answers 422 (InputError, with the same field path), 404
+(NotFoundError) or 503 (StorageError), always with the same error body.
 """
 
 from __future__ import annotations
@@ -45,3 +48,16 @@ class KnowledgeBaseError(BackmiceError):
         head = problems[0] if problems else "knowledge base is invalid"
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         super().__init__(head + more)
+
+
+class NotFoundError(BackmiceError):
+    """A stored record that does not exist; ``kind`` names what was looked for."""
+
+    def __init__(self, kind: str, key: str) -> None:
+        self.kind = kind
+        self.key = key
+        super().__init__(f"no {kind} with id {key!r}")
+
+
+class StorageError(BackmiceError):
+    """The database could not be opened, migrated or written; the message says which."""

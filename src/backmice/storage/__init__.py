@@ -1,0 +1,1 @@
+"""Storage: saved assessments and feedback in SQLite (default) or PostgreSQL, via SQLAlchemy."""
