@@ -1,4 +1,4 @@
-"""The command line: ``backmice assess | interview | validate | schema | conditions | kb ...``.
+"""The command line: ``backmice serve | assess | interview | validate | schema | conditions | kb``.
 
 A thin Typer adapter: it reads files, calls the engine, prints through the renderers. Heavy
 modules are imported inside the commands that need them, so ``backmice --help`` and a single
@@ -87,23 +87,16 @@ def assess(
     = None,
 ) -> None:
     """Assess one case: the case format (one lump) or a patient document with many lumps."""
-    from backmice.engine import assess_patient
-    from backmice.interop.cases import read_document
+    from backmice.web.assessing import assess_text
 
     kb = _kb()
     try:
-        patient, notes = read_document(_read_text(case), setting=setting)
-        result = assess_patient(kb, patient)
+        done = assess_text(kb, _read_text(case), setting=setting)
     except InputError as exc:
         _fail(str(exc))
-    if notes:
-        from dataclasses import replace
-
-        result = replace(result, notes=(*notes, *result.notes))
+    result = done.result
     if format is Format.json:
-        from backmice.render.json_doc import to_json
-
-        typer.echo(to_json(result))
+        typer.echo(json.dumps(done.document, indent=2, ensure_ascii=False))
     elif format is Format.markdown:
         from backmice.render.note import clinician_note
 
@@ -205,6 +198,43 @@ def conditions() -> None:
     for c in kb.conditions.values():
         table.add_row(c.id, c.name, c.role.value, "yes" if c.back_mouse_family else "")
     _console().print(table)
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    data_dir: Annotated[Path | None, typer.Option(
+        help="Folder for the embedded SQLite database [env BACKMICE_DATA_DIR; default ./data].")]
+    = None,
+    database_url: Annotated[str | None, typer.Option(
+        help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db "
+             "[env BACKMICE_DATABASE_URL; default SQLite in the data folder].")] = None,
+) -> None:
+    """Start the web app (clinician workspace, patient interview, condition pages, JSON API)."""
+    import uvicorn
+
+    from backmice.config import Settings
+    from backmice.web.app import create_app
+
+    try:
+        settings = Settings.load(data_dir=data_dir, database_url=database_url)
+    except InputError as exc:
+        _fail(str(exc))
+    if host not in LOOPBACK_HOSTS:
+        typer.echo("backmice: warning: listening beyond this machine; there are no user "
+                   "accounts yet, so keep it on a trusted network.", err=True)
+    where = "SQLite in " + str(settings.data_dir) if settings.is_sqlite else "the database URL"
+    typer.echo(f"backmice: serving on http://{host}:{port} (data: {where})", err=True)
+    try:
+        app_ = create_app(settings, kb=_kb())
+        uvicorn.run(app_, host=host, port=port, log_level="info", access_log=False,
+                    server_header=False)
+    except BackmiceError as exc:
+        _fail(str(exc))
 
 
 @kb_app.command("check")

@@ -43,3 +43,9 @@ def json_schema() -> dict[str, Any]:
     schema.setdefault("required", [])
     schema["required"] = ["format", "format_version", *schema["required"]]
     return schema
+
+
+def from_data(document: dict[str, Any]) -> PatientAssessment:
+    """Rebuild the result from its document (a saved assessment is shown exactly as it was)."""
+    body = {k: v for k, v in document.items() if k not in ("format", "format_version")}
+    return _adapter().validate_python(body)

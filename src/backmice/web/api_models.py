@@ -1,0 +1,100 @@
+"""Request and response models of the JSON API (their schemas appear in the OpenAPI document)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class InterviewStepIn(Strict):
+    answers: dict[str, Any] = Field(
+        default_factory=dict, max_length=200,
+        description="finding id → answer, in the order given (see GET /api/v1/kb/findings)")
+    dont_know: list[str] = Field(default_factory=list, max_length=200,
+                                 description="finding ids answered \"don't know\"")
+    setting: str | None = Field(default=None, max_length=50)
+    audience: Literal["patient", "clinician"] = "patient"
+
+
+class QuestionOut(BaseModel):
+    finding: str
+    text: str
+    help: str | None
+    kind: str
+    red_flag: bool
+    reason: str
+    expected_information_gain: float
+    options: list[dict[str, Any]]
+    minimum: float | None = None
+    maximum: float | None = None
+    accepts_many: bool | None = None
+
+
+class InterviewStepOut(BaseModel):
+    done: bool
+    asked: int
+    progress: float = Field(ge=0, le=1)
+    question: QuestionOut | None
+    triage: dict[str, Any]
+    possibilities: list[dict[str, Any]] = Field(
+        description="for a patient: what the lump might be, never a certainty")
+    assessment: dict[str, Any] = Field(description="the document of POST /api/v1/assess")
+
+
+class FeedbackIn(Strict):
+    page: str = Field(min_length=1, max_length=200,
+                      description="the condition id or page path the feedback is about")
+    kind: Literal["helpful", "inaccuracy"]
+    helpful: bool | None = None
+    text: str | None = Field(default=None, max_length=5000)
+    contact: str | None = Field(default=None, max_length=320)
+
+
+class FeedbackOut(BaseModel):
+    id: int
+    created_at: str
+    page: str
+    kind: str
+    helpful: bool | None
+    text: str | None
+    contact: str | None
+    status: str
+    resolved_at: str | None
+    kb_version: str
+
+
+class FeedbackStatusIn(Strict):
+    status: Literal["open", "resolved"]
+
+
+class FeedbackList(BaseModel):
+    total: int
+    items: list[FeedbackOut]
+
+
+class SavedAssessmentOut(BaseModel):
+    share_id: str
+    url: str
+    created_at: str
+    kb_version: str
+    engine_version: str
+    title: str | None
+    input: dict[str, Any]
+    assessment: dict[str, Any]
+
+
+class ErrorDetail(BaseModel):
+    status: int
+    code: str
+    field: str | None
+    message: str
+    allowed: str | None
+
+
+class ErrorOut(BaseModel):
+    error: ErrorDetail

@@ -1,0 +1,108 @@
+"""``create_app(settings)``: the FastAPI application, its templates, static files and storage.
+
+Nothing is created at import time: the store is opened when the app starts (migrations applied
+then) and closed when it stops. Tests pass their own knowledge base and settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from backmice.config import Settings
+from backmice.engine import ENGINE_VERSION
+from backmice.kb.base import KnowledgeBase
+from backmice.kb.loader import default_kb
+from backmice.web import filters
+from backmice.web.errors import BodyLimitMiddleware, install_error_handlers
+from backmice.web.routes import api, pages
+
+STATIC = Path(__file__).parent / "static"
+
+# Scripts and styles come only from our own static files: no inline script can run.
+SECURITY_HEADERS = [
+    (b"content-security-policy",
+     b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+     b"object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+]
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _templates(kb: KnowledgeBase) -> Jinja2Templates:
+    # StrictUndefined: a misspelt name in a template is an error in the tests, not a blank.
+    env = Environment(loader=PackageLoader("backmice.web", "templates"),
+                      autoescape=select_autoescape(["html"]), trim_blocks=True,
+                      lstrip_blocks=True, undefined=StrictUndefined)
+    filters.install(env)
+    env.globals.update(kb_version=kb.version, disclaimer=kb.texts.disclaimer)
+    return Jinja2Templates(env=env)
+
+
+def _open_store(settings: Settings) -> Any:
+    from backmice.storage.db import open_store
+
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return open_store(settings.database_url)
+
+
+def create_app(settings: Settings, *, kb: KnowledgeBase | None = None,
+               store: Any = None) -> FastAPI:
+    """Build the app. A ``store`` passed in is used as is (and not closed by the app)."""
+    kb = kb or default_kb()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = store is None
+        app.state.store = _open_store(settings) if owned else store
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.store.close()
+
+    app = FastAPI(
+        title="backmice", version=ENGINE_VERSION, lifespan=lifespan,
+        description="Clinical decision support for painful lumps of the lower back, sacrum, "
+                    "iliac crest and hip ('back mice'). It supports, and does not replace, a "
+                    "clinician's judgement.",
+        docs_url=None, redoc_url=None, openapi_url="/api/v1/openapi.json",
+    )
+    app.state.kb = kb
+    app.state.settings = settings
+    app.state.templates = _templates(kb)
+    app.state.store = store
+    install_error_handlers(app)
+    app.include_router(api.build_router(kb))
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)
+    return app

@@ -1,0 +1,43 @@
+"""Turn a posted document (case format or native patient document) into an assessment document.
+
+Shared by the JSON API, the clinician page and the CLI, so every door gives the same answer.
+Imports no web framework.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from backmice.engine import assess_patient
+from backmice.errors import CaseFormatError
+from backmice.interop.cases import read_document
+from backmice.kb.base import KnowledgeBase
+from backmice.render.json_doc import to_data
+from backmice.results import PatientAssessment
+
+
+@dataclass(frozen=True, slots=True)
+class Assessed:
+    """A finished assessment: the engine's result and its stable JSON document."""
+
+    result: PatientAssessment
+    document: dict[str, Any]
+
+
+def assess_text(kb: KnowledgeBase, text: str, *, setting: str | None = None) -> Assessed:
+    """Read, validate and assess; raises InputError (with the field path) on bad input."""
+    patient, notes = read_document(text, setting=setting)
+    result = assess_patient(kb, patient)
+    if notes:
+        result = replace(result, notes=(*notes, *result.notes))
+    return Assessed(result, to_data(result))
+
+
+def assess_bytes(kb: KnowledgeBase, body: bytes, *, setting: str | None = None) -> Assessed:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CaseFormatError("(body)", "the request body is not UTF-8 text",
+                              "a JSON object encoded as UTF-8") from None
+    return assess_text(kb, text, setting=setting)

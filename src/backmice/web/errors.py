@@ -1,0 +1,178 @@
+"""One error body for every failure, and the body-size limit.
+
+Every error the API returns looks the same::
+
+    {"error": {"status": 422, "code": "invalid_input", "field": "lumps.0.findings.size_cm",
+               "message": "...", "allowed": "a number from 0 to 100 or null"}}
+
+HTML pages get the same facts on an error page. Nothing ever returns a stack trace; unexpected
+errors are logged with the request path only (never the body, which may hold patient data).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from backmice.errors import InputError, NotFoundError, StorageError
+
+log = logging.getLogger("backmice.web")
+
+
+def error_body(status: int, code: str, message: str, field: str | None = None,
+               allowed: str | None = None) -> dict[str, Any]:
+    return {"error": {"status": status, "code": code, "field": field, "message": message,
+                      "allowed": allowed}}
+
+
+def _wants_html(request: Request) -> bool:
+    if request.url.path.startswith("/api/"):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def error_response(request: Request, status: int, code: str, message: str,
+                   field: str | None = None, allowed: str | None = None) -> Response:
+    body = error_body(status, code, message, field, allowed)
+    if _wants_html(request):
+        templates = request.app.state.templates
+        return templates.TemplateResponse(request, "error.html", {"error": body["error"]},
+                                          status_code=status)
+    return JSONResponse(body, status_code=status)
+
+
+def _allowed_from_pydantic(err: dict[str, Any]) -> str | None:
+    ctx = err.get("ctx") or {}
+    if "expected" in ctx:
+        return str(ctx["expected"])
+    bounds = [f"{word} {ctx[key]}" for key, word in
+              (("ge", "at least"), ("gt", "more than"), ("le", "at most"), ("lt", "less than"),
+               ("min_length", "length at least"), ("max_length", "length at most"))
+              if key in ctx]
+    if bounds:
+        return ", ".join(bounds)
+    kind = str(err.get("type", ""))
+    simple = {"missing": "a value (this field is required)", "int_parsing": "a whole number",
+              "int_type": "a whole number", "float_parsing": "a number", "float_type": "a number",
+              "bool_parsing": "true or false", "bool_type": "true or false",
+              "string_type": "text", "dict_type": "an object", "list_type": "a list",
+              "json_invalid": "valid JSON", "model_attributes_type": "an object",
+              "extra_forbidden": "only the documented fields"}
+    return simple.get(kind)
+
+
+def _field(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "form"):
+        parts = parts[1:] if len(parts) > 1 else parts
+    return ".".join(parts) or "(body)"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(InputError)
+    async def _input(request: Request, exc: InputError) -> Response:
+        return error_response(request, 422, "invalid_input", exc.message, exc.field or None,
+                              exc.allowed)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        err = exc.errors()[0]
+        return error_response(request, 422, "invalid_input", str(err.get("msg", "invalid")),
+                              _field(err.get("loc", ())), _allowed_from_pydantic(err))
+
+    @app.exception_handler(NotFoundError)
+    async def _not_found(request: Request, exc: NotFoundError) -> Response:
+        return error_response(request, 404, "not_found", str(exc))
+
+    @app.exception_handler(StorageError)
+    async def _storage(request: Request, exc: StorageError) -> Response:
+        log.error("storage error on %s %s: %s", request.method, request.url.path, exc)
+        return error_response(request, 503, "storage_unavailable",
+                              "the database is not available just now; please try again")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        phrase = HTTPStatus(exc.status_code).phrase
+        code = phrase.lower().replace(" ", "_").replace("-", "_")
+        message = exc.detail if isinstance(exc.detail, str) else phrase
+        response = error_response(request, exc.status_code, code, message)
+        for key, value in (exc.headers or {}).items():
+            response.headers[key] = value
+        return response
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return error_response(request, 500, "internal_error",
+                              "an unexpected error happened; it has been logged")
+
+
+class BodyLimitMiddleware:
+    """Answer 413 to a request body over ``limit`` bytes, before any route reads it.
+
+    The body is read up to the limit and replayed to the app, so a client that lies in (or
+    omits) Content-Length is still stopped.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or ()).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._too_large(send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([], message, receive), send)
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                await self._too_large(send)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        await self.app(scope, _replay(chunks, None, receive), send)
+
+    async def _too_large(self, send: Send) -> None:
+        body = json.dumps(error_body(413, "body_too_large",
+                                     f"the request body is larger than {self.limit} bytes",
+                                     "(body)", f"at most {self.limit} bytes")).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode()),
+                                (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _replay(chunks: list[bytes], final: Message | None, upstream: Receive) -> Receive:
+    """Hand the buffered body to the app once, then pass on the server's own messages."""
+    body = b"".join(chunks)
+    first = final or {"type": "http.request", "body": body, "more_body": False}
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return first
+        return await upstream()
+
+    return receive

@@ -1,0 +1,97 @@
+"""One stateless step of the interview, for the JSON API and the interview pages.
+
+The client holds the state (answers so far, in the order given, and the questions answered
+"don't know"); each step rebuilds the engine's InterviewState from it. Imports no web framework.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from backmice.engine.interview import MAX_QUESTIONS, InterviewState, step
+from backmice.errors import InputError
+from backmice.findings import FINDINGS, Kind, parse_value
+from backmice.kb.base import KnowledgeBase
+from backmice.results import Assessment, PatientAssessment, Question
+
+AUDIENCES = ("patient", "clinician")
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    state: InterviewState
+    question: Question | None  # None: the interview is over
+    assessment: Assessment
+
+    @property
+    def done(self) -> bool:
+        return self.question is None
+
+    @property
+    def asked(self) -> int:
+        return len(self.state.asked)
+
+    @property
+    def progress(self) -> float:
+        """A rough 0..1 progress figure for the progress bar (1 when done)."""
+        if self.done:
+            return 1.0
+        lead = self.assessment.differential[0].probability
+        return round(max(self.asked / MAX_QUESTIONS, min(lead / 0.85, 1.0) * 0.9), 3)
+
+    def as_patient_assessment(self) -> PatientAssessment:
+        a = self.assessment
+        return PatientAssessment(kb_version=a.kb_version, engine_version=a.engine_version,
+                                 setting=a.setting, lumps=(a,), triage=a.triage,
+                                 disclaimer=a.disclaimer)
+
+
+def build_state(kb: KnowledgeBase, answers: Mapping[str, Any], dont_know: Sequence[str] = (),
+                setting: str | None = None) -> InterviewState:
+    """Replay the answers in order; names every bad field as ``answers.<id>``."""
+    if setting is not None and setting not in kb.setting_ids:
+        raise InputError("setting", f"unknown care setting {setting!r}", ", ".join(kb.setting_ids))
+    state = InterviewState(setting=setting)
+    for fid, raw in answers.items():
+        if fid not in FINDINGS:
+            raise InputError(f"answers.{fid}", "unknown finding",
+                             "the finding ids of GET /api/v1/kb/findings")
+        value = parse_value(FINDINGS[fid], raw, f"answers.{fid}")
+        if value is not None:
+            state = state.answer(fid, value)
+    for fid in dont_know:
+        if fid not in FINDINGS:
+            raise InputError("dont_know", f"unknown finding {fid!r}",
+                             "the finding ids of GET /api/v1/kb/findings")
+        if fid in answers and answers[fid] is not None:
+            raise InputError("dont_know", f"{fid!r} is both answered and 'don't know'",
+                             "each finding in one of the two at most")
+        state = state.answer(fid, None)
+    return state
+
+
+def run_step(kb: KnowledgeBase, state: InterviewState) -> Step:
+    question, assessment = step(kb, state)
+    return Step(state, question, assessment)
+
+
+def question_data(kb: KnowledgeBase, q: Question, audience: str) -> dict[str, Any]:
+    """A question as the pages and the API show it; options carry values the API accepts."""
+    spec = FINDINGS[q.finding]
+    entry: dict[str, Any] = {
+        "finding": q.finding, "text": q.patient if audience == "patient" else q.clinician,
+        "help": kb.findings[q.finding].question.help,
+        "kind": spec.kind.value, "red_flag": q.red_flag, "reason": q.reason,
+        "expected_information_gain": q.expected_information_gain,
+    }
+    if spec.kind is Kind.BOOLEAN:
+        entry["options"] = [{"value": True, "label": "Yes"}, {"value": False, "label": "No"}]
+    elif spec.kind is Kind.CATEGORY:
+        entry["options"] = [{"value": v, "label": label} for v, label in q.options]
+    else:
+        entry["options"] = []
+        entry["minimum"], entry["maximum"] = spec.minimum, spec.maximum
+        entry["accepts_many"] = spec.kind is Kind.COUNT
+    return entry

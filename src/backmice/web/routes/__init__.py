@@ -1,0 +1,1 @@
+"""Route modules: ``api`` (JSON under /api/v1) and ``pages`` (server-rendered HTML)."""

@@ -1,0 +1,176 @@
+"""The JSON API under /api/v1: assess, one interview step, the knowledge base, feedback, and
+saved assessments. Thin: each route validates, calls one domain or storage function, answers."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, Request, Response, status
+from starlette.concurrency import run_in_threadpool
+
+from backmice.errors import NotFoundError
+from backmice.interop.schema import input_schema
+from backmice.kb.base import KnowledgeBase
+from backmice.render.json_doc import to_data
+from backmice.render.note import clinician_note
+from backmice.render.patient import possibilities
+from backmice.web import kb_views
+from backmice.web.api_models import (
+    ErrorOut,
+    FeedbackIn,
+    FeedbackList,
+    FeedbackOut,
+    FeedbackStatusIn,
+    InterviewStepIn,
+    InterviewStepOut,
+    SavedAssessmentOut,
+)
+from backmice.web.assessing import assess_bytes
+from backmice.web.deps import KB, Reviewer, Store
+from backmice.web.interviewing import build_state, question_data, run_step
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    413: {"model": ErrorOut, "description": "The body is larger than the limit"},
+    422: {"model": ErrorOut, "description": "Invalid input: the field and what is allowed"},
+}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut, "description": "Not found"}}
+
+
+def json_response(data: Any, status_code: int = 200) -> Response:
+    return Response(json.dumps(data, ensure_ascii=False).encode(), status_code=status_code,
+                    media_type="application/json")
+
+
+def _body_spec(kb: KnowledgeBase) -> dict[str, Any]:
+    schema = input_schema(kb)
+    schema.pop("$schema", None)
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+def feedback_data(item: Any) -> dict[str, Any]:
+    data = dataclasses.asdict(item)
+    for key in ("created_at", "resolved_at"):
+        if data[key] is not None:
+            data[key] = data[key].isoformat()
+    return data
+
+
+def saved_data(request: Request, saved: Any) -> dict[str, Any]:
+    return {"share_id": saved.share_id,
+            "url": str(request.url_for("shared_assessment_page", share_id=saved.share_id)),
+            "created_at": saved.created_at.isoformat(), "kb_version": saved.kb_version,
+            "engine_version": saved.engine_version, "title": saved.title,
+            "input": saved.input_doc, "assessment": saved.result_doc}
+
+
+def build_router(kb: KnowledgeBase) -> APIRouter:
+    """The API router; the knowledge base is needed up front for the request-body schema."""
+    router = APIRouter(prefix="/api/v1", responses=ERRORS)
+    body_spec = _body_spec(kb)
+
+    @router.post("/assess", tags=["assess"], openapi_extra=body_spec,
+                 summary="Assess one case (case format) or a patient with many lumps",
+                 responses={200: {"content": {"application/json": {},
+                                              "text/markdown": {}}}})
+    async def assess(request: Request, kb: KB,
+                     format: Annotated[Literal["json", "markdown"],
+                                       Query(description="json (default) or a markdown "
+                                             "clinician note")] = "json",
+                     setting: Annotated[str | None, Query(max_length=50)] = None) -> Response:
+        """The same document as `backmice assess --format json` (or the note with
+        `format=markdown`)."""
+        done = assess_bytes(kb, await request.body(), setting=setting)
+        if format == "markdown":
+            return Response(clinician_note(done.result), media_type="text/markdown")
+        return json_response(done.document)
+
+    @router.post("/interview/step", tags=["interview"], response_model=InterviewStepOut)
+    def interview_step(body: InterviewStepIn, kb: KB) -> dict[str, Any]:
+        """One stateless step: answers so far in, next question and current assessment out."""
+        state = build_state(kb, body.answers, body.dont_know, body.setting)
+        now = run_step(kb, state)
+        a = now.assessment
+        return {
+            "done": now.done, "asked": now.asked, "progress": now.progress,
+            "question": question_data(kb, now.question, body.audience) if now.question else None,
+            "triage": dataclasses.asdict(a.triage),
+            "possibilities": [{"id": oid, "name": name, "phrase": phrase}
+                              for oid, name, phrase in possibilities(kb, a)],
+            "assessment": to_data(now.as_patient_assessment()),
+        }
+
+    @router.get("/kb", tags=["knowledge base"])
+    def kb_index(kb: KB) -> dict[str, Any]:
+        """Version, care settings and counts of the knowledge base."""
+        return kb_views.kb_overview(kb)
+
+    @router.get("/kb/conditions", tags=["knowledge base"])
+    def conditions(kb: KB) -> list[dict[str, Any]]:
+        return kb_views.condition_summaries(kb)
+
+    @router.get("/kb/conditions/{condition_id}", tags=["knowledge base"], responses=NOT_FOUND)
+    def condition(condition_id: str, kb: KB) -> dict[str, Any]:
+        page = kb_views.condition_page(kb, condition_id)
+        if page is None:
+            raise NotFoundError("condition", condition_id)
+        return page
+
+    @router.get("/kb/findings", tags=["knowledge base"])
+    def findings(kb: KB) -> list[dict[str, Any]]:
+        """Every finding with its question, value set or range, group and scope."""
+        return kb_views.finding_catalogue(kb)
+
+    @router.get("/kb/citations", tags=["knowledge base"])
+    def citations(kb: KB) -> list[dict[str, Any]]:
+        return [kb_views.citation_data(kb, cid) for cid in kb.citations]
+
+    @router.post("/feedback", tags=["feedback"], status_code=status.HTTP_201_CREATED,
+                 response_model=FeedbackOut)
+    def create_feedback(body: FeedbackIn, kb: KB, store: Store) -> dict[str, Any]:
+        """'Was this helpful?' or 'Report an inaccuracy' about a page."""
+        item = store.add_feedback(page=body.page, kind=body.kind, helpful=body.helpful,
+                                  text=body.text, contact=body.contact, kb_version=kb.version)
+        return feedback_data(item)
+
+    @router.get("/feedback", tags=["feedback"], response_model=FeedbackList)
+    def list_feedback(store: Store, _: Reviewer,
+                      status: Literal["open", "resolved"] | None = None,
+                      limit: Annotated[int, Query(ge=1, le=500)] = 100,
+                      offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> dict[str, Any]:
+        """For reviewers: feedback, newest first."""
+        items = store.list_feedback(status=status, limit=limit, offset=offset)
+        return {"total": store.count_feedback(status=status),
+                "items": [feedback_data(i) for i in items]}
+
+    @router.patch("/feedback/{feedback_id}", tags=["feedback"], response_model=FeedbackOut,
+                  responses=NOT_FOUND)
+    def set_feedback_status(feedback_id: Annotated[int, Path(ge=1, le=2**62)],
+                            body: FeedbackStatusIn, store: Store, _: Reviewer) -> dict[str, Any]:
+        return feedback_data(store.set_feedback_status(feedback_id=feedback_id,
+                                                       status=body.status))
+
+    @router.post("/assessments", tags=["saved assessments"], openapi_extra=body_spec,
+                 status_code=status.HTTP_201_CREATED, response_model=SavedAssessmentOut)
+    async def save_assessment(request: Request, kb: KB, store: Store,
+                              title: Annotated[str | None, Query(max_length=200)] = None
+                              ) -> dict[str, Any]:
+        """Assess and keep the result; answers a share id for GET /api/v1/assessments/{id}."""
+        body = await request.body()
+        done = assess_bytes(kb, body)
+        saved = await run_in_threadpool(
+            store.save_assessment, input_doc=json.loads(body), result_doc=done.document,
+            kb_version=kb.version, engine_version=done.result.engine_version, title=title)
+        return saved_data(request, saved)
+
+    @router.get("/assessments/{share_id}", tags=["saved assessments"],
+                response_model=SavedAssessmentOut, responses=NOT_FOUND)
+    def get_assessment(request: Request, share_id: str, store: Store) -> dict[str, Any]:
+        return saved_data(request, store.get_assessment(share_id=share_id))
+
+    @router.get("/health", tags=["operations"])
+    def health(store: Store) -> dict[str, Any]:
+        return {"status": "ok", "database": "ok" if store.health() else "unavailable"}
+
+    return router

@@ -1,0 +1,245 @@
+"""Server-rendered pages. Each page names its JSON twin in a ``Link`` header (rel=alternate)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from backmice.errors import InputError, NotFoundError
+from backmice.findings import FINDINGS
+from backmice.render.json_doc import from_data, to_data
+from backmice.render.note import clinician_note
+from backmice.render.patient import possibilities
+from backmice.web import kb_views
+from backmice.web.assessing import assess_bytes
+from backmice.web.deps import KB, Reviewer, Store
+from backmice.web.interviewing import build_state, question_data, run_step
+
+router = APIRouter(include_in_schema=False)
+
+GROUP_TITLES = (("history", "History"), ("examination", "Examination"),
+                ("safety", "Safety questions"), ("later_tests", "Later tests"))
+
+
+def page(request: Request, template: str, context: dict[str, Any], *, twin: str | None,
+         status_code: int = 200) -> HTMLResponse:
+    response = request.app.state.templates.TemplateResponse(
+        request, template, context, status_code=status_code)
+    if twin:
+        response.headers["Link"] = f'<{twin}>; rel="alternate"; type="application/json"'
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, kb: KB) -> HTMLResponse:
+    return page(request, "home.html", {"conditions": kb_views.condition_summaries(kb)},
+                twin="/api/v1/kb")
+
+
+# --- clinician workspace -------------------------------------------------------------------
+@router.get("/clinician", response_class=HTMLResponse)
+def clinician(request: Request, kb: KB) -> HTMLResponse:
+    catalogue = kb_views.finding_catalogue(kb)
+    groups = [(gid, title, [f for f in catalogue if f["group"] == gid])
+              for gid, title in GROUP_TITLES]
+    settings = kb_views.kb_overview(kb)["settings"]
+    return page(request, "clinician.html",
+                {"groups": groups, "settings": settings,
+                 "default_setting": kb.priors.default_setting},
+                twin="/api/v1/kb/findings")
+
+
+@router.post("/clinician/result", response_class=HTMLResponse)
+async def clinician_result(request: Request, kb: KB) -> HTMLResponse:
+    """The assessment panel as an HTML fragment (JSON twin: POST /api/v1/assess)."""
+    try:
+        done = assess_bytes(kb, await request.body())
+    except InputError as exc:
+        return page(request, "_input_error.html", {"error": exc}, twin=None, status_code=422)
+    return page(request, "_assessment.html",
+                {"doc": done.document, "note": clinician_note(done.result)},
+                twin="/api/v1/assess")
+
+
+@router.get("/a/{share_id}", response_class=HTMLResponse, name="shared_assessment_page")
+def shared_assessment(request: Request, share_id: str, store: Store) -> HTMLResponse:
+    saved = store.get_assessment(share_id=share_id)
+    return page(request, "shared.html",
+                {"saved": saved, "doc": saved.result_doc,
+                 "note": clinician_note(from_data(saved.result_doc))},
+                twin=f"/api/v1/assessments/{share_id}")
+
+
+# --- patient interview ---------------------------------------------------------------------
+EMPTY_STATE: dict[str, Any] = {"answers": {}, "dont_know": [], "order": []}
+
+
+def _interview_state(raw: str) -> dict[str, Any]:
+    try:
+        state = json.loads(raw) if raw else {}
+    except ValueError:
+        raise InputError("state", "the interview state is damaged", "start again") from None
+    if not isinstance(state, dict):
+        raise InputError("state", "the interview state is damaged", "start again")
+    answers = state.get("answers") or {}
+    dont_know = state.get("dont_know") or []
+    order = state.get("order") or []
+    if not (isinstance(answers, dict) and isinstance(dont_know, list)
+            and isinstance(order, list)):
+        raise InputError("state", "the interview state is damaged", "start again")
+    return {"answers": answers, "dont_know": [str(x) for x in dont_know],
+            "order": [str(x) for x in order]}
+
+
+def _without(state: dict[str, Any], finding: str) -> dict[str, Any]:
+    return {"answers": {k: v for k, v in state["answers"].items() if k != finding},
+            "dont_know": [f for f in state["dont_know"] if f != finding],
+            "order": [f for f in state["order"] if f != finding]}
+
+
+def _coerce(kind: str, raw: str) -> Any:
+    if kind == "boolean":
+        return {"true": True, "false": False}.get(raw, raw)
+    if kind in ("number", "count"):
+        text = raw.strip().replace(",", ".")
+        if kind == "count" and text.lower() == "many":
+            return "many"
+        try:
+            number = float(text)
+        except ValueError:
+            return text
+        return int(number) if kind == "count" and number.is_integer() else number
+    return raw
+
+
+def _render_interview(request: Request, kb: Any, state: dict[str, Any],
+                      error: str | None = None) -> HTMLResponse:
+    now = run_step(kb, build_state(kb, state["answers"], state["dont_know"]))
+    context: dict[str, Any] = {"state_json": json.dumps(state), "step": now, "error": error,
+                               "can_go_back": bool(state["answers"] or state["dont_know"])}
+    if now.done:
+        doc = to_data(now.as_patient_assessment())
+        context.update(
+            doc=doc, triage=now.assessment.triage,
+            triage_text=kb.texts.triage[now.assessment.triage.level],
+            red_flags=now.assessment.red_flags,
+            possibilities=possibilities(kb, now.assessment),
+            post_procedure=kb.texts.post_procedure_warning.patient,
+            patient_disclaimer=kb.texts.disclaimer.patient,
+        )
+        return page(request, "interview_result.html", context, twin="/api/v1/interview/step")
+    context["question"] = question_data(kb, now.question, "patient")
+    return page(request, "interview.html", context, twin="/api/v1/interview/step",
+                status_code=422 if error else 200)
+
+
+@router.get("/interview", response_class=HTMLResponse)
+def interview_start(request: Request, kb: KB) -> HTMLResponse:
+    return _render_interview(request, kb, EMPTY_STATE)
+
+
+@router.post("/interview", response_class=HTMLResponse)
+def interview_answer(request: Request, kb: KB,
+                     state: Annotated[str, Form(max_length=20_000)] = "",
+                     finding: Annotated[str, Form(max_length=100)] = "",
+                     value: Annotated[str, Form(max_length=100)] = "",
+                     action: Annotated[str, Form(max_length=20)] = "answer") -> HTMLResponse:
+    current = _interview_state(state)
+    if action == "back":
+        if current["order"]:
+            current = _without(current, current["order"][-1])
+        return _render_interview(request, kb, current)
+    if action == "restart":
+        return _render_interview(request, kb, EMPTY_STATE)
+    if finding not in kb.findings:
+        raise InputError("finding", "unknown question", "a question the interview asked")
+    rest = _without(current, finding)
+    if action == "dont_know":
+        return _render_interview(request, kb, {**rest, "dont_know": [*rest["dont_know"], finding],
+                                               "order": [*rest["order"], finding]})
+    answer = _coerce(FINDINGS[finding].kind.value, value)
+    trial = {**rest, "answers": {**rest["answers"], finding: answer},
+             "order": [*rest["order"], finding]}
+    try:
+        build_state(kb, trial["answers"], trial["dont_know"])
+    except InputError as exc:
+        message = "Please choose one of the answers, or \"I don't know\"."
+        if exc.allowed:
+            message = f"That answer could not be used: allowed are {exc.allowed}."
+        return _render_interview(request, kb, current, error=message)
+    return _render_interview(request, kb, trial)
+
+
+# --- condition pages and feedback ----------------------------------------------------------
+@router.get("/conditions", response_class=HTMLResponse)
+def conditions(request: Request, kb: KB) -> HTMLResponse:
+    return page(request, "conditions.html", {"conditions": kb_views.condition_summaries(kb)},
+                twin="/api/v1/kb/conditions")
+
+
+@router.get("/conditions/{condition_id}", response_class=HTMLResponse)
+def condition(request: Request, condition_id: str, kb: KB,
+              thanks: Annotated[str | None, Query(max_length=20)] = None) -> HTMLResponse:
+    data = kb_views.condition_page(kb, condition_id)
+    if data is None:
+        raise NotFoundError("condition", condition_id)
+    return page(request, "condition.html", {"c": data, "thanks": thanks},
+                twin=f"/api/v1/kb/conditions/{condition_id}")
+
+
+@router.post("/conditions/{condition_id}/feedback")
+async def condition_feedback(request: Request, condition_id: str, kb: KB, store: Store,
+                             kind: Annotated[str, Form(max_length=20)],
+                             helpful: Annotated[str | None, Form(max_length=5)] = None,
+                             text: Annotated[str | None, Form(max_length=5000)] = None,
+                             contact: Annotated[str | None, Form(max_length=320)] = None
+                             ) -> Response:
+    if condition_id not in kb.conditions:
+        raise NotFoundError("condition", condition_id)
+    answer = {"yes": True, "no": False}.get(helpful or "")
+    await run_in_threadpool(store.add_feedback, page=condition_id, kind=kind, helpful=answer,
+                            text=(text or "").strip() or None,
+                            contact=(contact or "").strip() or None, kb_version=kb.version)
+    return RedirectResponse(f"/conditions/{condition_id}?thanks={kind}#feedback", 303)
+
+
+@router.get("/reviewer", response_class=HTMLResponse)
+def reviewer(request: Request, kb: KB, store: Store, _: Reviewer,
+             status: Annotated[str, Query(pattern="^(open|resolved|all)$")] = "open"
+             ) -> HTMLResponse:
+    chosen = None if status == "all" else status
+    items = store.list_feedback(status=chosen, limit=500)
+    names = {c.id: c.name for c in kb.conditions.values()}
+    return page(request, "reviewer.html",
+                {"items": items, "status": status, "names": names,
+                 "open_count": store.count_feedback(status="open"),
+                 "resolved_count": store.count_feedback(status="resolved")},
+                twin=f"/api/v1/feedback?status={chosen}" if chosen else "/api/v1/feedback")
+
+
+@router.post("/reviewer/feedback/{feedback_id}")
+def reviewer_set_status(feedback_id: int, store: Store, _: Reviewer,
+                        status: Annotated[str, Form(pattern="^(open|resolved)$")],
+                        back: Annotated[str, Form(pattern="^(open|resolved|all)$")] = "open"
+                        ) -> Response:
+    store.set_feedback_status(feedback_id=feedback_id, status=status)
+    return RedirectResponse(f"/reviewer?status={back}", 303)
+
+
+# --- about and the knowledge base ----------------------------------------------------------
+@router.get("/about", response_class=HTMLResponse)
+def about(request: Request, kb: KB) -> HTMLResponse:
+    return page(request, "about.html", {"overview": kb_views.kb_overview(kb)}, twin="/api/v1/kb")
+
+
+@router.get("/knowledge-base", response_class=HTMLResponse)
+def knowledge_base(request: Request, kb: KB) -> HTMLResponse:
+    return page(request, "knowledge_base.html",
+                {"overview": kb_views.kb_overview(kb),
+                 "citations": [kb_views.citation_data(kb, c) for c in kb.citations],
+                 "conditions": kb_views.condition_summaries(kb)},
+                twin="/api/v1/kb/citations")
