@@ -66,7 +66,7 @@ def _templates(kb: KnowledgeBase) -> Jinja2Templates:
 
 
 def _open_store(settings: Settings) -> Any:
-    from backmice.storage.db import open_store
+    from backmice.storage import open_store
 
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,7 @@ from backmice.kb.base import KnowledgeBase
 from backmice.results import Assessment, PatientAssessment, Question
 
 AUDIENCES = ("patient", "clinician")
+TYPICAL_MORE = 4  # for the progress bar only: questions usually needed after the safety ones
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +39,9 @@ class Step:
         """A rough 0..1 progress figure for the progress bar (1 when done)."""
         if self.done:
             return 1.0
-        lead = self.assessment.differential[0].probability
-        return round(max(self.asked / MAX_QUESTIONS, min(lead / 0.85, 1.0) * 0.9), 3)
+        # Pending safety questions are always asked; a few more usually settle the rest.
+        pending = sum(1 for q in self.assessment.questions if q.red_flag) + TYPICAL_MORE
+        return round(min(0.95, self.asked / min(MAX_QUESTIONS, self.asked + pending)), 3)
 
     def as_patient_assessment(self) -> PatientAssessment:
         a = self.assessment

@@ -17,6 +17,9 @@ ROLE_TITLES = {
 }
 
 
+UNITS = {"cm": "cm", "weeks": "weeks", "years": "years"}  # from the id's suffix, e.g. size_cm
+
+
 def citation_data(kb: KnowledgeBase, cid: str) -> dict[str, Any]:
     c = kb.citations[cid]
     link = c.url or (f"https://doi.org/{c.doi}" if c.doi else None) or (
@@ -70,6 +73,7 @@ def finding_catalogue(kb: KnowledgeBase) -> list[dict[str, Any]]:
             item["values"] = [{"value": True, "label": "yes"}, {"value": False, "label": "no"}]
         else:
             item["minimum"], item["maximum"] = spec.minimum, spec.maximum
+            item["unit"] = UNITS.get(fid.rsplit("_", 1)[-1])
             if spec.kind is Kind.COUNT:
                 item["also"] = "many"
         out.append(item)

@@ -1,0 +1,119 @@
+"""The database connection: engine, connection settings, migrations, and the write path.
+
+SQLite (the default, one file in the data folder) and PostgreSQL (by URL) behave the same to
+callers; ``repository.Store`` adds the domain operations on top of ``Database``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from backmice.errors import StorageError
+from backmice.storage import migrate
+from backmice.storage.writer import SerialWriter
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers run while the writer writes. synchronous=NORMAL is durable against an
+    # application crash in WAL mode (a power cut can lose the last transactions, never corrupt).
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _safe(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(an unreadable URL)"
+
+
+def make_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StorageError(f"cannot read the database URL {_safe(url)}") from None
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:":
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 10})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return create_engine(parsed, pool_size=10, max_overflow=30, pool_pre_ping=True)
+    raise StorageError(f"unsupported database {parsed.get_backend_name()!r} in {_safe(url)}",)
+
+
+class Database:
+    """Reads through a pooled engine; writes through the serial writer on SQLite."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        self._writer = SerialWriter(engine) if self.dialect == "sqlite" else None
+        self._closed = False
+
+    # The repository functions call these two.
+    def write(self, work: Callable[[Session], Any]) -> Any:
+        try:
+            if self._writer is not None:
+                return self._writer.submit(work)
+            # PostgreSQL handles concurrent writers itself: one transaction per call.
+            with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                return work(session)
+        except SQLAlchemyError as exc:
+            raise StorageError(f"the database write failed: {exc.__class__.__name__}") from None
+
+    def read(self, work: Callable[[Session], Any]) -> Any:
+        try:
+            with Session(self.engine) as session:
+                return work(session)
+        except SQLAlchemyError as exc:
+            raise StorageError(f"the database read failed: {exc.__class__.__name__}") from None
+
+    def health(self) -> bool:
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            return True
+        except SQLAlchemyError:
+            return False
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._writer is not None:
+            self._writer.close()
+        self.engine.dispose()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def connect(url: str) -> Engine:
+    """An engine on a database migrated to the latest schema; StorageError if that fails."""
+    engine = make_engine(url)
+    try:
+        migrate.upgrade(engine)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]
+        raise StorageError(f"cannot open the database {_safe(url)}: {reason}") from None
+    return engine

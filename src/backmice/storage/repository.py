@@ -1,0 +1,160 @@
+"""The storage operations the app calls (keyword-only), returning domain records.
+
+``open_store(url)`` connects, migrates and returns a Store. Input is checked here before any
+write, so bad input raises InputError naming the field and nothing is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from backmice.errors import InputError, NotFoundError
+from backmice.storage.db import Database, connect
+from backmice.storage.records import FEEDBACK_KINDS, FEEDBACK_STATUSES, Feedback, SavedAssessment
+from backmice.storage.tables import FeedbackRow, SavedAssessmentRow
+
+LIMITS = {"page": 200, "text": 5000, "contact": 320, "title": 200}
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _aware(moment: dt.datetime | None) -> dt.datetime | None:
+    """SQLite returns naive datetimes; every stored time is UTC."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=dt.UTC)
+    return moment
+
+
+def _text(field: str, value: str | None, *, required: bool = False) -> str | None:
+    """Checked text: PostgreSQL refuses NUL characters and unpaired surrogates, so both
+    backends refuse them here, with the same message."""
+    if value is not None and not isinstance(value, str):
+        raise InputError(field, "expected text", f"text of at most {LIMITS[field]} characters")
+    if value is None or (not value.strip() and not required):
+        if required:
+            raise InputError(field, "is required", f"text of 1 to {LIMITS[field]} characters")
+        return None
+    if not value.strip():
+        raise InputError(field, "is empty", f"text of 1 to {LIMITS[field]} characters")
+    if len(value) > LIMITS[field]:
+        raise InputError(field, f"is {len(value)} characters long",
+                         f"at most {LIMITS[field]} characters")
+    if "\x00" in value:
+        raise InputError(field, "contains a NUL character", "printable text")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(field, "contains an unpaired surrogate", "valid Unicode text") from None
+    return value
+
+
+def _saved(row: SavedAssessmentRow) -> SavedAssessment:
+    return SavedAssessment(share_id=row.share_id, created_at=_aware(row.created_at),
+                           kb_version=row.kb_version, engine_version=row.engine_version,
+                           input_doc=row.input_doc, result_doc=row.result_doc, title=row.title)
+
+
+def _feedback(row: FeedbackRow) -> Feedback:
+    return Feedback(id=row.id, created_at=_aware(row.created_at), page=row.page, kind=row.kind,
+                    helpful=row.helpful, text=row.text, contact=row.contact, status=row.status,
+                    resolved_at=_aware(row.resolved_at), kb_version=row.kb_version)
+
+
+class Store(Database):
+    """Saved assessments and reader feedback."""
+
+    # --- saved assessments ------------------------------------------------------------------
+    def save_assessment(self, *, input_doc: dict[str, Any], result_doc: dict[str, Any],
+                        kb_version: str, engine_version: str,
+                        title: str | None = None) -> SavedAssessment:
+        title = _text("title", title)
+
+        def work(session: Session) -> SavedAssessment:
+            row = SavedAssessmentRow(share_id=secrets.token_urlsafe(12), created_at=_now(),
+                                     kb_version=kb_version, engine_version=engine_version,
+                                     title=title, input_doc=input_doc, result_doc=result_doc)
+            session.add(row)
+            session.flush()
+            return _saved(row)
+
+        return self.write(work)
+
+    def get_assessment(self, *, share_id: str) -> SavedAssessment:
+        def work(session: Session) -> SavedAssessment | None:
+            row = session.scalars(select(SavedAssessmentRow)
+                                  .where(SavedAssessmentRow.share_id == share_id)).first()
+            return _saved(row) if row else None
+
+        found = self.read(work) if len(share_id) <= 32 else None
+        if found is None:
+            raise NotFoundError("saved assessment", share_id[:40])
+        return found
+
+    # --- feedback ---------------------------------------------------------------------------
+    def add_feedback(self, *, page: str, kind: str, helpful: bool | None, text: str | None,
+                     contact: str | None, kb_version: str) -> Feedback:
+        if kind not in FEEDBACK_KINDS:
+            raise InputError("kind", f"unknown kind {kind!r}", ", ".join(FEEDBACK_KINDS))
+        page = _text("page", page, required=True)
+        text = _text("text", text, required=kind == "inaccuracy")
+        contact = _text("contact", contact)
+        if kind == "helpful" and helpful is None:
+            raise InputError("helpful", "is required for 'was this helpful?'", "true or false")
+
+        def work(session: Session) -> Feedback:
+            row = FeedbackRow(created_at=_now(), page=page, kind=kind, helpful=helpful,
+                              text=text, contact=contact, status="open", kb_version=kb_version)
+            session.add(row)
+            session.flush()
+            return _feedback(row)
+
+        return self.write(work)
+
+    def list_feedback(self, *, status: str | None = None, limit: int = 100,
+                      offset: int = 0) -> list[Feedback]:
+        query = select(FeedbackRow).order_by(FeedbackRow.created_at.desc(), FeedbackRow.id.desc())
+        if status is not None:
+            query = query.where(FeedbackRow.status == _status(status))
+        query = query.limit(max(1, min(limit, 1000))).offset(max(0, offset))
+        return self.read(lambda session: [_feedback(r) for r in session.scalars(query)])
+
+    def count_feedback(self, *, status: str | None = None) -> int:
+        query = select(func.count()).select_from(FeedbackRow)
+        if status is not None:
+            query = query.where(FeedbackRow.status == _status(status))
+        return self.read(lambda session: session.scalar(query) or 0)
+
+    def set_feedback_status(self, *, feedback_id: int, status: str) -> Feedback:
+        status = _status(status)
+
+        def work(session: Session) -> Feedback | None:
+            row = session.get(FeedbackRow, feedback_id)
+            if row is None:
+                return None
+            row.status = status
+            row.resolved_at = _now() if status == "resolved" else None
+            session.flush()
+            return _feedback(row)
+
+        found = self.write(work) if 0 < feedback_id < 2**31 else None
+        if found is None:
+            raise NotFoundError("feedback", str(feedback_id))
+        return found
+
+
+def _status(status: str) -> str:
+    if status not in FEEDBACK_STATUSES:
+        raise InputError("status", f"unknown status {status!r}", ", ".join(FEEDBACK_STATUSES))
+    return status
+
+
+def open_store(url: str) -> Store:
+    """Connect to ``url``, apply the migrations, and return a ready Store."""
+    return Store(connect(url))

@@ -1,0 +1,243 @@
+"""The JSON API: the same answers as the CLI, one error body, limits, and every endpoint's happy
+and unhappy paths. Runs against each database backend (the ``client`` fixture)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from backmice.cli import app as cli_app
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = sorted((ROOT / "examples").glob("*.json"))
+
+
+def assert_error(response, status: int, field: str | None = None) -> dict:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"}
+    err = body["error"]
+    assert set(err) == {"status", "code", "field", "message", "allowed"}
+    assert err["status"] == status
+    assert "Traceback" not in response.text
+    if field is not None:
+        assert err["field"] == field
+    return err
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
+def test_assess_answers_the_cli_document(client, example):
+    cli = CliRunner().invoke(cli_app, ["assess", str(example), "--format", "json"])
+    assert cli.exit_code == 0, cli.output
+    response = client.post("/api/v1/assess", content=example.read_bytes(),
+                           headers={"content-type": "application/json"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json() == json.loads(cli.output)
+
+
+def test_assess_markdown_note(client):
+    body = (ROOT / "examples" / "red_flag_lump.json").read_bytes()
+    response = client.post("/api/v1/assess?format=markdown", content=body)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/markdown")
+    assert response.text.startswith("## Back lump assessment (backmice)")
+    assert "Red flags" in response.text
+
+
+def test_assess_setting_changes_the_priors(client):
+    body = (ROOT / "examples" / "back_mouse.json").read_bytes()
+    primary = client.post("/api/v1/assess", content=body).json()
+    spine = client.post("/api/v1/assess?setting=spine_pain_clinic", content=body).json()
+    assert spine["setting"] == "spine_pain_clinic"
+    assert primary["lumps"][0]["outcomes"] != spine["lumps"][0]["outcomes"]
+
+
+@pytest.mark.parametrize(("body", "field", "allowed_part"), [
+    (b'{"findings": {"size_cm": "big"}}', "findings.size_cm", "number from 0 to 100"),
+    (b'{"findings": {"depth": "very"}}', "findings.depth", "deep_to_fascia"),
+    (b'{"findings": {"nonsense": true}}', "findings.nonsense", None),
+    (b'{"lumps": []}', "lumps", None),
+    (b'{"lumps": [{"findings": {"fever": "maybe"}}]}', "lumps.0.findings.fever", "true, false"),
+    (b'{"findings": {}, "later_tests": {"injection_pain_before": 11}}',
+     "later_tests.injection_pain_before", "0 to 10"),
+    (b"{broken", None, None),
+    (b"", None, None),
+    (b"[1, 2]", "(input)", None),
+    (b"\xff\xfe", "(body)", "UTF-8"),
+])
+def test_assess_bad_input_names_the_field(client, body, field, allowed_part):
+    err = assert_error(client.post("/api/v1/assess", content=body), 422, field)
+    assert err["code"] == "invalid_input"
+    if allowed_part:
+        assert allowed_part in (err["allowed"] or "")
+
+
+def test_unknown_setting_is_a_422(client):
+    body = (ROOT / "examples" / "back_mouse.json").read_bytes()
+    err = assert_error(client.post("/api/v1/assess?setting=moon", content=body), 422, "setting")
+    assert "primary_care" in err["allowed"]
+
+
+def test_body_over_the_limit_is_413_even_without_content_length(client):
+    big = b'{"findings": {}, "id": "' + b"x" * 1_100_000 + b'"}'
+    assert_error(client.post("/api/v1/assess", content=big), 413, "(body)")
+
+    def chunks():  # streamed: no Content-Length header
+        for _ in range(40):
+            yield b"x" * 50_000
+
+    assert_error(client.post("/api/v1/assess", content=chunks()), 413)
+
+
+def test_not_found_and_wrong_method_use_the_error_body(client):
+    assert assert_error(client.get("/api/v1/nothing-here"), 404)["code"] == "not_found"
+    assert_error(client.get("/api/v1/assess"), 405)
+    assert_error(client.get("/api/v1/kb/conditions/not_a_condition"), 404)
+
+
+def test_interview_step_asks_red_flags_first_and_finishes(client, kb):
+    answers: dict = {}
+    seen_red = []
+    for _ in range(45):
+        response = client.post("/api/v1/interview/step", json={"answers": answers})
+        assert response.status_code == 200, response.text
+        step = response.json()
+        assert step["assessment"]["format"] == "backmice.assessment"
+        if step["done"]:
+            break
+        q = step["question"]
+        seen_red.append(q["red_flag"])
+        # a reassuring patient: "no" to every yes/no question, the first option otherwise
+        if q["kind"] == "boolean":
+            answers[q["finding"]] = False
+        elif q["options"]:
+            answers[q["finding"]] = q["options"][0]["value"]
+        else:
+            answers[q["finding"]] = q["minimum"] + 1
+    assert step["done"] and step["progress"] == 1.0
+    assert True in seen_red
+    first_ordinary = seen_red.index(False) if False in seen_red else len(seen_red)
+    assert all(seen_red[:first_ordinary]) and not any(seen_red[first_ordinary:])
+    assert step["possibilities"]
+    assert step["triage"]["level"] in ("routine", "self_care", "urgent_2_weeks")
+
+
+def test_interview_dont_know_moves_on(client):
+    first = client.post("/api/v1/interview/step", json={}).json()["question"]["finding"]
+    second = client.post("/api/v1/interview/step", json={"dont_know": [first]}).json()
+    assert second["question"]["finding"] != first
+    assert second["asked"] == 1
+
+
+def test_interview_red_flag_answer_raises_urgency(client):
+    step = client.post("/api/v1/interview/step",
+                       json={"answers": {"bladder_or_bowel_dysfunction": True}}).json()
+    assert step["triage"]["level"] == "emergency"
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"answers": {"fever": "sometimes"}}, "answers.fever"),
+    ({"answers": {"no_such_thing": True}}, "answers.no_such_thing"),
+    ({"dont_know": ["no_such_thing"]}, "dont_know"),
+    ({"answers": {"fever": True}, "dont_know": ["fever"]}, "dont_know"),
+    ({"setting": "moon"}, "setting"),
+    ({"audience": "martian"}, "audience"),
+    ({"answers": [], "extra": 1}, None),
+])
+def test_interview_bad_input(client, body, field):
+    assert_error(client.post("/api/v1/interview/step", json=body), 422, field)
+
+
+def test_kb_endpoints(client, kb):
+    overview = client.get("/api/v1/kb").json()
+    assert overview["version"] == kb.version
+    conditions = client.get("/api/v1/kb/conditions").json()
+    assert {c["id"] for c in conditions} == set(kb.conditions)
+    page = client.get("/api/v1/kb/conditions/episacral_lipoma").json()
+    assert page["references"] and all(r["title"] for r in page["references"])
+    assert page["review"]["reviewed_by"]
+    findings = {f["id"]: f for f in client.get("/api/v1/kb/findings").json()}
+    assert set(findings) == set(kb.findings)
+    assert {v["value"] for v in findings["depth"]["values"]} == {
+        "subcutaneous", "deep_to_fascia", "intramuscular"}
+    assert findings["size_cm"]["maximum"] == 100
+    assert findings["fever"]["question"]["patient"]
+    citations = client.get("/api/v1/kb/citations").json()
+    assert len(citations) == len(kb.citations)
+
+
+def test_feedback_round_trip_and_review(client, kb):
+    made = client.post("/api/v1/feedback", json={
+        "page": "episacral_lipoma", "kind": "inaccuracy", "text": "The size range looks off.",
+        "contact": "reader@example.org"})
+    assert made.status_code == 201, made.text
+    item = made.json()
+    assert item["status"] == "open" and item["kb_version"] == kb.version
+    listed = client.get("/api/v1/feedback?status=open").json()
+    assert item["id"] in [i["id"] for i in listed["items"]]
+    assert listed["total"] >= 1
+    done = client.patch(f"/api/v1/feedback/{item['id']}", json={"status": "resolved"})
+    assert done.status_code == 200 and done.json()["resolved_at"]
+    assert item["id"] not in [i["id"] for i in
+                              client.get("/api/v1/feedback?status=open").json()["items"]]
+    assert_error(client.patch("/api/v1/feedback/999999999", json={"status": "resolved"}), 404)
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"page": "x", "kind": "helpful"}, "helpful"),
+    ({"page": "x", "kind": "inaccuracy"}, "text"),
+    ({"page": "x", "kind": "praise", "helpful": True}, "kind"),
+    ({"page": "", "kind": "helpful", "helpful": True}, "page"),
+    ({"page": "x", "kind": "inaccuracy", "text": "y" * 5001}, "text"),
+])
+def test_feedback_bad_input_saves_nothing(client, body, field):
+    before = client.get("/api/v1/feedback?status=open").json()["total"]
+    assert_error(client.post("/api/v1/feedback", json=body), 422, field)
+    assert client.get("/api/v1/feedback?status=open").json()["total"] == before
+
+
+def test_reviewer_endpoints_refuse_other_machines(remote_client):
+    err = assert_error(remote_client.get("/api/v1/feedback"), 403)
+    assert "own machine" in err["message"]
+    made = remote_client.post("/api/v1/feedback", json={
+        "page": "lipoma", "kind": "helpful", "helpful": True})
+    assert made.status_code == 201  # anyone may leave feedback
+
+
+def test_saved_assessment_round_trip(client):
+    body = (ROOT / "examples" / "many_lumps.json").read_bytes()
+    made = client.post("/api/v1/assessments?title=Follow-up", content=body)
+    assert made.status_code == 201, made.text
+    saved = made.json()
+    assert saved["url"].endswith(f"/a/{saved['share_id']}")
+    assert saved["input"] == json.loads(body)
+    again = client.get(f"/api/v1/assessments/{saved['share_id']}").json()
+    assert again == saved
+    assert again["assessment"] == client.post("/api/v1/assess", content=body).json()
+    page = client.get(f"/a/{saved['share_id']}")
+    assert page.status_code == 200 and "Follow-up" in page.text
+    assert_error(client.get("/api/v1/assessments/not-a-real-id"), 404)
+
+
+def test_saving_bad_input_saves_nothing(client):
+    assert_error(client.post("/api/v1/assessments", content=b'{"findings": {"fever": 3}}'), 422,
+                 "findings.fever")
+
+
+def test_openapi_documents_every_api_route(client):
+    spec = client.get("/api/v1/openapi.json").json()
+    paths = set(spec["paths"])
+    for path in ("/api/v1/assess", "/api/v1/interview/step", "/api/v1/kb",
+                 "/api/v1/kb/conditions", "/api/v1/kb/findings", "/api/v1/kb/citations",
+                 "/api/v1/feedback", "/api/v1/assessments", "/api/v1/assessments/{share_id}"):
+        assert path in paths
+    body = spec["paths"]["/api/v1/assess"]["post"]["requestBody"]["content"]
+    assert "oneOf" in body["application/json"]["schema"]
+
+
+def test_health(client):
+    assert client.get("/api/v1/health").json() == {"status": "ok", "database": "ok"}

@@ -1,0 +1,173 @@
+"""The HTML pages: each renders, names its JSON twin, carries the disclaimer; the interview and
+feedback forms work without JavaScript."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+PAGES = {
+    "/": "/api/v1/kb",
+    "/clinician": "/api/v1/kb/findings",
+    "/interview": "/api/v1/interview/step",
+    "/conditions": "/api/v1/kb/conditions",
+    "/conditions/episacral_lipoma": "/api/v1/kb/conditions/episacral_lipoma",
+    "/conditions/liposarcoma": "/api/v1/kb/conditions/liposarcoma",
+    "/about": "/api/v1/kb",
+    "/knowledge-base": "/api/v1/kb/citations",
+    "/reviewer": "/api/v1/feedback?status=open",
+}
+
+
+@pytest.mark.parametrize(("path", "twin"), PAGES.items())
+def test_page_renders_with_twin_and_disclaimer(client, kb, path, twin):
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["link"] == f'<{twin}>; rel="alternate"; type="application/json"'
+    if twin == "/api/v1/interview/step":  # the interview's twin takes the answers so far
+        assert client.post(twin, json={}).status_code == 200
+    else:
+        assert client.get(twin).status_code == 200
+    html = response.text
+    assert '<meta name="viewport"' in html and 'lang="en"' in html
+    assert "does not replace" in html or "not a diagnosis" in html
+    assert "content-security-policy" in response.headers
+
+
+def test_every_condition_has_a_page(client, kb):
+    index = client.get("/conditions").text
+    for cid, condition in kb.conditions.items():
+        assert f'href="/conditions/{cid}"' in index
+        html = client.get(f"/conditions/{cid}").text
+        assert condition.review.reviewed_by in html
+        assert "Was this page helpful?" in html and "Report an inaccuracy" in html
+        assert html.count('<li id="ref-') == len(condition.references)
+
+
+def test_knowledge_base_page_lists_every_source(client, kb):
+    html = client.get("/knowledge-base").text
+    assert kb.version in html
+    for cid in kb.citations:
+        assert f'id="{cid}"' in html
+
+
+def test_html_errors_are_pages_without_traces(client):
+    response = client.get("/conditions/nope", headers={"accept": "text/html"})
+    assert response.status_code == 404
+    assert "<h1>404" in response.text and "Traceback" not in response.text
+
+
+def test_every_form_control_is_labelled(client):
+    for path in ("/clinician", "/conditions/lipoma"):
+        html = client.get(path).text
+        ids = re.findall(r'<(?:input|select|textarea)[^>]*\sid="([^"]+)"', html)
+        assert ids, path
+        for control in ids:
+            assert f'for="{control}"' in html, f"{path}: #{control} has no label"
+    interview = client.get("/interview").text
+    assert re.findall(r'<label class="option"><input type="radio"', interview)
+
+
+def test_clinician_fragment_shows_red_flags_and_the_note(client):
+    doc = {"patient": {"age_years": 61},
+           "lumps": [{"id": "a", "findings": {"location": "iliac_crest", "tender": True}},
+                     {"id": "b", "findings": {"size_cm": 8, "depth": "deep_to_fascia"}}]}
+    html = client.post("/clinician/result", content=json.dumps(doc)).text
+    assert "RED FLAG" in html and 'role="alert"' in html
+    assert "Lump a" in html and "Lump b" in html
+    assert "<meter" in html and "Other / none of these" in html
+    assert 'id="note-text"' in html and "## Back lump assessment" in html
+    bad = client.post("/clinician/result", content=b'{"lumps": [{"findings": {"size_cm": -1}}]}')
+    assert bad.status_code == 422 and "lumps.0.findings.size_cm" in bad.text
+
+
+def _form_state(html: str) -> str:
+    match = re.search(r'name="state" value="([^"]*)"', html)
+    assert match
+    return match.group(1).replace("&#34;", '"').replace("&quot;", '"')
+
+
+def _question(html: str) -> str:
+    return re.search(r'name="finding" value="([^"]+)"', html).group(1)
+
+
+def test_interview_pages_without_javascript(client):
+    html = client.get("/interview").text
+    assert "Question 1" in html and "I don't know" in html
+    first = _question(html)
+    html = client.post("/interview", data={"state": _form_state(html), "finding": first,
+                                           "value": "false", "action": "answer"}).text
+    assert "Question 2" in html
+    back = client.post("/interview", data={"state": _form_state(html), "action": "back"}).text
+    assert "Question 1" in back and _question(back) == first
+    dont = client.post("/interview", data={"state": _form_state(back), "finding": first,
+                                           "action": "dont_know"}).text
+    assert "Question 2" in dont and _question(dont) != first
+
+
+def test_interview_reaches_a_result_with_urgency(client):
+    html = client.get("/interview").text
+    for _ in range(45):
+        if "What we found" in html:
+            break
+        finding = _question(html)
+        options = re.findall(r'name="value" value="([^"]+)"', html)
+        value = "false" if "false" in options else (options[0] if options else "40")
+        html = client.post("/interview", data={"state": _form_state(html), "finding": finding,
+                                               "value": value, "action": "answer"}).text
+    assert "What we found" in html
+    assert "How soon to be seen" in html
+    assert "only an examination" in html.lower()
+    assert "not a diagnosis" in html
+    assert 'href="/conditions/' in html
+
+
+def test_interview_emergency_answer(client):
+    html = client.post("/interview", data={
+        "state": json.dumps({"answers": {}, "dont_know": [], "order": []}),
+        "finding": "bladder_or_bowel_dysfunction", "value": "true", "action": "answer"}).text
+    # the remaining safety questions are still asked, but the urgency is already set
+    response = client.post("/api/v1/interview/step",
+                           json={"answers": {"bladder_or_bowel_dysfunction": True}})
+    assert response.json()["triage"]["level"] == "emergency"
+    assert "Question 2" in html or "emergency" in html.lower()
+
+
+def test_interview_rejects_a_bad_answer_and_keeps_the_state(client):
+    html = client.get("/interview").text
+    again = client.post("/interview", data={"state": _form_state(html),
+                                            "finding": _question(html), "value": "perhaps",
+                                            "action": "answer"})
+    assert again.status_code == 422 and "could not be used" in again.text
+    broken = client.post("/interview", data={"state": "{not json", "action": "answer"},
+                         headers={"accept": "text/html"})
+    assert broken.status_code == 422 and "state" in broken.text
+
+
+def test_feedback_forms_and_reviewer_page(client):
+    response = client.post("/conditions/lipoma/feedback",
+                           data={"kind": "inaccuracy", "text": "Reference 2 is a broken link",
+                                 "contact": ""}, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/conditions/lipoma?thanks=inaccuracy#feedback"
+    thanks = client.get(response.headers["location"]).text
+    assert "Thank you" in thanks
+    client.post("/conditions/lipoma/feedback", data={"kind": "helpful", "helpful": "yes"})
+    review = client.get("/reviewer").text
+    assert "Reference 2 is a broken link" in review
+    row = review[review.index("Reference 2 is a broken link"):]
+    fid = re.search(r'action="/reviewer/feedback/(\d+)"', row).group(1)
+    done = client.post(f"/reviewer/feedback/{fid}", data={"status": "resolved", "back": "open"},
+                       follow_redirects=False)
+    assert done.status_code == 303
+    assert "Reference 2 is a broken link" in client.get("/reviewer?status=resolved").text
+    bad = client.post("/conditions/lipoma/feedback", data={"kind": "inaccuracy", "text": ""},
+                      headers={"accept": "text/html"})
+    assert bad.status_code == 422 and "text" in bad.text
+
+
+def test_reviewer_page_refuses_other_machines(remote_client):
+    assert remote_client.get("/reviewer", headers={"accept": "text/html"}).status_code == 403
