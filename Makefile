@@ -14,8 +14,9 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-## The main job. Until the web app lands it is a demonstration assessment in the terminal.
-run: setup demo
+## The main job: the web app on http://127.0.0.1:8000 (SQLite in ./data, created on first start).
+run: setup
+	$(VENV)/bin/backmice serve --host 127.0.0.1 --port 8000
 
 demo: setup
 	$(VENV)/bin/backmice kb check
@@ -32,6 +33,8 @@ test: lint
 
 bench: setup
 	$(PY) bench/run.py
+	$(PY) bench/storage.py
+	$(PY) bench/web_load.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -61,3 +61,15 @@ def test_public_api_is_pinned_and_sorted():
 def test_package_docstring_examples_run():
     failures, _ = doctest.testmod(backmice)
     assert failures == 0
+
+
+def test_compact_json_bytes_equal_the_document(kb):
+    from backmice.engine import assess_patient
+    from backmice.interop.cases import read_document
+    from backmice.render.json_doc import from_data, to_data, to_json_bytes
+
+    for example in sorted((ROOT / "examples").glob("*.json")):
+        patient, _ = read_document(example.read_text())
+        result = assess_patient(kb, patient)
+        assert json.loads(to_json_bytes(result)) == to_data(result)
+        assert from_data(to_data(result)) == result

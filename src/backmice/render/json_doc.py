@@ -29,6 +29,13 @@ def to_data(result: PatientAssessment) -> dict[str, Any]:
     return {"format": FORMAT, "format_version": FORMAT_VERSION, **body}
 
 
+def to_json_bytes(result: PatientAssessment) -> bytes:
+    """The same document as ``to_data``, compact, serialised by pydantic's core in one pass."""
+    body = _adapter().dump_json(result)
+    head = json.dumps({"format": FORMAT, "format_version": FORMAT_VERSION}).encode()
+    return head[:-1] + b"," + body[1:]
+
+
 def to_json(result: PatientAssessment, *, indent: int | None = 2) -> str:
     return json.dumps(to_data(result), indent=indent, ensure_ascii=False)
 

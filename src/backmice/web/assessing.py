@@ -6,6 +6,7 @@ Imports no web framework.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -13,16 +14,22 @@ from backmice.engine import assess_patient
 from backmice.errors import CaseFormatError
 from backmice.interop.cases import read_document
 from backmice.kb.base import KnowledgeBase
-from backmice.render.json_doc import to_data
+from backmice.render.json_doc import to_data, to_json_bytes
 from backmice.results import PatientAssessment
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Assessed:
-    """A finished assessment: the engine's result and its stable JSON document."""
+    """A finished assessment: the engine's result, as a JSON document or compact JSON bytes."""
 
     result: PatientAssessment
-    document: dict[str, Any]
+
+    @functools.cached_property
+    def document(self) -> dict[str, Any]:
+        return to_data(self.result)
+
+    def json_bytes(self) -> bytes:
+        return to_json_bytes(self.result)
 
 
 def assess_text(kb: KnowledgeBase, text: str, *, setting: str | None = None) -> Assessed:
@@ -31,7 +38,7 @@ def assess_text(kb: KnowledgeBase, text: str, *, setting: str | None = None) -> 
     result = assess_patient(kb, patient)
     if notes:
         result = replace(result, notes=(*notes, *result.notes))
-    return Assessed(result, to_data(result))
+    return Assessed(result)
 
 
 def assess_bytes(kb: KnowledgeBase, body: bytes, *, setting: str | None = None) -> Assessed:

@@ -84,7 +84,7 @@ def build_router(kb: KnowledgeBase) -> APIRouter:
         done = assess_bytes(kb, await request.body(), setting=setting)
         if format == "markdown":
             return Response(clinician_note(done.result), media_type="text/markdown")
-        return json_response(done.document)
+        return Response(done.json_bytes(), media_type="application/json")
 
     @router.post("/interview/step", tags=["interview"], response_model=InterviewStepOut)
     def interview_step(body: InterviewStepIn, kb: KB) -> dict[str, Any]:

@@ -1,0 +1,180 @@
+"""Storage on SQLite and PostgreSQL: migrations, round trips, validation that writes nothing,
+concurrent writers, and the SQLite serial writer's group commit."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import inspect, text
+
+from backmice.errors import InputError, NotFoundError, StorageError
+from backmice.storage import open_store
+from backmice.storage.migrate import current_revision
+
+DOC = {"format": "backmice.assessment", "lumps": [{"lump_id": "ä-1", "notes": ["→ ✓"]}],
+       "big": list(range(2000))}
+
+
+def test_migrations_create_the_tables_and_are_idempotent(store, database_url):
+    tables = set(inspect(store.engine).get_table_names())
+    assert {"saved_assessment", "feedback", "alembic_version"} <= tables
+    assert current_revision(store.engine) == "0001"
+    with open_store(database_url) as again:  # a second process on the same database
+        assert current_revision(again.engine) == "0001"
+        saved = store.save_assessment(input_doc={}, result_doc=DOC, kb_version="k",
+                                      engine_version="e")
+        assert again.get_assessment(share_id=saved.share_id).result_doc == DOC
+
+
+def test_saved_assessment_round_trip(store):
+    saved = store.save_assessment(input_doc={"findings": {"fever": False}}, result_doc=DOC,
+                                  kb_version="2026.11.0", engine_version="0.1.0",
+                                  title="Zoë's follow-up")
+    assert len(saved.share_id) >= 16 and saved.created_at.tzinfo is not None
+    back = store.get_assessment(share_id=saved.share_id)
+    assert back == saved
+    with pytest.raises(NotFoundError, match="saved assessment"):
+        store.get_assessment(share_id="nope")
+    with pytest.raises(NotFoundError):
+        store.get_assessment(share_id="x" * 500)
+
+
+def test_feedback_validation_writes_nothing(store):
+    cases = [
+        ({"kind": "other", "helpful": True, "text": None}, "kind"),
+        ({"kind": "helpful", "helpful": None, "text": None}, "helpful"),
+        ({"kind": "inaccuracy", "helpful": None, "text": "  "}, "text"),
+        ({"kind": "inaccuracy", "helpful": None, "text": "x" * 5001}, "text"),
+        ({"kind": "inaccuracy", "helpful": None, "text": "a\x00b"}, "text"),
+        ({"kind": "inaccuracy", "helpful": None, "text": "bad \ud800"}, "text"),
+    ]
+    for fields, field in cases:
+        with pytest.raises(InputError) as info:
+            store.add_feedback(page="lipoma", contact=None, kb_version="k", **fields)
+        assert info.value.field == field
+    with pytest.raises(InputError) as info:
+        store.add_feedback(page="", kind="helpful", helpful=True, text=None, contact=None,
+                           kb_version="k")
+    assert info.value.field == "page"
+    assert store.count_feedback() == 0
+
+
+def test_feedback_listing_and_status(store):
+    made = [store.add_feedback(page=f"p{i}", kind="helpful", helpful=i % 2 == 0, text=None,
+                               contact=None, kb_version="k") for i in range(5)]
+    assert [f.id for f in store.list_feedback()] == [f.id for f in reversed(made)]
+    assert [f.id for f in store.list_feedback(limit=2, offset=1)] == [made[3].id, made[2].id]
+    done = store.set_feedback_status(feedback_id=made[0].id, status="resolved")
+    assert done.status == "resolved" and done.resolved_at is not None
+    assert store.count_feedback(status="open") == 4
+    assert [f.id for f in store.list_feedback(status="resolved")] == [made[0].id]
+    reopened = store.set_feedback_status(feedback_id=made[0].id, status="open")
+    assert reopened.resolved_at is None
+    with pytest.raises(NotFoundError):
+        store.set_feedback_status(feedback_id=10**9, status="open")
+    with pytest.raises(InputError):
+        store.set_feedback_status(feedback_id=made[0].id, status="closed")
+
+
+def test_concurrent_writers_all_acknowledged(store):
+    threads, per_thread = 32, 8
+    acknowledged: list[str] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def writer(n: int) -> None:
+        try:
+            for i in range(per_thread):
+                saved = store.save_assessment(input_doc={"n": n, "i": i}, result_doc=DOC,
+                                              kb_version="k", engine_version="e")
+                with lock:
+                    acknowledged.append(saved.share_id)
+        except BaseException as exc:
+            errors.append(exc)
+
+    pool = [threading.Thread(target=writer, args=(n,)) for n in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    assert not errors
+    assert len(set(acknowledged)) == threads * per_thread
+    for share_id in acknowledged[::37]:
+        assert store.get_assessment(share_id=share_id).result_doc == DOC
+
+
+def test_a_failing_write_in_a_group_fails_alone(tmp_path):
+    with open_store(f"sqlite:///{tmp_path / 'g.sqlite3'}") as store:
+        results: dict[int, object] = {}
+
+        def good(n: int) -> None:
+            results[n] = store.add_feedback(page=f"p{n}", kind="helpful", helpful=True,
+                                            text=None, contact=None, kb_version="k")
+
+        def bad(n: int) -> None:
+            def explode(session):
+                session.execute(text("INSERT INTO nowhere VALUES (1)"))
+
+            try:
+                store.write(explode)
+            except StorageError as exc:
+                results[n] = exc
+
+        pool = [threading.Thread(target=bad if n % 5 == 0 else good, args=(n,))
+                for n in range(40)]
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join()
+        assert sum(isinstance(r, StorageError) for r in results.values()) == 8
+        assert store.count_feedback() == 32
+
+
+def test_close_drains_pending_writes(tmp_path):
+    url = f"sqlite:///{tmp_path / 'd.sqlite3'}"
+    store = open_store(url)
+    pool = [threading.Thread(target=store.add_feedback,
+                             kwargs={"page": "p", "kind": "helpful", "helpful": True,
+                                     "text": None, "contact": None, "kb_version": "k"})
+            for _ in range(20)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    store.close()
+    store.close()  # twice is fine
+    with pytest.raises(StorageError, match="closed"):
+        store.add_feedback(page="p", kind="helpful", helpful=True, text=None, contact=None,
+                           kb_version="k")
+    with open_store(url) as again:
+        assert again.count_feedback() == 20
+
+
+@pytest.mark.parametrize("url", [
+    "postgresql+psycopg://backmice:s3cret-pw@127.0.0.1:1/nowhere",
+    "mysql://user:s3cret-pw@localhost/db",
+    "not a url at all",
+])
+def test_bad_database_url_is_a_clear_error_without_the_password(url):
+    with pytest.raises(StorageError) as info:
+        open_store(url)
+    assert "s3cret-pw" not in str(info.value)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.text(min_size=1, max_size=300), contact=st.none() | st.text(max_size=50),
+       page=st.text(min_size=1, max_size=60))
+def test_any_feedback_text_is_stored_exactly_or_refused(store, body, contact, page):
+    try:
+        made = store.add_feedback(page=page, kind="inaccuracy", helpful=None, text=body,
+                                  contact=contact, kb_version="k")
+    except InputError as exc:
+        assert exc.field in ("page", "text", "contact")
+        return
+    back = next(f for f in store.list_feedback(limit=1000) if f.id == made.id)
+    assert (back.text, back.contact, back.page) == (made.text, made.contact, made.page)
+    assert back.text == body
