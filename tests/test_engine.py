@@ -123,3 +123,17 @@ def test_every_setting_gives_a_full_assessment(kb):
     for setting in kb.setting_ids:
         a = assess(kb, parse_findings(BACK_MOUSE), setting=setting)
         assert abs(sum(d.probability for d in a.differential) - 1) < 1e-9
+
+
+def test_treatments_per_outcome_list_each_treatment_for_it_in_kb_order(kb):
+    from backmice.engine import recommend
+
+    options = [option for _, _, option in recommend._treatments(kb)]
+    by_outcome = recommend._treatments_for(kb)
+    for outcome in kb.outcomes:
+        expected = [option for t, _, option in recommend._treatments(kb)
+                    if outcome in t.conditions]
+        listed = by_outcome.get(outcome, ())
+        assert [option for _, option, _ in listed] == expected
+        for _, option, key in listed:
+            assert options[key] == option  # equal options share a key

@@ -261,3 +261,111 @@ def test_assessment_is_deterministic(raw, setting):
     second = assess(KB, findings, setting=setting)
     assert first == second
     assert assess(KB, dict(findings), setting=setting) == first
+
+
+# --- precomputed structures equal the plain definitions -------------------------------------
+
+
+def _reference_red_flags(findings, candidates):
+    """Red flags and red-flag questions by their definition: every rule evaluated as written, and
+    every unanswered finding tried at every probe value (no memo, no compiled rules)."""
+    compiled_flags = red_flags._compiled(KB)
+    hits = tuple(hit for _, rule, hit in compiled_flags if rule.evaluate(findings))
+    probes = red_flags._probe_values(KB)
+    out = {}
+    for fid in candidates:
+        for flag, rule, _ in compiled_flags:
+            if fid not in rule.names() or rule.evaluate(findings):
+                continue
+            if fid in out and out[fid].urgency.rank <= flag.urgency.rank:
+                continue
+            if any(rule.evaluate({**findings, fid: v}) for v in probes[fid]):
+                out[fid] = flag
+    return hits, out
+
+
+_RED_FLAG_NAMES = sorted(set().union(*(r.names() for _, r, _ in red_flags._compiled(KB))))
+# values parse_findings would reject: the screening must evaluate these directly
+_ODD_VALUES = st.sampled_from([1, 0, 1.0, "true", "many", -1.0, 1e9, math.nan, "big", 17.5])
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(finding_sets(), st.dictionaries(st.sampled_from(_RED_FLAG_NAMES), _ODD_VALUES,
+                                       max_size=2), st.booleans(), st.booleans())
+def test_red_flag_screening_equals_the_rules_as_written(raw, odd, use_odd, fresh):
+    findings = dict(parse_findings(raw))
+    if use_odd:
+        findings.update(odd)
+    if fresh:  # both with an empty memo and with one filled by earlier examples
+        red_flags._verdicts.cache_clear()
+    candidates = [f for f in KB.findings if f not in findings]
+    hits, questions_ = _reference_red_flags(findings, candidates)
+    assert red_flags.fired(KB, findings) == hits
+    got = red_flags.completing_findings(KB, findings, candidates)
+    assert got == questions_
+    assert list(got) == list(questions_)  # the same order, too
+
+
+def _reference_group_ratio(model, group, outcome, findings):
+    """The group's likelihood ratio for one outcome against the prior-weighted others."""
+    liks = [bayes.group_likelihood(group, j, findings) for j in range(len(model.prior))]
+    rest = sum(p * lik for p, lik in zip(model.prior, liks, strict=True)) \
+        - model.prior[outcome] * liks[outcome]
+    return liks[outcome] / (rest / (1.0 - model.prior[outcome]))
+
+
+def _reference_contributions(model, outcome, findings):
+    """The explanation by its definition, recomputed from the tables for one outcome."""
+    from backmice.engine.explain import NEUTRAL, show_value
+    from backmice.engine.model import source_of
+    from backmice.results import Contribution
+
+    items = []
+    for fid, value in findings.items():
+        table = model.tables.get(fid)
+        if table is None:
+            continue
+        vi = table.value_index(value)
+        shown = show_value(KB, fid, value)
+        if table.bins:
+            shown = f"{shown} ({KB.findings[fid].bins[vi].label})"
+        items.append(Contribution(fid, KB.findings[fid].label, shown, table.lrs[vi][outcome],
+                                  source_of(table.sources[outcome])))
+    for group in model.groups:
+        known = [m for m in group.members if m in findings]
+        if known:
+            shown = ", ".join(f"{KB.findings[m].label.lower()}: {show_value(KB, m, findings[m])}"
+                              for m in known)
+            lr = _reference_group_ratio(model, group, outcome, findings)
+            items.append(Contribution(group.id, group.label, shown, lr,
+                                      source_of(group.sources[outcome])))
+    supporting = sorted((c for c in items if c.likelihood_ratio > 1 + NEUTRAL),
+                        key=lambda c: -c.likelihood_ratio)
+    opposing = sorted((c for c in items if c.likelihood_ratio < 1 - NEUTRAL),
+                      key=lambda c: c.likelihood_ratio)
+    return tuple(supporting), tuple(opposing)
+
+
+@PROPERTY
+@given(finding_sets(), st.sampled_from(SETTINGS))
+def test_precomputed_explanations_equal_the_direct_computation(raw, setting):
+    from backmice.engine import explain
+
+    findings = dict(parse_findings(raw))
+    model = compile_model(KB, setting)
+    for outcome in range(len(model.outcomes)):
+        assert explain.contributions(KB, model, outcome, findings) == \
+            _reference_contributions(model, outcome, findings)
+
+
+def test_group_ratios_equal_one_outcome_at_a_time():
+    model = compile_model(KB, KB.priors.default_setting)
+    for findings in ({"erythema": True}, {"warmth": False, "fever": True},
+                     {"erythema": True, "warmth": True, "fever": False, "spreading_redness": True}):
+        for group in model.groups:
+            ratios = bayes.group_ratios(model, group, findings)
+            likelihoods = bayes.group_likelihoods(group, findings)
+            for i in range(len(model.outcomes)):
+                assert ratios[i] == _reference_group_ratio(model, group, i, findings)
+                assert bayes.group_likelihood_ratio(model, group, i, findings) == ratios[i]
+                assert likelihoods[i] == bayes.group_likelihood(group, i, findings)

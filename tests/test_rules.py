@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from backmice.kb.rules import RuleSyntaxError, parse, to_data
+from backmice.kb.loader import default_kb
+from backmice.kb.rules import RuleSyntaxError, compiled, parse, to_data
 
 
 @pytest.mark.parametrize(("rule", "ctx", "expected"), [
@@ -54,3 +57,31 @@ def test_round_trip(rule):
 def test_bad_rules_are_refused(bad):
     with pytest.raises(RuleSyntaxError):
         parse(bad)
+
+
+# --- compiled rules: the same answers as the reference ``evaluate`` ------------------------
+
+
+_KB_RULES = tuple(default_kb().rules.values())
+_HAND_RULES = tuple(parse(r) for r in (
+    "size_cm > 5", "size_cm <= 5", "size_cm < 5", "size_cm == 5", "size_cm != 5",
+    "nodule_count >= 5", "nodule_count == many", "nodule_count in [1, 2, many]",
+    "fever == true", "fever != true", "fever == false", "fever in [true]",
+    "depth == subcutaneous", "depth != subcutaneous", "p_lipoma >= 0.2", "top == lipoma",
+    "red_flags == 0", "growth is unknown", "growth is known",
+    {"all": ["fever == true", {"not": {"any": ["warmth == true", "size_cm <= 2.5"]}}]},
+))
+_NAMES = sorted(set().union(*(r.names() for r in _KB_RULES + _HAND_RULES)))
+# valid values and the awkward ones an unvalidated mapping may hold (1 is not True, "many"...)
+_ANY_VALUE = st.one_of(
+    st.none(), st.booleans(), st.integers(-3, 12), st.floats(allow_nan=True),
+    st.sampled_from([0.0, 1.0, 2.5, 5.0, 5, 18, "many", "lipoma", "subcutaneous", "slow",
+                     "rapid", "fluctuant", "hard", "true", "fluid_collection", 0.2, 0.3]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(_NAMES), _ANY_VALUE))
+def test_compiled_rules_agree_with_evaluate(ctx):
+    for rule in _KB_RULES + _HAND_RULES:
+        assert compiled(rule)(ctx) == rule.evaluate(ctx), (to_data(rule), ctx)

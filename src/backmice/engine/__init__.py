@@ -6,10 +6,12 @@ differential (bayes) → red flags → triage → next questions → work-up and
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+import functools
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 
 from backmice.engine import bayes, explain, questions, recommend, red_flags, triage
-from backmice.engine.model import compile_model
+from backmice.engine.model import CompiledModel, compile_model
 from backmice.errors import InputError
 from backmice.findings import FindingSet, PatientInput, Value
 from backmice.kb.base import MALIGNANT, OTHER, KnowledgeBase
@@ -28,29 +30,50 @@ def _setting(kb: KnowledgeBase, setting: str | None) -> str:
     return setting
 
 
-def _differential(kb: KnowledgeBase, model, by_id: Mapping[str, float],
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """How the outcomes of one compiled model map onto differential entries (fixed per model)."""
+
+    conditions: tuple[tuple[int, str, str, str, bool], ...]  # (index, id, name, role, family)
+    others: tuple[tuple[int, str, str], ...]  # the mimics and "none": (index, id, name)
+    other_entry: tuple[str, bool]  # the "other" entry's (role, family)
+
+
+@functools.cache
+def _layout(kb: KnowledgeBase, model: CompiledModel) -> _Layout:
+    conditions, others = [], []
+    for i, o in enumerate(model.outcomes):
+        page = kb.conditions[o]
+        if page.role is ConditionRole.CONDITION:
+            conditions.append((i, o, page.name, page.role.value, page.back_mouse_family))
+        else:
+            others.append((i, o, page.name))
+    page = kb.conditions[OTHER]
+    return _Layout(tuple(conditions), tuple(others), (page.role.value, page.back_mouse_family))
+
+
+def _differential(kb: KnowledgeBase, model: CompiledModel, post: Sequence[float],
                   findings: Mapping[str, Value]) -> tuple[RankedDiagnosis, ...]:
     """The seven conditions and one "other" entry that holds the mimics, most likely first."""
-    others = sorted(((o, p) for o, p in by_id.items()
-                     if kb.conditions[o].role is not ConditionRole.CONDITION),
-                    key=lambda t: -t[1])
-    entries: list[tuple[float, str, int]] = [
-        (p, o, model.index(o)) for o, p in by_id.items()
-        if kb.conditions[o].role is ConditionRole.CONDITION
+    layout = _layout(kb, model)
+    others = sorted(((post[i], i, o, name) for i, o, name in layout.others),
+                    key=lambda t: -t[0])
+    entries: list[tuple[float, int, str, str, str, bool]] = [
+        (post[i], i, o, name, role, family) for i, o, name, role, family in layout.conditions
     ]
     # "other" is explained through its most likely member
-    entries.append((sum(p for _, p in others), OTHER, model.index(others[0][0])))
+    entries.append((sum(t[0] for t in others), others[0][1], OTHER, "Other / none of these",
+                    *layout.other_entry))
     entries.sort(key=lambda t: -t[0])
+    items = explain.evidence(kb, model, findings)
+    includes = tuple((o, name, p) for p, _, o, name in others)
     ranked = []
-    for rank, (p, oid, explain_index) in enumerate(entries):
-        page = kb.conditions[oid]
-        support, oppose = (explain.contributions(kb, model, explain_index, findings)
+    for rank, (p, explain_index, oid, name, role, family) in enumerate(entries):
+        support, oppose = (explain.explain(kb, model, explain_index, items)
                            if rank < EXPLAINED else ((), ()))
-        includes = tuple((o, kb.conditions[o].name, q) for o, q in others) if oid == OTHER else ()
         ranked.append(RankedDiagnosis(
-            id=oid, name=page.name if oid != OTHER else "Other / none of these", probability=p,
-            role=page.role.value, back_mouse_family=page.back_mouse_family,
-            supporting=support, opposing=oppose, includes=includes,
+            id=oid, name=name, probability=p, role=role, back_mouse_family=family,
+            supporting=support, opposing=oppose, includes=includes if oid == OTHER else (),
         ))
     return tuple(ranked)
 
@@ -63,10 +86,11 @@ def assess(kb: KnowledgeBase, findings: Mapping[str, Value], *, setting: str | N
     model = compile_model(kb, setting)
     findings = dict(findings)  # plain dict: faster look-ups than a Mapping wrapper
     post = bayes.posterior(model, findings)
-    hits = red_flags.fired(kb, findings)
+    screening = red_flags.screen(kb, findings)
+    hits = screening.hits
     by_id = dict(zip(model.outcomes, post, strict=True))
     p_malignant = sum(by_id[o] for o in MALIGNANT)
-    red = questions.red_flag_questions(kb, findings, skip)
+    red = questions.red_flag_questions(kb, findings, skip, screening=screening)
     tri = triage.decide(kb, hits, p_malignant, findings, tuple(red))
     family = kb.family()
     ctx = recommend.derived_context(findings, by_id, family, len(hits), Urgency(tri.level).rank)
@@ -78,7 +102,7 @@ def assess(kb: KnowledgeBase, findings: Mapping[str, Value], *, setting: str | N
         notes.append("Relief after the anaesthetic injection does not cancel the red flags.")
     return Assessment(
         lump_id=lump_id, kb_version=kb.version, engine_version=ENGINE_VERSION, setting=setting,
-        findings=findings, differential=_differential(kb, model, by_id, findings),
+        findings=findings, differential=_differential(kb, model, post, findings),
         outcomes=tuple(sorted(by_id.items(), key=lambda t: -t[1])),
         back_mouse_family_probability=sum(by_id[o] for o in family),
         red_flags=hits, triage=tri, questions=qs,

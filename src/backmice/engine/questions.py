@@ -8,12 +8,13 @@ own, make a red flag fire; those come first, most urgent first.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Collection, Mapping, Sequence
 
 from backmice.engine.bayes import group_likelihood
 from backmice.engine.model import CompiledModel
-from backmice.engine.red_flags import completing_findings
+from backmice.engine.red_flags import Screening, completing_findings
 from backmice.findings import FINDINGS, Kind, Value
 from backmice.kb.base import KnowledgeBase
 from backmice.kb.schema import RedFlag
@@ -59,11 +60,18 @@ def options(kb: KnowledgeBase, fid: str) -> tuple[tuple[str, str], ...]:
     return tuple((b.id, b.label) for b in entry.bins)
 
 
+@functools.cache
+def _askable(kb: KnowledgeBase) -> tuple[str, ...]:
+    """Findings that can be asked, in knowledge-base order (later tests are work-up)."""
+    return tuple(f for f in kb.findings if not FINDINGS[f].later_test)
+
+
 def candidates(kb: KnowledgeBase, findings: Mapping[str, Value],
                skip: Collection[str] = ()) -> list[str]:
     """Unanswered questions (later tests are work-up, not questions)."""
-    return [f for f in kb.findings if f not in findings and f not in skip
-            and not FINDINGS[f].later_test]
+    if not skip:
+        return [f for f in _askable(kb) if f not in findings]
+    return [f for f in _askable(kb) if f not in findings and f not in skip]
 
 
 def rank(kb: KnowledgeBase, model: CompiledModel, findings: Mapping[str, Value],
@@ -99,6 +107,10 @@ def rank(kb: KnowledgeBase, model: CompiledModel, findings: Mapping[str, Value],
 
 
 def red_flag_questions(kb: KnowledgeBase, findings: Mapping[str, Value],
-                       skip: Collection[str] = ()) -> dict[str, RedFlag]:
-    """Unanswered findings that could fire a red flag → the most urgent flag each could fire."""
-    return completing_findings(kb, findings, candidates(kb, findings, skip))
+                       skip: Collection[str] = (), *,
+                       screening: Screening | None = None) -> dict[str, RedFlag]:
+    """Unanswered findings that could fire a red flag → the most urgent flag each could fire.
+
+    ``screening`` is ``red_flags.screen`` of the same findings when the caller already has it.
+    """
+    return completing_findings(kb, findings, candidates(kb, findings, skip), screening=screening)

@@ -1,4 +1,9 @@
-"""Work-up steps and treatment options, chosen by rules over the findings and the differential."""
+"""Work-up steps and treatment options, chosen by rules over the findings and the differential.
+
+Rules are evaluated through their compiled closures (``backmice.kb.rules.compiled``), and each
+outcome's treatments are listed once per knowledge base, so an assessment only evaluates the
+rules of the treatments its leading outcomes can use.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from collections.abc import Mapping, Sequence
 
 from backmice.engine.model import source_of
 from backmice.kb.base import INFECTION, MALIGNANT, KnowledgeBase
+from backmice.kb.rules import Check, compiled
 from backmice.results import TreatmentOption, WorkupStep
 
 LEADING_MIN = 0.10  # an outcome counts as "leading" from this probability (top 3 only)
@@ -33,8 +39,8 @@ def leading(outcomes: Sequence[str], post: Sequence[float]) -> list[str]:
 
 
 @functools.cache
-def _workup(kb: KnowledgeBase) -> tuple[tuple[object, WorkupStep], ...]:
-    return tuple((kb.rules[f"workup:{w.id}"],
+def _workup(kb: KnowledgeBase) -> tuple[tuple[Check, WorkupStep], ...]:
+    return tuple((compiled(kb.rules[f"workup:{w.id}"]),
                   WorkupStep(id=w.id, name=w.name, purpose=w.purpose,
                              source=source_of(w.provenance)))
                  for w in kb.workup)
@@ -54,16 +60,37 @@ def _treatments(kb: KnowledgeBase) -> tuple[tuple[object, object, TreatmentOptio
     return tuple(out)
 
 
+Choice = tuple[Check | None, TreatmentOption, int]
+
+
+@functools.cache
+def _treatments_for(kb: KnowledgeBase) -> dict[str, tuple[Choice, ...]]:
+    """Outcome id -> (compiled rule or None, option, key) of each treatment for it, in kb order.
+
+    Equal options share one key (the position of the first of them), so "already chosen" is a
+    set look-up instead of comparing dataclasses field by field.
+    """
+    options = [option for _, _, option in _treatments(kb)]
+    out: dict[str, list[Choice]] = {}
+    for t, rule, option in _treatments(kb):
+        check = None if rule is None else compiled(rule)  # type: ignore[arg-type]
+        for outcome in dict.fromkeys(t.conditions):
+            out.setdefault(outcome, []).append((check, option, options.index(option)))
+    return {o: tuple(v) for o, v in out.items()}
+
+
 def workup(kb: KnowledgeBase, ctx: Mapping[str, object]) -> tuple[WorkupStep, ...]:
-    return tuple(step for rule, step in _workup(kb) if rule.evaluate(ctx))  # type: ignore[attr-defined]
+    return tuple(step for check, step in _workup(kb) if check(ctx))
 
 
 def treatments(kb: KnowledgeBase, ctx: Mapping[str, object],
                lead: Sequence[str]) -> tuple[TreatmentOption, ...]:
     chosen: list[TreatmentOption] = []
+    keys: set[int] = set()
+    by_outcome = _treatments_for(kb)
     for outcome in lead:
-        for t, rule, option in _treatments(kb):
-            if outcome in t.conditions and option not in chosen and (
-                    rule is None or rule.evaluate(ctx)):  # type: ignore[attr-defined]
+        for check, option, key in by_outcome.get(outcome, ()):
+            if key not in keys and (check is None or check(ctx)):
                 chosen.append(option)
+                keys.add(key)
     return tuple(chosen)

@@ -3,18 +3,28 @@
 No probability enters here, so no probability can hide a red flag. A rule fires only on known
 findings; :func:`completing_findings` tells which unknown findings could still make a rule fire,
 so that the interview asks those questions first.
+
+:func:`screen` answers both questions at once, for every rule, and remembers the answers (see
+``_Verdicts``): a rule's answer depends only on the values of the findings it names, and a number
+only through its position relative to the rule's thresholds, so after the first time a given
+pattern is seen its answer is a dictionary look-up. The answers themselves always come from
+evaluating the rule as written (:func:`_verdict`); nothing is approximated or skipped.
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
 import math
-from collections.abc import Mapping
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from backmice.engine.model import source_of
 from backmice.findings import FINDINGS, Kind, Value
 from backmice.kb.base import KnowledgeBase
-from backmice.kb.rules import Compare, Rule, to_data
+from backmice.kb.rules import Compare, Rule, compiled, to_data
 from backmice.kb.schema import RedFlag, Urgency
 from backmice.results import RedFlagHit
 
@@ -33,11 +43,6 @@ def _compiled(kb: KnowledgeBase) -> tuple[tuple[RedFlag, Rule, RedFlagHit], ...]
     # most urgent first, so hits come out in a clinically sensible order
     out.sort(key=lambda t: t[0].urgency.rank)
     return tuple(out)
-
-
-def fired(kb: KnowledgeBase, findings: Mapping[str, Value]) -> tuple[RedFlagHit, ...]:
-    """The red flags whose rules hold for these findings, most urgent first."""
-    return tuple(hit for _, rule, hit in _compiled(kb) if rule.evaluate(findings))
 
 
 def _constants(rule: Rule, name: str) -> set[float]:
@@ -70,41 +75,182 @@ def _probe_values(kb: KnowledgeBase) -> dict[str, tuple[Value, ...]]:
     return probes
 
 
+def _verdict(kb: KnowledgeBase, rule: Rule, findings: Mapping[str, Value]
+             ) -> tuple[bool, tuple[str, ...]]:
+    """(does the rule fire, which of its unknown findings could each alone make it fire).
+
+    The reference computation: the rule is evaluated as written, and each unknown finding it
+    names is tried at every probe value. Findings that could complete it are only listed when
+    the rule does not already fire.
+    """
+    check = compiled(rule)
+    if check(findings):
+        return True, ()
+    probes = _probe_values(kb)
+    trial = dict(findings)
+    could = []
+    for fid in sorted(rule.names()):
+        if findings.get(fid) is not None:
+            continue
+        for value in probes[fid]:
+            trial[fid] = value
+            if check(trial):
+                could.append(fid)
+                break
+        trial.pop(fid, None)
+        if fid in findings:  # present as None: put it back as it was
+            trial[fid] = findings[fid]
+    return False, tuple(could)
+
+
+# --- remembering verdicts -------------------------------------------------------------------
+
+_INVALID = object()  # a value parse_findings would reject: such findings are never memoised
+
+
+def _numeric_points(rules: list[Rule], fid: str) -> tuple[float, ...]:
+    """Every number a rule compares ``fid`` with (any operator, including list items)."""
+    points: set[float] = set()
+
+    def visit(rule: Rule) -> None:
+        if isinstance(rule, Compare):
+            if rule.name == fid:
+                for v in rule.value if isinstance(rule.value, tuple) else (rule.value,):
+                    if isinstance(v, int | float) and not isinstance(v, bool):
+                        points.add(float(v))
+            return
+        for part in getattr(rule, "parts", None) or (rule.part,):  # type: ignore[union-attr]
+            visit(part)
+
+    for rule in rules:
+        visit(rule)
+    return tuple(sorted(points))
+
+
+def _classifier(fid: str, points: tuple[float, ...]) -> Callable[[Any], Any]:
+    """The pattern of one known value, as the rules see it.
+
+    Booleans and categories are their own pattern. A number is replaced by its position among
+    the thresholds ``points`` (2*i for "between points i-1 and i", 2*i+1 for "equal to point i"),
+    which decides every comparison the rules make with it; "many" is its own pattern. Anything
+    that is not a valid value of the finding is _INVALID.
+    """
+    spec = FINDINGS.get(fid)
+    if spec is None:
+        return lambda value: _INVALID
+    if spec.kind is Kind.BOOLEAN:
+        return lambda value: value if value is True or value is False else _INVALID
+    if spec.kind is Kind.CATEGORY:
+        allowed = frozenset(spec.values)
+        return lambda value: value if value.__class__ is str and value in allowed else _INVALID
+    low, high = spec.minimum, spec.maximum
+    count = spec.kind is Kind.COUNT
+
+    def position(value: Any) -> Any:
+        if count and value == "many":
+            return "many"
+        if value.__class__ not in (int, float) or not low <= value <= high:  # type: ignore[operator]
+            return _INVALID
+        i = bisect.bisect_left(points, value)
+        return 2 * i + (i < len(points) and points[i] == value)
+    return position
+
+
+@dataclass(frozen=True)
+class _Entry:
+    flag: RedFlag
+    rule: Rule
+    hit: RedFlagHit
+    pattern: Callable[[dict[str, Any]], Any]  # the rule's names' patterns, as one key
+    memo: dict[Any, tuple[bool, tuple[str, ...]]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Verdicts:
+    """Per rule, the verdicts seen so far, keyed by the patterns of the findings it names.
+
+    The number of keys is bounded: each named finding has a handful of patterns (unknown, its
+    values or its threshold positions), so no memo can grow without limit.
+    """
+
+    entries: tuple[_Entry, ...]
+    classifiers: dict[str, Callable[[Any], Any]]
+    unknown: dict[str, None]  # every named finding, unknown: the starting pattern
+
+
 @functools.cache
-def _rules_by_name(kb: KnowledgeBase) -> dict[str, tuple[tuple[RedFlag, Rule], ...]]:
-    index: dict[str, list[tuple[RedFlag, Rule]]] = {}
-    for flag, rule, _ in _compiled(kb):
-        for name in rule.names():
-            index.setdefault(name, []).append((flag, rule))
-    return {k: tuple(v) for k, v in index.items()}
+def _verdicts(kb: KnowledgeBase) -> _Verdicts:
+    rules = [rule for _, rule, _ in _compiled(kb)]
+    names = sorted(set().union(*(rule.names() for rule in rules)))
+    entries = []
+    for flag, rule, hit in _compiled(kb):
+        own = sorted(rule.names())
+        getter = operator.itemgetter(*own)
+        entries.append(_Entry(flag, rule, hit, getter))
+    return _Verdicts(
+        entries=tuple(entries),
+        classifiers={n: _classifier(n, _numeric_points(rules, n)) for n in names},
+        unknown=dict.fromkeys(names),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Screening:
+    """The red flags that fire, and the unknown findings that could each fire one more."""
+
+    hits: tuple[RedFlagHit, ...]  # most urgent first
+    could_fire: dict[str, RedFlag]  # finding id -> the most urgent flag it could fire alone
+
+
+def screen(kb: KnowledgeBase, findings: Mapping[str, Value]) -> Screening:
+    """Evaluate every red-flag rule once: what fires, and what could still fire."""
+    verdicts = _verdicts(kb)
+    patterns = dict(verdicts.unknown)
+    classifiers = verdicts.classifiers
+    valid = True
+    for fid, value in findings.items():
+        classify = classifiers.get(fid)
+        if classify is not None and value is not None:
+            pattern = classify(value)
+            patterns[fid] = pattern
+            if pattern is _INVALID:
+                valid = False
+    hits = []
+    could_fire: dict[str, RedFlag] = {}
+    for entry in verdicts.entries:
+        if valid:
+            key = entry.pattern(patterns)
+            verdict = entry.memo.get(key)
+            if verdict is None:
+                verdict = entry.memo[key] = _verdict(kb, entry.rule, findings)
+        else:
+            verdict = _verdict(kb, entry.rule, findings)
+        fires, could = verdict
+        if fires:
+            hits.append(entry.hit)
+        for fid in could:
+            # entries are most urgent first, so the first flag a finding could fire is kept
+            could_fire.setdefault(fid, entry.flag)
+    return Screening(tuple(hits), could_fire)
+
+
+def fired(kb: KnowledgeBase, findings: Mapping[str, Value]) -> tuple[RedFlagHit, ...]:
+    """The red flags whose rules hold for these findings, most urgent first."""
+    return screen(kb, findings).hits
 
 
 def completing_findings(kb: KnowledgeBase, findings: Mapping[str, Value],
-                        candidates: list[str]) -> dict[str, RedFlag]:
+                        candidates: list[str], *,
+                        screening: Screening | None = None) -> dict[str, RedFlag]:
     """Unknown findings that, answered alone, could fire a red flag not yet fired.
 
-    Returns finding id -> the most urgent flag it could complete.
+    Returns finding id -> the most urgent flag it could complete, in ``candidates`` order.
+    ``screening`` is :func:`screen` of the same findings when the caller already has it.
     """
-    probes = _probe_values(kb)
-    by_name = _rules_by_name(kb)
-    out: dict[str, RedFlag] = {}
-    trial = dict(findings)
-    already: dict[str, bool] = {}
-    for fid in candidates:
-        for flag, rule in by_name.get(fid, ()):
-            if fid in out and out[fid].urgency.rank <= flag.urgency.rank:
-                continue
-            if flag.id not in already:
-                already[flag.id] = rule.evaluate(findings)
-            if already[flag.id]:
-                continue
-            for value in probes[fid]:
-                trial[fid] = value
-                if rule.evaluate(trial):
-                    out[fid] = flag
-                    break
-            trial.pop(fid, None)
-    return out
+    could = (screening or screen(kb, findings)).could_fire
+    if not could:
+        return {}
+    return {fid: could[fid] for fid in candidates if fid in could}
 
 
 def most_urgent(hits: tuple[RedFlagHit, ...]) -> Urgency | None:
