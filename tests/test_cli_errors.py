@@ -261,3 +261,15 @@ def test_assess_json_output():
     assert result.exit_code == 0, (result.output, result.exception)
     doc = json.loads(result.stdout)
     assert doc["format"] == "backmice.assessment"
+
+
+def test_serve_with_an_unreachable_database_is_one_line():
+    from typer.testing import CliRunner
+
+    from backmice.cli import app
+
+    result = CliRunner().invoke(app, ["serve", "--database-url",
+                                      "postgresql+psycopg://u:secret@127.0.0.1:1/x"])
+    assert result.exit_code == 2
+    assert "cannot open the database" in result.output
+    assert "secret" not in result.output and "Traceback" not in result.output

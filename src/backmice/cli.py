@@ -227,14 +227,22 @@ def serve(
     if host not in LOOPBACK_HOSTS:
         typer.echo("backmice: warning: listening beyond this machine; there are no user "
                    "accounts yet, so keep it on a trusted network.", err=True)
+    from backmice.storage import open_store
+
+    kb = _kb()
+    try:  # open (and migrate) the database first, so a bad URL is one clear line
+        if settings.is_sqlite:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        store = open_store(settings.database_url)
+    except BackmiceError as exc:
+        _fail(str(exc))
     where = "SQLite in " + str(settings.data_dir) if settings.is_sqlite else "the database URL"
     typer.echo(f"backmice: serving on http://{host}:{port} (data: {where})", err=True)
     try:
-        app_ = create_app(settings, kb=_kb())
-        uvicorn.run(app_, host=host, port=port, log_level="info", access_log=False,
-                    server_header=False)
-    except BackmiceError as exc:
-        _fail(str(exc))
+        uvicorn.run(create_app(settings, kb=kb, store=store), host=host, port=port,
+                    log_level="info", access_log=False, server_header=False)
+    finally:
+        store.close()
 
 
 @kb_app.command("check")
