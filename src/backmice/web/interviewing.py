@@ -16,7 +16,6 @@ from backmice.findings import FINDINGS, Kind, parse_value
 from backmice.kb.base import KnowledgeBase
 from backmice.results import Assessment, PatientAssessment, Question
 
-AUDIENCES = ("patient", "clinician")
 TYPICAL_MORE = 4  # for the progress bar only: questions usually needed after the safety ones
 
 

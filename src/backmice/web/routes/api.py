@@ -38,11 +38,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut, "description": "Not found"}}
 
 
-def json_response(data: Any, status_code: int = 200) -> Response:
-    return Response(json.dumps(data, ensure_ascii=False).encode(), status_code=status_code,
-                    media_type="application/json")
-
-
 def _body_spec(kb: KnowledgeBase) -> dict[str, Any]:
     schema = input_schema(kb)
     schema.pop("$schema", None)
