@@ -53,7 +53,8 @@ def _layout(kb: KnowledgeBase, model: CompiledModel) -> _Layout:
 
 
 def _differential(kb: KnowledgeBase, model: CompiledModel, post: Sequence[float],
-                  findings: Mapping[str, Value]) -> tuple[RankedDiagnosis, ...]:
+                  findings: Mapping[str, Value], rows: list[bayes.Row] | None = None
+                  ) -> tuple[RankedDiagnosis, ...]:
     """The seven conditions and one "other" entry that holds the mimics, most likely first."""
     layout = _layout(kb, model)
     others = sorted(((post[i], i, o, name) for i, o, name in layout.others),
@@ -65,7 +66,7 @@ def _differential(kb: KnowledgeBase, model: CompiledModel, post: Sequence[float]
     entries.append((sum(t[0] for t in others), others[0][1], OTHER, "Other / none of these",
                     *layout.other_entry))
     entries.sort(key=lambda t: -t[0])
-    items = explain.evidence(kb, model, findings)
+    items = explain.evidence(kb, model, findings, rows, [t[1] for t in entries[:EXPLAINED]])
     includes = tuple((o, name, p) for p, _, o, name in others)
     ranked = []
     for rank, (p, explain_index, oid, name, role, family) in enumerate(entries):
@@ -85,7 +86,8 @@ def assess(kb: KnowledgeBase, findings: Mapping[str, Value], *, setting: str | N
     setting = _setting(kb, setting)
     model = compile_model(kb, setting)
     findings = dict(findings)  # plain dict: faster look-ups than a Mapping wrapper
-    post = bayes.posterior(model, findings)
+    rows = bayes.table_rows(model, findings)
+    post = bayes.posterior(model, findings, rows)
     screening = red_flags.screen(kb, findings)
     hits = screening.hits
     by_id = dict(zip(model.outcomes, post, strict=True))
@@ -102,7 +104,7 @@ def assess(kb: KnowledgeBase, findings: Mapping[str, Value], *, setting: str | N
         notes.append("Relief after the anaesthetic injection does not cancel the red flags.")
     return Assessment(
         lump_id=lump_id, kb_version=kb.version, engine_version=ENGINE_VERSION, setting=setting,
-        findings=findings, differential=_differential(kb, model, post, findings),
+        findings=findings, differential=_differential(kb, model, post, findings, rows),
         outcomes=tuple(sorted(by_id.items(), key=lambda t: -t[1])),
         back_mouse_family_probability=sum(by_id[o] for o in family),
         red_flags=hits, triage=tri, questions=qs,

@@ -13,11 +13,11 @@ nothing else, so those are built once per compiled model (``_Precomputed``) and 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 
-from backmice.engine.bayes import group_ratios
+from backmice.engine.bayes import Row, group_ratios, table_rows
 from backmice.engine.model import CompiledModel, source_of
 from backmice.findings import FINDINGS, Kind, Value
 from backmice.kb.base import KnowledgeBase
@@ -77,22 +77,21 @@ def _precomputed(kb: KnowledgeBase, model: CompiledModel) -> _Precomputed:
     return _Precomputed(sources, labels, made)
 
 
-# One piece of evidence: (ratio per outcome, ready Contributions per outcome or None, finding or
-# group id, label, shown value).
-Item = tuple[Sequence[float], tuple[Contribution, ...] | None, str, str, str]
+# One piece of evidence: (ratio per outcome index, ready Contributions per outcome or None, finding
+# or group id, label, shown value).
+Item = tuple[Sequence[float] | Mapping[int, float], tuple[Contribution, ...] | None, str, str, str]
 
 
-def evidence(kb: KnowledgeBase, model: CompiledModel, findings: Mapping[str, Value]
-             ) -> list[Item]:
-    """Every known finding (and dependence group) with its ratios, in the findings' order."""
+def evidence(kb: KnowledgeBase, model: CompiledModel, findings: Mapping[str, Value],
+             rows: list[Row] | None = None, outcomes: Iterable[int] | None = None) -> list[Item]:
+    """Every known finding (and dependence group) with its ratios, in the findings' order.
+
+    ``rows`` is ``bayes.table_rows`` of the findings when the caller has it; ``outcomes`` limits
+    the dependence groups' ratios to the outcomes that will be explained (default: all).
+    """
     pre = _precomputed(kb, model)
-    tables = model.tables
     items: list[Item] = []
-    for fid, value in findings.items():
-        table = tables.get(fid)
-        if table is None:
-            continue
-        vi = table.value_index(value)
+    for fid, value, table, vi in table_rows(model, findings) if rows is None else rows:
         # Only exact booleans and strings have ready Contributions (1 == True is not a "yes").
         ready = pre.made[fid].get(value) if value.__class__ in (bool, str) and not table.bins \
             else None
@@ -108,8 +107,8 @@ def evidence(kb: KnowledgeBase, model: CompiledModel, findings: Mapping[str, Val
         if known:
             shown = ", ".join(f"{kb.findings[m].label.lower()}: {show_value(kb, m, findings[m])}"
                               for m in known)
-            items.append((group_ratios(model, group, findings), None, group.id, group.label,
-                          shown))
+            items.append((group_ratios(model, group, findings, outcomes), None, group.id,
+                          group.label, shown))
     return items
 
 
