@@ -74,12 +74,16 @@ def log_scores(model: CompiledModel, findings: Mapping[str, Value],
                rows: list[Row] | None = None) -> list[float]:
     """Unnormalised log posterior of every outcome (``rows``: :func:`table_rows`, if known).
 
-    Each finding's row is added outcome by outcome with ``map(add, ...)``: the same additions in
-    the same order as a plain loop, done in C.
+    Outcome by outcome, the log prior plus each known finding's log likelihood, added left to
+    right in the findings' order: ``sum(column, start)`` does those additions in C, several
+    times faster than a loop. (Python 3.11's ``sum`` of floats adds left to right exactly like
+    ``+``; from 3.12 it compensates rounding errors, which can change the last bit of a score.)
     """
-    scores = list(model.log_prior)
-    for _, _, table, vi in table_rows(model, findings) if rows is None else rows:
-        scores = list(map(add, scores, table.logs[vi]))
+    if rows is None:
+        rows = table_rows(model, findings)
+    logs = [table.logs[vi] for _, _, table, vi in rows]
+    scores = list(map(sum, zip(*logs, strict=True), model.log_prior)) if logs \
+        else list(model.log_prior)
     for group in model.groups:
         if any(m in findings for m in group.members):
             scores = list(map(add, scores, map(math.log, group_likelihoods(group, findings))))
