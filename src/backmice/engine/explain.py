@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from operator import attrgetter, itemgetter
 
 from backmice.engine.bayes import Row, group_ratios, table_rows
-from backmice.engine.model import CompiledModel, source_of
+from backmice.engine.model import CompiledModel, GroupTable, source_of
 from backmice.findings import FINDINGS, Kind, Value
 from backmice.kb.base import KnowledgeBase
 from backmice.results import Contribution, Source
@@ -128,17 +128,40 @@ def evidence(kb: KnowledgeBase, model: CompiledModel, findings: Mapping[str, Val
             s, o = _built(fid, pre.labels[fid], shown, table.lrs[vi], pre.sources[fid], wanted)
         support.append(s)
         oppose.append(o)
-    for group in model.groups:
-        known = [m for m in group.members if m in findings]
-        if known:
-            shown = ", ".join(f"{kb.findings[m].label.lower()}: {show_value(kb, m, findings[m])}"
-                              for m in known)
-            s, o = _built(group.id, group.label, shown,
-                          group_ratios(model, group, findings, wanted), pre.sources[group.id],
-                          wanted)
-            support.append(s)
-            oppose.append(o)
+    for g, group in enumerate(model.groups):
+        values = tuple([findings.get(m, _ABSENT) for m in group.members])
+        if values.count(_ABSENT) == len(values):
+            continue
+        # yes/no answers (or absent members) take the group's few precomputed combinations
+        if all(v is True or v is False or v is _ABSENT for v in values):
+            s, o = _group_sides(kb, model, g, values)
+        else:
+            s, o = _group_built(kb, model, group, findings, wanted)
+        support.append(s)
+        oppose.append(o)
     return support, oppose
+
+
+_ABSENT = object()  # a dependence-group member not in the findings
+
+
+def _group_built(kb: KnowledgeBase, model: CompiledModel, group: GroupTable,
+                 findings: Mapping[str, Value], outcomes: Iterable[int]) -> tuple[Side, Side]:
+    known = [m for m in group.members if m in findings]
+    shown = ", ".join(f"{kb.findings[m].label.lower()}: {show_value(kb, m, findings[m])}"
+                      for m in known)
+    return _built(group.id, group.label, shown, group_ratios(model, group, findings, outcomes),
+                  _precomputed(kb, model).sources[group.id], outcomes)
+
+
+@functools.cache
+def _group_sides(kb: KnowledgeBase, model: CompiledModel, g: int,
+                 values: tuple[object, ...]) -> tuple[Side, Side]:
+    """The sides of group ``g`` for one combination of yes/no/absent members, for every outcome
+    (at most 3 ** members combinations per group, each built once)."""
+    group = model.groups[g]
+    findings = {m: v for m, v in zip(group.members, values, strict=True) if v is not _ABSENT}
+    return _group_built(kb, model, group, findings, range(len(model.outcomes)))
 
 
 def explain(sides: tuple[list[Side], list[Side]], outcome: int
