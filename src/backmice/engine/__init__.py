@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 from backmice.engine import bayes, explain, questions, recommend, red_flags, triage
 from backmice.engine.model import CompiledModel, compile_model
@@ -20,12 +21,19 @@ from backmice.results import Assessment, PatientAssessment, RankedDiagnosis
 
 ENGINE_VERSION = "0.1.0"
 EXPLAINED = 3  # differential entries that carry a for/against explanation
+_PROBABILITY = itemgetter(0)
+_SECOND = itemgetter(1)
 CLUSTER_MIN = 5  # this many lumps make "many nodules" treatments relevant
+
+
+@functools.cache
+def _setting_ids(kb: KnowledgeBase) -> frozenset[str]:
+    return frozenset(kb.setting_ids)
 
 
 def _setting(kb: KnowledgeBase, setting: str | None) -> str:
     setting = setting or kb.priors.default_setting
-    if setting not in kb.setting_ids:
+    if setting not in _setting_ids(kb):
         raise InputError("setting", f"unknown care setting {setting!r}", ", ".join(kb.setting_ids))
     return setting
 
@@ -53,23 +61,25 @@ def _layout(kb: KnowledgeBase, model: CompiledModel) -> _Layout:
 
 
 def _differential(kb: KnowledgeBase, model: CompiledModel, post: Sequence[float],
-                  findings: Mapping[str, Value]) -> tuple[RankedDiagnosis, ...]:
+                  findings: Mapping[str, Value], rows: list[bayes.Row] | None = None
+                  ) -> tuple[RankedDiagnosis, ...]:
     """The seven conditions and one "other" entry that holds the mimics, most likely first."""
     layout = _layout(kb, model)
-    others = sorted(((post[i], i, o, name) for i, o, name in layout.others),
-                    key=lambda t: -t[0])
+    # stable sorts by falling probability: ties keep the outcomes' order
+    others = sorted([(post[i], i, o, name) for i, o, name in layout.others],
+                    key=_PROBABILITY, reverse=True)
     entries: list[tuple[float, int, str, str, str, bool]] = [
         (post[i], i, o, name, role, family) for i, o, name, role, family in layout.conditions
     ]
     # "other" is explained through its most likely member
-    entries.append((sum(t[0] for t in others), others[0][1], OTHER, "Other / none of these",
+    entries.append((sum([t[0] for t in others]), others[0][1], OTHER, "Other / none of these",
                     *layout.other_entry))
-    entries.sort(key=lambda t: -t[0])
-    items = explain.evidence(kb, model, findings)
-    includes = tuple((o, name, p) for p, _, o, name in others)
+    entries.sort(key=_PROBABILITY, reverse=True)
+    items = explain.evidence(kb, model, findings, rows, [t[1] for t in entries[:EXPLAINED]])
+    includes = tuple([(o, name, p) for p, _, o, name in others])
     ranked = []
     for rank, (p, explain_index, oid, name, role, family) in enumerate(entries):
-        support, oppose = (explain.explain(kb, model, explain_index, items)
+        support, oppose = (explain.explain(items, explain_index)
                            if rank < EXPLAINED else ((), ()))
         ranked.append(RankedDiagnosis(
             id=oid, name=name, probability=p, role=role, back_mouse_family=family,
@@ -84,12 +94,14 @@ def assess(kb: KnowledgeBase, findings: Mapping[str, Value], *, setting: str | N
     """Assess one lump. ``skip`` lists questions already asked and answered "don't know"."""
     setting = _setting(kb, setting)
     model = compile_model(kb, setting)
-    findings = dict(findings)  # plain dict: faster look-ups than a Mapping wrapper
-    post = bayes.posterior(model, findings)
+    # plain dict: faster look-ups than a Mapping wrapper (a FindingSet holds one to copy)
+    findings = dict(findings.values if isinstance(findings, FindingSet) else findings)
+    rows = bayes.table_rows(model, findings)
+    post = bayes.posterior(model, findings, rows)
     screening = red_flags.screen(kb, findings)
     hits = screening.hits
     by_id = dict(zip(model.outcomes, post, strict=True))
-    p_malignant = sum(by_id[o] for o in MALIGNANT)
+    p_malignant = sum([by_id[o] for o in MALIGNANT])
     red = questions.red_flag_questions(kb, findings, skip, screening=screening)
     tri = triage.decide(kb, hits, p_malignant, findings, tuple(red))
     family = kb.family()
@@ -102,9 +114,9 @@ def assess(kb: KnowledgeBase, findings: Mapping[str, Value], *, setting: str | N
         notes.append("Relief after the anaesthetic injection does not cancel the red flags.")
     return Assessment(
         lump_id=lump_id, kb_version=kb.version, engine_version=ENGINE_VERSION, setting=setting,
-        findings=findings, differential=_differential(kb, model, post, findings),
-        outcomes=tuple(sorted(by_id.items(), key=lambda t: -t[1])),
-        back_mouse_family_probability=sum(by_id[o] for o in family),
+        findings=findings, differential=_differential(kb, model, post, findings, rows),
+        outcomes=tuple(sorted(by_id.items(), key=_SECOND, reverse=True)),
+        back_mouse_family_probability=sum([by_id[o] for o in family]),
         red_flags=hits, triage=tri, questions=qs,
         workup=recommend.workup(kb, ctx),
         treatments=recommend.treatments(kb, ctx, recommend.leading(model.outcomes, post)),

@@ -12,10 +12,10 @@ outcome it excludes. Unknown findings are simply absent from the sum.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from operator import add
 
-from backmice.engine.model import CompiledModel, GroupTable
+from backmice.engine.model import CompiledModel, FindingTable, GroupTable
 from backmice.findings import Value
 
 
@@ -52,19 +52,38 @@ def group_likelihoods(group: GroupTable, known: Mapping[str, Value]) -> list[flo
     return [q * with_cause + (1.0 - q) * without_cause for q in group.cause]
 
 
-def log_scores(model: CompiledModel, findings: Mapping[str, Value]) -> list[float]:
-    """Unnormalised log posterior of every outcome.
+# A known finding that has a likelihood table: (finding id, value, table, row of the value).
+Row = tuple[str, Value, FindingTable, int]
 
-    Each finding's row is added outcome by outcome with ``map(add, ...)``: the same additions in
-    the same order as a plain loop, done in C.
+
+def table_rows(model: CompiledModel, findings: Mapping[str, Value]) -> list[Row]:
+    """The table row of every known finding that has one, in the findings' order.
+
+    The differential and the explanation both read these rows; an assessment finds them once.
     """
-    scores = list(model.log_prior)
     tables = model.tables
+    rows = []
     for fid, value in findings.items():
         table = tables.get(fid)
-        if table is None:
-            continue
-        scores = list(map(add, scores, table.logs[table.value_index(value)]))
+        if table is not None:
+            rows.append((fid, value, table, table.value_index(value)))
+    return rows
+
+
+def log_scores(model: CompiledModel, findings: Mapping[str, Value],
+               rows: list[Row] | None = None) -> list[float]:
+    """Unnormalised log posterior of every outcome (``rows``: :func:`table_rows`, if known).
+
+    Outcome by outcome, the log prior plus each known finding's log likelihood, added left to
+    right in the findings' order: ``sum(column, start)`` does those additions in C, several
+    times faster than a loop. (Python 3.11's ``sum`` of floats adds left to right exactly like
+    ``+``; from 3.12 it compensates rounding errors, which can change the last bit of a score.)
+    """
+    if rows is None:
+        rows = table_rows(model, findings)
+    logs = [table.logs[vi] for _, _, table, vi in rows]
+    scores = list(map(sum, zip(*logs, strict=True), model.log_prior)) if logs \
+        else list(model.log_prior)
     for group in model.groups:
         if any(m in findings for m in group.members):
             scores = list(map(add, scores, map(math.log, group_likelihoods(group, findings))))
@@ -85,9 +104,10 @@ def normalise(scores: Sequence[float]) -> list[float]:
     return [w / total for w in weights]
 
 
-def posterior(model: CompiledModel, findings: Mapping[str, Value]) -> list[float]:
+def posterior(model: CompiledModel, findings: Mapping[str, Value],
+              rows: list[Row] | None = None) -> list[float]:
     """P(outcome | findings) for every outcome, in ``model.outcomes`` order; sums to 1."""
-    return normalise(log_scores(model, findings))
+    return normalise(log_scores(model, findings, rows))
 
 
 def group_likelihood_ratio(model: CompiledModel, group: GroupTable, outcome: int,
@@ -101,12 +121,14 @@ def _weighted(model: CompiledModel, liks: Sequence[float]) -> float:
     return sum(p * lik for p, lik in zip(model.prior, liks, strict=True))
 
 
-def group_ratios(model: CompiledModel, group: GroupTable, findings: Mapping[str, Value]
-                 ) -> list[float]:
-    """:func:`group_likelihood_ratio` for every outcome (the prior-weighted sum is shared)."""
+def group_ratios(model: CompiledModel, group: GroupTable, findings: Mapping[str, Value],
+                 outcomes: Iterable[int] | None = None) -> dict[int, float]:
+    """:func:`group_likelihood_ratio` for several outcomes (default all), sharing the
+    prior-weighted sum."""
     liks = group_likelihoods(group, findings)
     total = _weighted(model, liks)
-    return [group_ratio(model, liks, total, i) for i in range(len(liks))]
+    return {i: group_ratio(model, liks, total, i)
+            for i in (range(len(liks)) if outcomes is None else outcomes)}
 
 
 def group_ratio(model: CompiledModel, liks: Sequence[float], total: float, outcome: int) -> float:

@@ -5,20 +5,21 @@ priors). Findings of a dependence group are shown together, as one piece of evid
 engine counts them together.
 
 An assessment explains several outcomes with the same findings, so :func:`evidence` reads the
-findings once (table rows, shown values, group ratios) and :func:`explain` then only picks and
-sorts the ratios of one outcome. The Contribution of a yes/no or category value depends on
-nothing else, so those are built once per compiled model (``_Precomputed``) and shared.
+findings once and :func:`explain` then only picks one outcome's entries and sorts them. Whether a
+yes/no or category value supports or opposes an outcome, and its Contribution, depend on nothing
+else, so those are built once per compiled model (``_Precomputed``) and shared; numbers (whose
+shown value is the case's own) and dependence groups are built per assessment.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 
-from backmice.engine.bayes import group_ratios
-from backmice.engine.model import CompiledModel, source_of
+from backmice.engine.bayes import Row, group_ratios, table_rows
+from backmice.engine.model import CompiledModel, GroupTable, source_of
 from backmice.findings import FINDINGS, Kind, Value
 from backmice.kb.base import KnowledgeBase
 from backmice.results import Contribution, Source
@@ -27,6 +28,10 @@ NEUTRAL = 0.05  # ratios within 5% of 1 neither support nor oppose
 _ABOVE = 1 + NEUTRAL
 _BELOW = 1 - NEUTRAL
 _RATIO = attrgetter("likelihood_ratio")
+
+# Per outcome index: the Contribution if it supports (or, in the other row, opposes) that
+# outcome, else None. A tuple over all outcomes, or a dict over the outcomes being explained.
+Side = Sequence[Contribution | None] | Mapping[int, Contribution | None]
 
 
 def show_value(kb: KnowledgeBase, fid: str, value: Value) -> str:
@@ -42,19 +47,24 @@ def show_value(kb: KnowledgeBase, fid: str, value: Value) -> str:
     return str(value)
 
 
+def _sides(made: Iterable[Contribution]) -> tuple[tuple[Contribution | None, ...],
+                                                   tuple[Contribution | None, ...]]:
+    made = tuple(made)
+    return (tuple(c if c.likelihood_ratio > _ABOVE else None for c in made),
+            tuple(c if c.likelihood_ratio < _BELOW else None for c in made))
+
+
 @dataclass(frozen=True, slots=True)
 class _Precomputed:
-    """Per compiled model: sources, labels, and ready Contributions for yes/no/category values."""
+    """Per compiled model: sources, labels, and the sides of yes/no and category values."""
 
     sources: dict[str, tuple[Source, ...]]  # finding or group id -> per outcome
     labels: dict[str, str]
-    # finding id -> value (True/False or a category) -> one Contribution per outcome
-    made: dict[str, dict[Value, tuple[Contribution, ...]]]
-
-
-def _table_value(fid: str, key: str) -> Value:
-    """The finding value behind a table row id ("true" is the value True)."""
-    return key == "true" if FINDINGS[fid].kind is Kind.BOOLEAN else key
+    # finding id -> table row -> (supporting side, opposing side), for the value type below
+    sides: dict[str, list[tuple[Side, Side]]]
+    # the value type that row belongs to: bool for yes/no tables, str for categories; any other
+    # type (1 for True, "true" for True, ...) is shown as given, so it is built per assessment
+    value_type: dict[str, type]
 
 
 @functools.cache
@@ -62,73 +72,104 @@ def _precomputed(kb: KnowledgeBase, model: CompiledModel) -> _Precomputed:
     sources = {fid: tuple(source_of(p) for p in t.sources) for fid, t in model.tables.items()}
     sources.update({g.id: tuple(source_of(p) for p in g.sources) for g in model.groups})
     labels = {fid: kb.findings[fid].label for fid in model.tables}
-    made: dict[str, dict[Value, tuple[Contribution, ...]]] = {}
+    sides: dict[str, list[tuple[Side, Side]]] = {}
+    value_type: dict[str, type] = {}
     for fid, table in model.tables.items():
-        if table.bins:  # the shown number is the case's own value: built per assessment
-            continue
-        made[fid] = {}
-        for key in table.values:
-            value = _table_value(fid, key)
-            vi = table.value_index(value)
-            shown = show_value(kb, fid, value)
-            made[fid][value] = tuple(
-                Contribution(fid, labels[fid], shown, lr, source)
-                for lr, source in zip(table.lrs[vi], sources[fid], strict=True))
-    return _Precomputed(sources, labels, made)
-
-
-# One piece of evidence: (ratio per outcome, ready Contributions per outcome or None, finding or
-# group id, label, shown value).
-Item = tuple[Sequence[float], tuple[Contribution, ...] | None, str, str, str]
-
-
-def evidence(kb: KnowledgeBase, model: CompiledModel, findings: Mapping[str, Value]
-             ) -> list[Item]:
-    """Every known finding (and dependence group) with its ratios, in the findings' order."""
-    pre = _precomputed(kb, model)
-    tables = model.tables
-    items: list[Item] = []
-    for fid, value in findings.items():
-        table = tables.get(fid)
-        if table is None:
-            continue
-        vi = table.value_index(value)
-        # Only exact booleans and strings have ready Contributions (1 == True is not a "yes").
-        ready = pre.made[fid].get(value) if value.__class__ in (bool, str) and not table.bins \
-            else None
-        if ready is not None:
-            items.append((table.lrs[vi], ready, fid, "", ""))
-            continue
-        shown = show_value(kb, fid, value)
         if table.bins:
-            shown = f"{shown} ({kb.findings[fid].bins[vi].label})"
-        items.append((table.lrs[vi], None, fid, pre.labels[fid], shown))
-    for group in model.groups:
-        known = [m for m in group.members if m in findings]
-        if known:
-            shown = ", ".join(f"{kb.findings[m].label.lower()}: {show_value(kb, m, findings[m])}"
-                              for m in known)
-            items.append((group_ratios(model, group, findings), None, group.id, group.label,
-                          shown))
-    return items
+            continue
+        boolean = FINDINGS[fid].kind is Kind.BOOLEAN
+        value_type[fid] = bool if boolean else str
+        sides[fid] = []
+        for vi, key in enumerate(table.values):
+            value: Value = key == "true" if boolean else key
+            assert table.value_index(value) == vi
+            shown = show_value(kb, fid, value)
+            sides[fid].append(_sides(
+                Contribution(fid, labels[fid], shown, lr, source)
+                for lr, source in zip(table.lrs[vi], sources[fid], strict=True)))
+    return _Precomputed(sources, labels, sides, value_type)
 
 
-def explain(kb: KnowledgeBase, model: CompiledModel, outcome: int, items: list[Item]
+def _built(fid: str, label: str, shown: str, ratios: Sequence[float] | Mapping[int, float],
+           sources: Sequence[Source], outcomes: Iterable[int]) -> tuple[Side, Side]:
+    """The sides of one piece of evidence for some outcomes, built now."""
+    support: dict[int, Contribution | None] = {}
+    oppose: dict[int, Contribution | None] = {}
+    for i in outcomes:
+        lr = ratios[i]
+        c = Contribution(fid, label, shown, lr, sources[i]) \
+            if lr > _ABOVE or lr < _BELOW else None
+        support[i] = c if lr > _ABOVE else None
+        oppose[i] = c if lr < _BELOW else None
+    return support, oppose
+
+
+def evidence(kb: KnowledgeBase, model: CompiledModel, findings: Mapping[str, Value],
+             rows: list[Row] | None = None, outcomes: Sequence[int] | None = None
+             ) -> tuple[list[Side], list[Side]]:
+    """(supporting sides, opposing sides) of every known finding and dependence group, in the
+    findings' order.
+
+    ``rows`` is ``bayes.table_rows`` of the findings when the caller has it; ``outcomes`` are
+    the outcomes that will be explained (default: all); only they are built for numbers and
+    dependence groups.
+    """
+    pre = _precomputed(kb, model)
+    wanted = range(len(model.outcomes)) if outcomes is None else outcomes
+    support: list[Side] = []
+    oppose: list[Side] = []
+    for fid, value, table, vi in table_rows(model, findings) if rows is None else rows:
+        if value.__class__ is pre.value_type.get(fid):
+            s, o = pre.sides[fid][vi]
+        else:
+            shown = show_value(kb, fid, value)
+            if table.bins:
+                shown = f"{shown} ({kb.findings[fid].bins[vi].label})"
+            s, o = _built(fid, pre.labels[fid], shown, table.lrs[vi], pre.sources[fid], wanted)
+        support.append(s)
+        oppose.append(o)
+    for g, group in enumerate(model.groups):
+        values = tuple([findings.get(m, _ABSENT) for m in group.members])
+        if values.count(_ABSENT) == len(values):
+            continue
+        # yes/no answers (or absent members) take the group's few precomputed combinations
+        if all(v is True or v is False or v is _ABSENT for v in values):
+            s, o = _group_sides(kb, model, g, values)
+        else:
+            s, o = _group_built(kb, model, group, findings, wanted)
+        support.append(s)
+        oppose.append(o)
+    return support, oppose
+
+
+_ABSENT = object()  # a dependence-group member not in the findings
+
+
+def _group_built(kb: KnowledgeBase, model: CompiledModel, group: GroupTable,
+                 findings: Mapping[str, Value], outcomes: Iterable[int]) -> tuple[Side, Side]:
+    known = [m for m in group.members if m in findings]
+    shown = ", ".join(f"{kb.findings[m].label.lower()}: {show_value(kb, m, findings[m])}"
+                      for m in known)
+    return _built(group.id, group.label, shown, group_ratios(model, group, findings, outcomes),
+                  _precomputed(kb, model).sources[group.id], outcomes)
+
+
+@functools.cache
+def _group_sides(kb: KnowledgeBase, model: CompiledModel, g: int,
+                 values: tuple[object, ...]) -> tuple[Side, Side]:
+    """The sides of group ``g`` for one combination of yes/no/absent members, for every outcome
+    (at most 3 ** members combinations per group, each built once)."""
+    group = model.groups[g]
+    findings = {m: v for m, v in zip(group.members, values, strict=True) if v is not _ABSENT}
+    return _group_built(kb, model, group, findings, range(len(model.outcomes)))
+
+
+def explain(sides: tuple[list[Side], list[Side]], outcome: int
             ) -> tuple[tuple[Contribution, ...], tuple[Contribution, ...]]:
     """(supporting, opposing) contributions for one outcome, strongest first."""
-    sources = _precomputed(kb, model).sources
-    supporting: list[Contribution] = []
-    opposing: list[Contribution] = []
-    for ratios, ready, fid, label, shown in items:
-        lr = ratios[outcome]
-        if lr > _ABOVE:
-            chosen = supporting
-        elif lr < _BELOW:
-            chosen = opposing
-        else:
-            continue
-        chosen.append(ready[outcome] if ready is not None
-                      else Contribution(fid, label, shown, lr, sources[fid][outcome]))
+    pick = itemgetter(outcome)
+    supporting = [c for c in map(pick, sides[0]) if c is not None]
+    opposing = [c for c in map(pick, sides[1]) if c is not None]
     # stable sorts: equal ratios keep the findings' order
     supporting.sort(key=_RATIO, reverse=True)
     opposing.sort(key=_RATIO)
@@ -139,4 +180,4 @@ def contributions(kb: KnowledgeBase, model: CompiledModel, outcome: int,
                   findings: Mapping[str, Value]) -> tuple[tuple[Contribution, ...],
                                                           tuple[Contribution, ...]]:
     """(supporting, opposing) contributions for one outcome, strongest first."""
-    return explain(kb, model, outcome, evidence(kb, model, findings))
+    return explain(evidence(kb, model, findings, outcomes=(outcome,)), outcome)

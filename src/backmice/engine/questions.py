@@ -14,7 +14,7 @@ from collections.abc import Collection, Mapping, Sequence
 
 from backmice.engine.bayes import group_likelihood
 from backmice.engine.model import CompiledModel
-from backmice.engine.red_flags import Screening, completing_findings
+from backmice.engine.red_flags import Screening, completing_findings, screen
 from backmice.findings import FINDINGS, Kind, Value
 from backmice.kb.base import KnowledgeBase
 from backmice.kb.schema import RedFlag
@@ -112,5 +112,18 @@ def red_flag_questions(kb: KnowledgeBase, findings: Mapping[str, Value],
     """Unanswered findings that could fire a red flag → the most urgent flag each could fire.
 
     ``screening`` is ``red_flags.screen`` of the same findings when the caller already has it.
+    The same as ``completing_findings(kb, findings, candidates(kb, findings, skip))``, without
+    listing every candidate: only the few findings that could fire a flag are ordered.
     """
-    return completing_findings(kb, findings, candidates(kb, findings, skip), screening=screening)
+    could = (screening or screen(kb, findings)).could_fire
+    if not could:
+        return {}
+    position = _askable_position(kb)
+    chosen = [f for f in could if f in position and f not in findings and f not in skip]
+    chosen.sort(key=position.__getitem__)
+    return {f: could[f] for f in chosen}
+
+
+@functools.cache
+def _askable_position(kb: KnowledgeBase) -> dict[str, int]:
+    return {f: i for i, f in enumerate(_askable(kb))}

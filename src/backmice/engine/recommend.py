@@ -23,14 +23,19 @@ def derived_context(findings: Mapping[str, object], p: Mapping[str, float],
                     ) -> dict[str, object]:
     """The findings plus the values work-up and treatment rules may use (kb.base.DERIVED_NAMES)."""
     ctx: dict[str, object] = dict(findings)
-    ctx.update({f"p_{o}": v for o, v in p.items()})
+    ctx.update(zip(_p_names(tuple(p)), p.values(), strict=True))
     ctx["top"] = max(p, key=p.__getitem__)
-    ctx["p_family"] = sum(p[o] for o in family)
-    ctx["p_malignant"] = sum(p[o] for o in MALIGNANT)
-    ctx["p_infection"] = sum(p[o] for o in INFECTION)
+    ctx["p_family"] = sum([p[o] for o in family])
+    ctx["p_malignant"] = sum([p[o] for o in MALIGNANT])
+    ctx["p_infection"] = sum([p[o] for o in INFECTION])
     ctx["red_flags"] = red_flags
     ctx["urgency_rank"] = urgency_rank
     return ctx
+
+
+@functools.cache
+def _p_names(outcomes: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(f"p_{o}" for o in outcomes)
 
 
 def leading(outcomes: Sequence[str], post: Sequence[float]) -> list[str]:
@@ -80,7 +85,7 @@ def _treatments_for(kb: KnowledgeBase) -> dict[str, tuple[Choice, ...]]:
 
 
 def workup(kb: KnowledgeBase, ctx: Mapping[str, object]) -> tuple[WorkupStep, ...]:
-    return tuple(step for check, step in _workup(kb) if check(ctx))
+    return tuple([step for check, step in _workup(kb) if check(ctx)])
 
 
 def treatments(kb: KnowledgeBase, ctx: Mapping[str, object],

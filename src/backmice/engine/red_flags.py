@@ -18,7 +18,7 @@ import functools
 import math
 import operator
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from backmice.engine.model import source_of
@@ -156,13 +156,10 @@ def _classifier(fid: str, points: tuple[float, ...]) -> Callable[[Any], Any]:
     return position
 
 
-@dataclass(frozen=True)
-class _Entry:
-    flag: RedFlag
-    rule: Rule
-    hit: RedFlagHit
-    pattern: Callable[[dict[str, Any]], Any]  # the rule's names' patterns, as one key
-    memo: dict[Any, tuple[bool, tuple[str, ...]]] = field(default_factory=dict)
+# One rule: (its names' patterns as one key, its memo: key -> verdict, rule, hit, flag). A plain
+# tuple, unpacked in the loop of screen().
+_Entry = tuple[Callable[[dict[str, Any]], Any], dict[Any, tuple[bool, tuple[str, ...]]], Rule,
+               RedFlagHit, RedFlag]
 
 
 @dataclass(frozen=True)
@@ -184,9 +181,8 @@ def _verdicts(kb: KnowledgeBase) -> _Verdicts:
     names = sorted(set().union(*(rule.names() for rule in rules)))
     entries = []
     for flag, rule, hit in _compiled(kb):
-        own = sorted(rule.names())
-        getter = operator.itemgetter(*own)
-        entries.append(_Entry(flag, rule, hit, getter))
+        getter = operator.itemgetter(*sorted(rule.names()))
+        entries.append((getter, {}, rule, hit, flag))
     return _Verdicts(
         entries=tuple(entries),
         classifiers={n: _classifier(n, _numeric_points(rules, n)) for n in names},
@@ -217,20 +213,20 @@ def screen(kb: KnowledgeBase, findings: Mapping[str, Value]) -> Screening:
                 valid = False
     hits = []
     could_fire: dict[str, RedFlag] = {}
-    for entry in verdicts.entries:
+    for pattern, memo, rule, hit, flag in verdicts.entries:
         if valid:
-            key = entry.pattern(patterns)
-            verdict = entry.memo.get(key)
+            key = pattern(patterns)
+            verdict = memo.get(key)
             if verdict is None:
-                verdict = entry.memo[key] = _verdict(kb, entry.rule, findings)
+                verdict = memo[key] = _verdict(kb, rule, findings)
         else:
-            verdict = _verdict(kb, entry.rule, findings)
+            verdict = _verdict(kb, rule, findings)
         fires, could = verdict
         if fires:
-            hits.append(entry.hit)
+            hits.append(hit)
         for fid in could:
             # entries are most urgent first, so the first flag a finding could fire is kept
-            could_fire.setdefault(fid, entry.flag)
+            could_fire.setdefault(fid, flag)
     return Screening(tuple(hits), could_fire)
 
 
