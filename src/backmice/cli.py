@@ -231,8 +231,6 @@ def serve(
 
     kb = _kb()
     try:  # open (and migrate) the database first, so a bad URL is one clear line
-        if settings.is_sqlite:
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = open_store(settings.database_url)
     except BackmiceError as exc:
         _fail(str(exc))

@@ -19,8 +19,9 @@ from backmice.engine.model import CompiledModel, FindingTable, GroupTable
 from backmice.findings import Value
 
 
-def group_likelihood(group: GroupTable, outcome: int, known: Mapping[str, Value]) -> float:
-    """P(the known members of ``group`` | outcome); 1.0 when none is known."""
+def _member_products(group: GroupTable, known: Mapping[str, Value]
+                     ) -> tuple[float, float] | None:
+    """P(known members | latent cause present), P(... | absent); None when no member is known."""
     with_cause = without_cause = 1.0
     seen = False
     for member, a, b in zip(group.members, group.if_present, group.if_absent, strict=True):
@@ -30,25 +31,24 @@ def group_likelihood(group: GroupTable, outcome: int, known: Mapping[str, Value]
         seen = True
         with_cause *= a if value else 1.0 - a
         without_cause *= b if value else 1.0 - b
-    if not seen:
+    return (with_cause, without_cause) if seen else None
+
+
+def group_likelihood(group: GroupTable, outcome: int, known: Mapping[str, Value]) -> float:
+    """P(the known members of ``group`` | outcome); 1.0 when none is known."""
+    products = _member_products(group, known)
+    if products is None:
         return 1.0
     q = group.cause[outcome]
-    return q * with_cause + (1.0 - q) * without_cause
+    return q * products[0] + (1.0 - q) * products[1]
 
 
 def group_likelihoods(group: GroupTable, known: Mapping[str, Value]) -> list[float]:
     """:func:`group_likelihood` for every outcome at once (the same numbers, computed once)."""
-    with_cause = without_cause = 1.0
-    seen = False
-    for member, a, b in zip(group.members, group.if_present, group.if_absent, strict=True):
-        value = known.get(member)
-        if value is None:
-            continue
-        seen = True
-        with_cause *= a if value else 1.0 - a
-        without_cause *= b if value else 1.0 - b
-    if not seen:
+    products = _member_products(group, known)
+    if products is None:
         return [1.0] * len(group.cause)
+    with_cause, without_cause = products
     return [q * with_cause + (1.0 - q) * without_cause for q in group.cause]
 
 

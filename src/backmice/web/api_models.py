@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from backmice.storage.records import Feedback
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -55,26 +57,13 @@ class FeedbackIn(Strict):
     contact: str | None = Field(default=None, max_length=320)
 
 
-class FeedbackOut(BaseModel):
-    id: int
-    created_at: str
-    page: str
-    kind: str
-    helpful: bool | None
-    text: str | None
-    contact: str | None
-    status: str
-    resolved_at: str | None
-    kb_version: str
-
-
 class FeedbackStatusIn(Strict):
     status: Literal["open", "resolved"]
 
 
 class FeedbackList(BaseModel):
     total: int
-    items: list[FeedbackOut]
+    items: list[Feedback]
 
 
 class SavedAssessmentOut(BaseModel):

@@ -68,8 +68,6 @@ def _templates(kb: KnowledgeBase) -> Jinja2Templates:
 def _open_store(settings: Settings) -> Any:
     from backmice.storage import open_store
 
-    if settings.is_sqlite:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
     return open_store(settings.database_url)
 
 

@@ -16,12 +16,12 @@ from backmice.kb.base import KnowledgeBase
 from backmice.render.json_doc import to_data
 from backmice.render.note import clinician_note
 from backmice.render.patient import possibilities
+from backmice.storage.records import Feedback
 from backmice.web import kb_views
 from backmice.web.api_models import (
     ErrorOut,
     FeedbackIn,
     FeedbackList,
-    FeedbackOut,
     FeedbackStatusIn,
     InterviewStepIn,
     InterviewStepOut,
@@ -42,14 +42,6 @@ def _body_spec(kb: KnowledgeBase) -> dict[str, Any]:
     schema = input_schema(kb)
     schema.pop("$schema", None)
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
-
-
-def feedback_data(item: Any) -> dict[str, Any]:
-    data = dataclasses.asdict(item)
-    for key in ("created_at", "resolved_at"):
-        if data[key] is not None:
-            data[key] = data[key].isoformat()
-    return data
 
 
 def saved_data(request: Request, saved: Any) -> dict[str, Any]:
@@ -122,12 +114,11 @@ def build_router(kb: KnowledgeBase) -> APIRouter:
         return [kb_views.citation_data(kb, cid) for cid in kb.citations]
 
     @router.post("/feedback", tags=["feedback"], status_code=status.HTTP_201_CREATED,
-                 response_model=FeedbackOut)
-    def create_feedback(body: FeedbackIn, kb: KB, store: Store) -> dict[str, Any]:
+                 response_model=Feedback)
+    def create_feedback(body: FeedbackIn, kb: KB, store: Store) -> Feedback:
         """'Was this helpful?' or 'Report an inaccuracy' about a page."""
-        item = store.add_feedback(page=body.page, kind=body.kind, helpful=body.helpful,
+        return store.add_feedback(page=body.page, kind=body.kind, helpful=body.helpful,
                                   text=body.text, contact=body.contact, kb_version=kb.version)
-        return feedback_data(item)
 
     @router.get("/feedback", tags=["feedback"], response_model=FeedbackList)
     def list_feedback(store: Store, _: Reviewer,
@@ -136,15 +127,13 @@ def build_router(kb: KnowledgeBase) -> APIRouter:
                       offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> dict[str, Any]:
         """For reviewers: feedback, newest first."""
         items = store.list_feedback(status=status, limit=limit, offset=offset)
-        return {"total": store.count_feedback(status=status),
-                "items": [feedback_data(i) for i in items]}
+        return {"total": store.count_feedback(status=status), "items": items}
 
-    @router.patch("/feedback/{feedback_id}", tags=["feedback"], response_model=FeedbackOut,
+    @router.patch("/feedback/{feedback_id}", tags=["feedback"], response_model=Feedback,
                   responses=NOT_FOUND)
     def set_feedback_status(feedback_id: Annotated[int, Path(ge=1, le=2**62)],
-                            body: FeedbackStatusIn, store: Store, _: Reviewer) -> dict[str, Any]:
-        return feedback_data(store.set_feedback_status(feedback_id=feedback_id,
-                                                       status=body.status))
+                            body: FeedbackStatusIn, store: Store, _: Reviewer) -> Feedback:
+        return store.set_feedback_status(feedback_id=feedback_id, status=body.status)
 
     @router.post("/assessments", tags=["saved assessments"], openapi_extra=body_spec,
                  status_code=status.HTTP_201_CREATED, response_model=SavedAssessmentOut)
