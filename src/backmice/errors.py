@@ -4,12 +4,17 @@
     ├── InputError            bad user input: names the field and what is allowed
     │   └── CaseFormatError   a case file that cannot be read (broken JSON, empty, wrong shape)
     ├── KnowledgeBaseError    the knowledge base is inconsistent (names file and path)
-    ├── NotFoundError         a stored record (saved assessment, feedback) does not exist
+    ├── NotFoundError         a stored record does not exist (or belongs to another clinic)
+    ├── ConflictError         someone else changed the record since it was read (version check)
+    ├── AccessError           who is asking may not do this
+    │   ├── NotAuthenticated  nobody is logged in, or the credentials are wrong / locked out
+    │   └── PermissionDenied  logged in, but without the role this needs
     └── StorageError          the database cannot be reached, migrated or written
 
 Adapters map each branch to one shape: the CLI prints a one-line message and exits 2 for
 InputError; the web layer answers 422 (InputError, with the same field path), 404
-(NotFoundError) or 503 (StorageError), always with the same error body.
+(NotFoundError), 409 (ConflictError), 401 (NotAuthenticated), 403 (PermissionDenied) or 503
+(StorageError), always with the same error body.
 """
 
 from __future__ import annotations
@@ -57,6 +62,33 @@ class NotFoundError(BackmiceError):
         self.kind = kind
         self.key = key
         super().__init__(f"no {kind} with id {key!r}")
+
+
+class ConflictError(BackmiceError):
+    """The record changed since the caller read it: ``version`` is what the caller had."""
+
+    def __init__(self, kind: str, key: str, version: int) -> None:
+        self.kind = kind
+        self.key = key
+        self.version = version
+        super().__init__(f"this {kind} was changed by someone else since you opened it "
+                         f"(you had version {version}); reload it and make your change again")
+
+
+class AccessError(BackmiceError):
+    """The person or script asking may not do this."""
+
+
+class NotAuthenticated(AccessError):
+    """No valid login or token (or the account is locked for a while)."""
+
+
+class PermissionDenied(AccessError):
+    """Logged in, but without the role this needs; ``role`` names it."""
+
+    def __init__(self, role: str) -> None:
+        self.role = role
+        super().__init__(f"this needs the {role} role")
 
 
 class StorageError(BackmiceError):

@@ -6,7 +6,6 @@ write, so bad input raises InputError naming the field and nothing is written.
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 from typing import Any
 
@@ -14,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backmice.errors import InputError, NotFoundError
+from backmice.storage import validate
 from backmice.storage.db import Database, connect
 from backmice.storage.records import FEEDBACK_KINDS, FEEDBACK_STATUSES, Feedback, SavedAssessment
 from backmice.storage.tables import FeedbackRow, SavedAssessmentRow
@@ -21,50 +21,21 @@ from backmice.storage.tables import FeedbackRow, SavedAssessmentRow
 LIMITS = {"page": 200, "text": 5000, "contact": 320, "title": 200}
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def _aware(moment: dt.datetime | None) -> dt.datetime | None:
-    """SQLite returns naive datetimes; every stored time is UTC."""
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=dt.UTC)
-    return moment
-
-
 def _text(field: str, value: str | None, *, required: bool = False) -> str | None:
-    """Checked text: PostgreSQL refuses NUL characters and unpaired surrogates, so both
-    backends refuse them here, with the same message."""
-    if value is not None and not isinstance(value, str):
-        raise InputError(field, "expected text", f"text of at most {LIMITS[field]} characters")
-    if value is None or (not value.strip() and not required):
-        if required:
-            raise InputError(field, "is required", f"text of 1 to {LIMITS[field]} characters")
-        return None
-    if not value.strip():
-        raise InputError(field, "is empty", f"text of 1 to {LIMITS[field]} characters")
-    if len(value) > LIMITS[field]:
-        raise InputError(field, f"is {len(value)} characters long",
-                         f"at most {LIMITS[field]} characters")
-    if "\x00" in value:
-        raise InputError(field, "contains a NUL character", "printable text")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InputError(field, "contains an unpaired surrogate", "valid Unicode text") from None
-    return value
+    return validate.text(field, value, LIMITS[field], required=required)
 
 
 def _saved(row: SavedAssessmentRow) -> SavedAssessment:
-    return SavedAssessment(share_id=row.share_id, created_at=_aware(row.created_at),
+    return SavedAssessment(share_id=row.share_id, created_at=validate.aware(row.created_at),
                            kb_version=row.kb_version, engine_version=row.engine_version,
                            input_doc=row.input_doc, result_doc=row.result_doc, title=row.title)
 
 
 def _feedback(row: FeedbackRow) -> Feedback:
-    return Feedback(id=row.id, created_at=_aware(row.created_at), page=row.page, kind=row.kind,
-                    helpful=row.helpful, text=row.text, contact=row.contact, status=row.status,
-                    resolved_at=_aware(row.resolved_at), kb_version=row.kb_version)
+    return Feedback(id=row.id, created_at=validate.aware(row.created_at), page=row.page,
+                    kind=row.kind, helpful=row.helpful, text=row.text, contact=row.contact,
+                    status=row.status,
+                    resolved_at=validate.aware(row.resolved_at), kb_version=row.kb_version)
 
 
 class Store(Database):
@@ -77,7 +48,7 @@ class Store(Database):
         title = _text("title", title)
 
         def work(session: Session) -> SavedAssessment:
-            row = SavedAssessmentRow(share_id=secrets.token_urlsafe(12), created_at=_now(),
+            row = SavedAssessmentRow(share_id=secrets.token_urlsafe(12), created_at=validate.now(),
                                      kb_version=kb_version, engine_version=engine_version,
                                      title=title, input_doc=input_doc, result_doc=result_doc)
             session.add(row)
@@ -109,7 +80,7 @@ class Store(Database):
             raise InputError("helpful", "is required for 'was this helpful?'", "true or false")
 
         def work(session: Session) -> Feedback:
-            row = FeedbackRow(created_at=_now(), page=page, kind=kind, helpful=helpful,
+            row = FeedbackRow(created_at=validate.now(), page=page, kind=kind, helpful=helpful,
                               text=text, contact=contact, status="open", kb_version=kb_version)
             session.add(row)
             session.flush()
@@ -139,7 +110,7 @@ class Store(Database):
             if row is None:
                 return None
             row.status = status
-            row.resolved_at = _now() if status == "resolved" else None
+            row.resolved_at = validate.now() if status == "resolved" else None
             session.flush()
             return _feedback(row)
 

@@ -1,11 +1,30 @@
-"""The database tables (SQLAlchemy 2 declarative). Changes go through an Alembic migration."""
+"""The database tables (SQLAlchemy 2 declarative). Changes go through an Alembic migration, and a
+test checks that the migrations build exactly these tables.
+
+Public content: saved assessments, feedback. Accounts: clinics, users, login sessions, API
+tokens. The follow-up record (every row belongs to one clinic through its patient): patients,
+lesions, encounters with their per-lesion summaries, procedures, complications, outcomes. And
+the append-only audit log (no foreign keys: it outlives what it mentions).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -44,3 +63,193 @@ class FeedbackRow(Base):
     status: Mapped[str] = mapped_column(String(20), default="open")
     resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     kb_version: Mapped[str] = mapped_column(String(40))
+
+
+# --- accounts -----------------------------------------------------------------------------------
+class ClinicRow(Base):
+    __tablename__ = "clinic"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class UserRow(Base):
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    roles: Mapped[str] = mapped_column(String(100))  # space-separated, from followup.vocab.ROLES
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LoginSessionRow(Base):
+    __tablename__ = "login_session"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"),
+                                         index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ApiTokenRow(Base):
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"),
+                                         index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# --- the follow-up record -----------------------------------------------------------------------
+class PatientRow(Base):
+    __tablename__ = "patient"
+    __table_args__ = (
+        CheckConstraint("display_name IS NOT NULL OR local_id IS NOT NULL",
+                        name="ck_patient_named"),
+        Index("ix_patient_clinic_name", "clinic_id", "search_name"),
+        Index("ix_patient_clinic_local_id", "clinic_id", "local_id"),
+        Index("ix_patient_clinic_birth_date", "clinic_id", "birth_date"),
+        Index("ix_patient_clinic_updated", "clinic_id", "updated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"))
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    search_name: Mapped[str | None] = mapped_column(String(200))  # casefolded, for search
+    local_id: Mapped[str | None] = mapped_column(String(64))
+    birth_date: Mapped[dt.date | None] = mapped_column(Date)
+    sex: Mapped[str | None] = mapped_column(String(10))
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class LesionRow(Base):
+    __tablename__ = "lesion"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"),
+                                            index=True)
+    label: Mapped[str] = mapped_column(String(60))
+    region: Mapped[str | None] = mapped_column(String(40))
+    side: Mapped[str | None] = mapped_column(String(20))
+    x: Mapped[float | None] = mapped_column(Float)
+    y: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(20))
+    nodule_count: Mapped[int] = mapped_column(Integer, default=1)
+    first_size_cm: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class EncounterRow(Base):
+    __tablename__ = "encounter"
+    __table_args__ = (Index("ix_encounter_patient_date", "patient_id", "occurred_on"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"))
+    occurred_on: Mapped[dt.date] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+    input_doc: Mapped[dict[str, Any]] = mapped_column(Document)
+    result_doc: Mapped[dict[str, Any]] = mapped_column(Document)
+    kb_version: Mapped[str] = mapped_column(String(40))
+    engine_version: Mapped[str] = mapped_column(String(40))
+    triage: Mapped[str] = mapped_column(String(20))
+
+
+class EncounterLesionRow(Base):
+    __tablename__ = "encounter_lesion"
+
+    encounter_id: Mapped[int] = mapped_column(
+        ForeignKey("encounter.id", ondelete="CASCADE"), primary_key=True)
+    lesion_id: Mapped[int] = mapped_column(
+        ForeignKey("lesion.id", ondelete="CASCADE"), primary_key=True, index=True)
+    lump_key: Mapped[str] = mapped_column(String(60))
+    top_condition: Mapped[str] = mapped_column(String(60))
+    top_probability: Mapped[float] = mapped_column(Float)
+    triage: Mapped[str] = mapped_column(String(20))
+    size_cm: Mapped[float | None] = mapped_column(Float)
+
+
+class ProcedureRow(Base):
+    __tablename__ = "procedure"
+    __table_args__ = (Index("ix_procedure_patient_date", "patient_id", "performed_on"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"))
+    lesion_id: Mapped[int | None] = mapped_column(ForeignKey("lesion.id", ondelete="CASCADE"),
+                                                  index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    performed_on: Mapped[dt.date] = mapped_column(Date)
+    pain_before: Mapped[float | None] = mapped_column(Float)
+    pain_after: Mapped[float | None] = mapped_column(Float)
+    minutes_after: Mapped[int | None] = mapped_column(Integer)
+    with_steroid: Mapped[bool | None] = mapped_column(Boolean)
+    histopathology: Mapped[str | None] = mapped_column(String(60))
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class ComplicationRow(Base):
+    __tablename__ = "complication"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    procedure_id: Mapped[int] = mapped_column(ForeignKey("procedure.id", ondelete="CASCADE"),
+                                              index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    noted_on: Mapped[dt.date] = mapped_column(Date)
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OutcomeRow(Base):
+    __tablename__ = "outcome"
+    __table_args__ = (Index("ix_outcome_patient_date", "patient_id", "measured_on"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"))
+    lesion_id: Mapped[int | None] = mapped_column(ForeignKey("lesion.id", ondelete="CASCADE"),
+                                                  index=True)
+    measured_on: Mapped[dt.date] = mapped_column(Date)
+    pain: Mapped[float | None] = mapped_column(Float)
+    odi: Mapped[float | None] = mapped_column(Float)
+    satisfaction: Mapped[float | None] = mapped_column(Float)
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str | None] = mapped_column(String(64))
+
+
+# --- the audit log (append-only: triggers refuse UPDATE and DELETE) ------------------------------
+class AuditEventRow(Base):
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_patient", "patient_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    username: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(40))
+    patient_id: Mapped[int | None] = mapped_column(Integer)
+    target: Mapped[str] = mapped_column(String(80))
+    client: Mapped[str] = mapped_column(String(64))

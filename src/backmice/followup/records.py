@@ -1,0 +1,195 @@
+"""The frozen records of the follow-up store: users and who is acting, patients, lesions,
+encounters (immutable assessment snapshots), procedures, complications, outcomes and audit
+events. Storage builds them from rows; nothing above storage ever sees an ORM row."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is making a request: a logged-in user or the owner of an API token."""
+
+    user_id: int
+    username: str
+    clinic_id: int
+    roles: tuple[str, ...]
+    client: str = ""  # the client address, for the audit log
+
+    def has(self, role: str) -> bool:
+        return role in self.roles
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    username: str
+    display_name: str
+    roles: tuple[str, ...]
+    clinic_id: int
+    clinic_name: str
+    active: bool
+    created_at: dt.datetime
+    locked_until: dt.datetime | None = None
+
+    def actor(self, client: str = "") -> Actor:
+        return Actor(self.id, self.username, self.clinic_id, self.roles, client)
+
+
+@dataclass(frozen=True, slots=True)
+class LoginSession:
+    """A logged-in browser: the user and the CSRF token its forms must carry."""
+
+    user: User
+    csrf_token: str
+    expires_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ApiToken:
+    id: int
+    user_id: int
+    name: str
+    prefix: str  # the first characters, to recognise a token without storing it
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+    revoked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Patient:
+    id: int
+    clinic_id: int
+    display_name: str | None
+    local_id: str | None
+    birth_date: dt.date | None
+    sex: str | None
+    notes: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    version: int
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.local_id or f"patient {self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Lesion:
+    id: int
+    patient_id: int
+    label: str
+    region: str | None
+    side: str | None
+    x: float | None  # position on the body map, 0..1 from the left / top
+    y: float | None
+    status: str
+    nodule_count: int  # 1 for a single lump; more for a cluster entered at once
+    first_size_cm: float | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    version: int
+
+    @property
+    def is_cluster(self) -> bool:
+        return self.nodule_count > 1
+
+
+@dataclass(frozen=True, slots=True)
+class LesionSummary:
+    """One lesion's line in one encounter: what the snapshot concluded for it."""
+
+    lesion_id: int
+    lump_key: str
+    top_condition: str
+    top_probability: float
+    triage: str
+    size_cm: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Encounter:
+    """A visit: the findings that were entered and the assessment as it was shown, never
+    recomputed (with the KB and engine versions that produced it)."""
+
+    id: int
+    patient_id: int
+    occurred_on: dt.date
+    created_at: dt.datetime
+    created_by: str | None
+    note: str | None
+    input_doc: dict[str, Any]
+    result_doc: dict[str, Any]
+    kb_version: str
+    engine_version: str
+    triage: str
+    lesions: tuple[LesionSummary, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Complication:
+    id: int
+    procedure_id: int
+    kind: str
+    noted_on: dt.date
+    notes: str | None
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Procedure:
+    id: int
+    patient_id: int
+    lesion_id: int | None
+    kind: str
+    performed_on: dt.date
+    pain_before: float | None
+    pain_after: float | None
+    minutes_after: int | None
+    with_steroid: bool | None
+    histopathology: str | None
+    notes: str | None
+    created_at: dt.datetime
+    created_by: str | None
+    version: int
+    complications: tuple[Complication, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    id: int
+    patient_id: int
+    lesion_id: int | None
+    measured_on: dt.date
+    pain: float | None
+    odi: float | None
+    satisfaction: float | None
+    notes: str | None
+    created_at: dt.datetime
+    created_by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """Everything recorded for one patient, oldest first within each list."""
+
+    patient: Patient
+    lesions: tuple[Lesion, ...]
+    encounters: tuple[Encounter, ...]
+    procedures: tuple[Procedure, ...]
+    outcomes: tuple[Outcome, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    id: int
+    at: dt.datetime
+    user_id: int | None
+    username: str
+    action: str
+    patient_id: int | None
+    target: str
+    client: str
