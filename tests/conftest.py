@@ -19,6 +19,8 @@ from sqlalchemy.engine import make_url
 from backmice.kb.base import KnowledgeBase
 from backmice.kb.loader import default_kb
 from backmice.storage import open_store
+from backmice.storage.tables import Base
+from backmice.testing import fast_password_hasher
 
 POSTGRES_URL = os.environ.get("BACKMICE_TEST_POSTGRES_URL",
                               "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -58,9 +60,10 @@ def database_url(request, tmp_path) -> str:
 
 @pytest.fixture
 def store(database_url):
-    s = open_store(database_url)
+    s = open_store(database_url, password_hasher=fast_password_hasher())
     if s.dialect == "postgresql":  # the session's database is shared: start each test empty
+        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
         with s.engine.begin() as connection:
-            connection.execute(text("TRUNCATE saved_assessment, feedback RESTART IDENTITY"))
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     yield s
     s.close()

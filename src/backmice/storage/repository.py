@@ -9,14 +9,19 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from sqlalchemy import func, select
+from argon2 import PasswordHasher
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from backmice.errors import InputError, NotFoundError
 from backmice.storage import validate
+from backmice.storage.accounts import Accounts
+from backmice.storage.audit import AuditLog
 from backmice.storage.db import Database, connect
+from backmice.storage.patients import Patients
 from backmice.storage.records import FEEDBACK_KINDS, FEEDBACK_STATUSES, Feedback, SavedAssessment
 from backmice.storage.tables import FeedbackRow, SavedAssessmentRow
+from backmice.storage.visits import Visits
 
 LIMITS = {"page": 200, "text": 5000, "contact": 320, "title": 200}
 
@@ -39,7 +44,16 @@ def _feedback(row: FeedbackRow) -> Feedback:
 
 
 class Store(Database):
-    """Saved assessments and reader feedback."""
+    """Saved assessments and reader feedback here; the rest in one part per concern:
+    ``accounts`` (users, logins, API tokens), ``patients`` (patients and lesions), ``visits``
+    (encounters, procedures, outcomes, timelines) and ``audit`` (the audit log)."""
+
+    def __init__(self, engine: Engine, *, password_hasher: PasswordHasher | None = None) -> None:
+        super().__init__(engine)
+        self.accounts = Accounts(self, password_hasher)
+        self.patients = Patients(self)
+        self.visits = Visits(self)
+        self.audit = AuditLog(self)
 
     # --- saved assessments ------------------------------------------------------------------
     def save_assessment(self, *, input_doc: dict[str, Any], result_doc: dict[str, Any],
@@ -126,6 +140,7 @@ def _status(status: str) -> str:
     return status
 
 
-def open_store(url: str) -> Store:
-    """Connect to ``url``, apply the migrations, and return a ready Store."""
-    return Store(connect(url))
+def open_store(url: str, *, password_hasher: PasswordHasher | None = None) -> Store:
+    """Connect to ``url``, apply the migrations, and return a ready Store. ``password_hasher``
+    defaults to argon2id at its library's recommended cost."""
+    return Store(connect(url), password_hasher=password_hasher)

@@ -1,0 +1,308 @@
+"""Accounts: clinics, users with roles, password login with lock-out, login sessions and API
+tokens.
+
+Passwords are hashed with argon2id (argon2-cffi). Session and API tokens are random (256 bits)
+and only their SHA-256 is stored, so a copy of the database opens no account. After
+MAX_FAILURES wrong passwords in a row an account is locked for LOCK_MINUTES; the answer to a
+wrong password and to an unknown user is the same, and takes as long.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+from collections.abc import Iterable
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from backmice.errors import InputError, NotAuthenticated, NotFoundError
+from backmice.followup.records import ApiToken, LoginSession, User
+from backmice.followup.vocab import ROLES
+from backmice.storage import validate
+from backmice.storage.db import Database
+from backmice.storage.tables import ApiTokenRow, ClinicRow, LoginSessionRow, UserRow
+
+MAX_FAILURES = 5
+LOCK_MINUTES = 15
+SESSION_HOURS = 12
+TOKEN_TOUCH_MINUTES = 10  # last_used_at of an API token is refreshed at most this often
+USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
+PASSWORD_MIN, PASSWORD_MAX = 10, 256
+DEFAULT_CLINIC = "Main clinic"
+TOKEN_PREFIX = "bm_"
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _roles(roles: Iterable[str]) -> tuple[str, ...]:
+    chosen = tuple(dict.fromkeys(roles))
+    if not chosen:
+        raise InputError("roles", "at least one role is needed", ", ".join(ROLES))
+    for role in chosen:
+        validate.choice("roles", role, ROLES)
+    return tuple(r for r in ROLES if r in chosen)
+
+
+def _user(row: UserRow, clinic_name: str) -> User:
+    return User(id=row.id, username=row.username, display_name=row.display_name,
+                roles=tuple(row.roles.split()), clinic_id=row.clinic_id, clinic_name=clinic_name,
+                active=row.active, created_at=validate.aware(row.created_at),
+                locked_until=validate.aware(row.locked_until))
+
+
+def _load_user(session: Session, user_id: int) -> User | None:
+    found = session.execute(select(UserRow, ClinicRow.name).join(ClinicRow)
+                            .where(UserRow.id == user_id)).first()
+    return _user(*found) if found else None
+
+
+def _token(row: ApiTokenRow) -> ApiToken:
+    return ApiToken(id=row.id, user_id=row.user_id, name=row.name, prefix=row.prefix,
+                    created_at=validate.aware(row.created_at),
+                    last_used_at=validate.aware(row.last_used_at),
+                    revoked=row.revoked_at is not None)
+
+
+class Accounts:
+    """User accounts over one Database. ``hasher`` is argon2id with its default cost; tests
+    pass a cheaper one."""
+
+    def __init__(self, db: Database, hasher: PasswordHasher | None = None) -> None:
+        self.db = db
+        self.hasher = hasher or PasswordHasher()
+        self._dummy_hash = self.hasher.hash(secrets.token_hex(16))
+
+    # --- users ----------------------------------------------------------------------------
+    def _password(self, password: object) -> str:
+        if not isinstance(password, str) or not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+            raise InputError("password", "is too short or too long",
+                             f"{PASSWORD_MIN} to {PASSWORD_MAX} characters")
+        validate.text("password", password, PASSWORD_MAX, required=True)
+        return self.hasher.hash(password)
+
+    def create_user(self, *, username: str, password: str, roles: Iterable[str],
+                    display_name: str | None = None, clinic: str | None = None) -> User:
+        if not isinstance(username, str) or not USERNAME.fullmatch(username):
+            raise InputError("username", f"{str(username)[:40]!r} is not a valid user name",
+                             "2 to 64 characters: lower-case letters, digits, '.', '_' or '-'")
+        role_list = _roles(roles)
+        name = validate.text("display_name", display_name, 200) or username
+        clinic_name = validate.text("clinic", clinic, 200) or DEFAULT_CLINIC
+        password_hash = self._password(password)
+
+        def work(session: Session) -> User:
+            if session.scalar(select(UserRow.id).where(UserRow.username == username)):
+                raise InputError("username", f"{username!r} is taken", "a user name not in use")
+            clinic_row = session.scalars(select(ClinicRow)
+                                         .where(ClinicRow.name == clinic_name)).first()
+            if clinic_row is None:
+                clinic_row = ClinicRow(name=clinic_name, created_at=validate.now())
+                session.add(clinic_row)
+                session.flush()
+            row = UserRow(username=username, display_name=name, password_hash=password_hash,
+                          roles=" ".join(role_list), clinic_id=clinic_row.id, active=True,
+                          failed_logins=0, created_at=validate.now())
+            session.add(row)
+            session.flush()
+            return _user(row, clinic_row.name)
+
+        return self.db.write(work)
+
+    def get_user(self, user_id: int) -> User:
+        found = self.db.read(lambda session: _load_user(session, user_id))
+        if found is None:
+            raise NotFoundError("user", str(user_id))
+        return found
+
+    def list_users(self) -> list[User]:
+        query = select(UserRow, ClinicRow.name).join(ClinicRow).order_by(UserRow.username)
+        return self.db.read(lambda session: [_user(*r) for r in session.execute(query)])
+
+    def admin_exists(self) -> bool:
+        query = select(func.count()).select_from(UserRow).where(
+            UserRow.active.is_(True), UserRow.roles.contains("admin"))
+        return bool(self.db.read(lambda session: session.scalar(query)))
+
+    def update_user(self, user_id: int, *, roles: Iterable[str] | None = None,
+                    active: bool | None = None, password: str | None = None) -> User:
+        role_list = _roles(roles) if roles is not None else None
+        active = validate.flag("active", active)
+        password_hash = self._password(password) if password is not None else None
+
+        def work(session: Session) -> User | None:
+            row = session.get(UserRow, user_id)
+            if row is None:
+                return None
+            if role_list is not None:
+                row.roles = " ".join(role_list)
+            if active is not None:
+                row.active = active
+            if password_hash is not None:
+                row.password_hash = password_hash
+                row.failed_logins = 0
+                row.locked_until = None
+            if active is False or password_hash is not None:  # end every open login
+                session.query(LoginSessionRow).filter_by(user_id=user_id).delete()
+            session.flush()
+            return _load_user(session, user_id)
+
+        found = self.db.write(work)
+        if found is None:
+            raise NotFoundError("user", str(user_id))
+        return found
+
+    # --- login ----------------------------------------------------------------------------
+    def authenticate(self, username: str, password: str) -> User:
+        """The user, or NotAuthenticated with the same words for every kind of failure
+        (except a lock-out, which says until when)."""
+        if not isinstance(username, str) or not isinstance(password, str):
+            raise NotAuthenticated("wrong user name or password")
+        row_and_clinic = self.db.read(lambda session: session.execute(
+            select(UserRow, ClinicRow.name).join(ClinicRow)
+            .where(UserRow.username == username.strip().lower())).first())
+        if row_and_clinic is None:
+            self._verify(self._dummy_hash, password)  # the same work as for a real user
+            raise NotAuthenticated("wrong user name or password")
+        row, clinic_name = row_and_clinic
+        moment = validate.now()
+        locked_until = validate.aware(row.locked_until)
+        if locked_until is not None and locked_until > moment:
+            raise NotAuthenticated("too many failed attempts: this account is locked until "
+                                   f"{locked_until:%H:%M} UTC")
+        good = self._verify(row.password_hash, password) and row.active
+        self.db.write(lambda session: self._count_attempt(session, row.id, good, moment))
+        if not good:
+            raise NotAuthenticated("wrong user name or password")
+        if self.hasher.check_needs_rehash(row.password_hash):
+            new_hash = self.hasher.hash(password)
+            self.db.write(lambda session: session.execute(
+                update(UserRow).where(UserRow.id == row.id).values(password_hash=new_hash)))
+        return _user(row, clinic_name)
+
+    def _verify(self, password_hash: str, password: str) -> bool:
+        try:
+            return self.hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    @staticmethod
+    def _count_attempt(session: Session, user_id: int, good: bool, moment: dt.datetime) -> None:
+        row = session.get(UserRow, user_id)
+        if good:
+            row.failed_logins, row.locked_until = 0, None
+            return
+        row.failed_logins += 1
+        if row.failed_logins >= MAX_FAILURES:
+            row.failed_logins = 0
+            row.locked_until = moment + dt.timedelta(minutes=LOCK_MINUTES)
+
+    def start_session(self, user: User) -> tuple[str, LoginSession]:
+        """A new login: the cookie value (shown once) and the session with its CSRF token."""
+        token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        moment = validate.now()
+        expires = moment + dt.timedelta(hours=SESSION_HOURS)
+
+        def work(session: Session) -> None:
+            session.query(LoginSessionRow).filter(LoginSessionRow.expires_at < moment).delete()
+            session.add(LoginSessionRow(token_hash=digest(token), user_id=user.id,
+                                        csrf_token=csrf, created_at=moment, expires_at=expires))
+
+        self.db.write(work)
+        return token, LoginSession(user=user, csrf_token=csrf, expires_at=expires)
+
+    def session_for(self, token: str) -> LoginSession | None:
+        """The live session of a cookie value, or None (unknown, expired, user disabled)."""
+        if not token or len(token) > 100:
+            return None
+
+        def work(session: Session) -> LoginSession | None:
+            found = session.execute(
+                select(LoginSessionRow, UserRow, ClinicRow.name)
+                .join(UserRow, LoginSessionRow.user_id == UserRow.id).join(ClinicRow)
+                .where(LoginSessionRow.token_hash == digest(token))).first()
+            if found is None:
+                return None
+            login, user_row, clinic_name = found
+            expires = validate.aware(login.expires_at)
+            if expires <= validate.now() or not user_row.active:
+                return None
+            return LoginSession(_user(user_row, clinic_name), login.csrf_token, expires)
+
+        return self.db.read(work)
+
+    def end_session(self, token: str) -> None:
+        if token and len(token) <= 100:
+            self.db.write(lambda session: session.query(LoginSessionRow)
+                          .filter_by(token_hash=digest(token)).delete())
+
+    # --- API tokens -----------------------------------------------------------------------
+    def create_token(self, *, user_id: int, name: str) -> tuple[str, ApiToken]:
+        """A new bearer token for scripts: the secret (shown once) and its record."""
+        label = validate.text("name", name, 200, required=True)
+        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+        def work(session: Session) -> ApiToken | None:
+            if session.get(UserRow, user_id) is None:
+                return None
+            row = ApiTokenRow(token_hash=digest(secret), prefix=secret[:10], name=label,
+                              user_id=user_id, created_at=validate.now())
+            session.add(row)
+            session.flush()
+            return _token(row)
+
+        made = self.db.write(work)
+        if made is None:
+            raise NotFoundError("user", str(user_id))
+        return secret, made
+
+    def list_tokens(self, *, user_id: int | None = None) -> list[ApiToken]:
+        query = select(ApiTokenRow).order_by(ApiTokenRow.id)
+        if user_id is not None:
+            query = query.where(ApiTokenRow.user_id == user_id)
+        return self.db.read(lambda session: [_token(r) for r in session.scalars(query)])
+
+    def revoke_token(self, token_id: int) -> ApiToken:
+        def work(session: Session) -> ApiToken | None:
+            row = session.get(ApiTokenRow, token_id)
+            if row is None:
+                return None
+            row.revoked_at = row.revoked_at or validate.now()
+            session.flush()
+            return _token(row)
+
+        found = self.db.write(work) if 0 < token_id < 2**31 else None
+        if found is None:
+            raise NotFoundError("API token", str(token_id))
+        return found
+
+    def user_for_token(self, secret: str) -> User | None:
+        """The active user owning a live bearer token, or None."""
+        if not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
+            return None
+
+        def work(session: Session) -> tuple[User, int, dt.datetime | None] | None:
+            found = session.execute(
+                select(ApiTokenRow, UserRow, ClinicRow.name)
+                .join(UserRow, ApiTokenRow.user_id == UserRow.id).join(ClinicRow)
+                .where(ApiTokenRow.token_hash == digest(secret))).first()
+            if found is None or found[0].revoked_at is not None or not found[1].active:
+                return None
+            return _user(found[1], found[2]), found[0].id, validate.aware(found[0].last_used_at)
+
+        found = self.db.read(work)
+        if found is None:
+            return None
+        user, token_id, last_used = found
+        moment = validate.now()
+        if last_used is None or moment - last_used > dt.timedelta(minutes=TOKEN_TOUCH_MINUTES):
+            self.db.write(lambda session: session.execute(
+                update(ApiTokenRow).where(ApiTokenRow.id == token_id)
+                .values(last_used_at=moment)))
+        return user
