@@ -5,19 +5,26 @@ Values come from keyword arguments first, then environment variables, then defau
 - ``BACKMICE_DATA_DIR``: folder for the embedded SQLite database (default ``./data``);
 - ``BACKMICE_DATABASE_URL``: a SQLAlchemy URL, e.g. ``postgresql+psycopg://user@host/db``
   (default: SQLite in the data folder);
-- ``BACKMICE_MAX_BODY_BYTES``: largest request body the API accepts (default 1 MB).
+- ``BACKMICE_MAX_BODY_BYTES``: largest request body the API accepts (default 1 MB);
+- ``BACKMICE_SECRET_KEY``: the key that signs login forms (at least 32 characters). Without one
+  a random key is made for this process, which is fine on the server's own machine; the server
+  refuses to listen beyond it without a key of its own;
+- ``BACKMICE_SECURE_COOKIES=1``: mark login cookies Secure even when the request arrived over
+  plain HTTP (behind a TLS-terminating proxy). Requests that arrive over HTTPS always get them.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from backmice.errors import InputError
 
 DEFAULT_MAX_BODY_BYTES = 1_000_000
+SECRET_KEY_MIN = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +32,9 @@ class Settings:
     data_dir: Path
     database_url: str
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    secret_key: str = field(default="", repr=False)
+    secret_key_generated: bool = True  # made up for this process (no BACKMICE_SECRET_KEY)
+    secure_cookies: bool = False
 
     @property
     def is_sqlite(self) -> bool:
@@ -46,4 +56,13 @@ class Settings:
         if limit < 1_000:
             raise InputError("BACKMICE_MAX_BODY_BYTES", f"got {raw_limit!r}",
                              "a whole number of bytes, at least 1000")
-        return cls(data_dir=folder, database_url=url, max_body_bytes=limit)
+        key = env.get("BACKMICE_SECRET_KEY", "")
+        if key and len(key) < SECRET_KEY_MIN:
+            raise InputError("BACKMICE_SECRET_KEY", f"is {len(key)} characters long",
+                             f"a random string of at least {SECRET_KEY_MIN} characters")
+        secure = env.get("BACKMICE_SECURE_COOKIES", "0")
+        if secure not in ("0", "1"):
+            raise InputError("BACKMICE_SECURE_COOKIES", f"got {secure!r}", "0 or 1")
+        return cls(data_dir=folder, database_url=url, max_body_bytes=limit,
+                   secret_key=key or secrets.token_urlsafe(32), secret_key_generated=not key,
+                   secure_cookies=secure == "1")

@@ -170,21 +170,22 @@ def test_kb_endpoints(client, kb):
     assert len(citations) == len(kb.citations)
 
 
-def test_feedback_round_trip_and_review(client, kb):
+def test_feedback_round_trip_and_review(client, login_as, kb):
+    reviewer = login_as("reviewer")
     made = client.post("/api/v1/feedback", json={
         "page": "episacral_lipoma", "kind": "inaccuracy", "text": "The size range looks off.",
         "contact": "reader@example.org"})
     assert made.status_code == 201, made.text
     item = made.json()
     assert item["status"] == "open" and item["kb_version"] == kb.version
-    listed = client.get("/api/v1/feedback?status=open").json()
+    listed = reviewer.get("/api/v1/feedback?status=open").json()
     assert item["id"] in [i["id"] for i in listed["items"]]
     assert listed["total"] >= 1
-    done = client.patch(f"/api/v1/feedback/{item['id']}", json={"status": "resolved"})
+    done = reviewer.patch(f"/api/v1/feedback/{item['id']}", json={"status": "resolved"})
     assert done.status_code == 200 and done.json()["resolved_at"]
     assert item["id"] not in [i["id"] for i in
-                              client.get("/api/v1/feedback?status=open").json()["items"]]
-    assert_error(client.patch("/api/v1/feedback/999999999", json={"status": "resolved"}), 404)
+                              reviewer.get("/api/v1/feedback?status=open").json()["items"]]
+    assert_error(reviewer.patch("/api/v1/feedback/999999999", json={"status": "resolved"}), 404)
 
 
 @pytest.mark.parametrize(("body", "field"), [
@@ -194,15 +195,18 @@ def test_feedback_round_trip_and_review(client, kb):
     ({"page": "", "kind": "helpful", "helpful": True}, "page"),
     ({"page": "x", "kind": "inaccuracy", "text": "y" * 5001}, "text"),
 ])
-def test_feedback_bad_input_saves_nothing(client, body, field):
-    before = client.get("/api/v1/feedback?status=open").json()["total"]
+def test_feedback_bad_input_saves_nothing(client, login_as, body, field):
+    reviewer = login_as("reviewer")
+    before = reviewer.get("/api/v1/feedback?status=open").json()["total"]
     assert_error(client.post("/api/v1/feedback", json=body), 422, field)
-    assert client.get("/api/v1/feedback?status=open").json()["total"] == before
+    assert reviewer.get("/api/v1/feedback?status=open").json()["total"] == before
 
 
-def test_reviewer_endpoints_refuse_other_machines(remote_client):
-    err = assert_error(remote_client.get("/api/v1/feedback"), 403)
-    assert "own machine" in err["message"]
+def test_reviewer_endpoints_need_the_reviewer_role(remote_client, login_as):
+    err = assert_error(remote_client.get("/api/v1/feedback"), 401)
+    assert "log in" in err["message"]
+    err = assert_error(login_as("clinician").get("/api/v1/feedback"), 403)
+    assert "reviewer" in err["message"]
     made = remote_client.post("/api/v1/feedback", json={
         "page": "lipoma", "kind": "helpful", "helpful": True})
     assert made.status_code == 201  # anyone may leave feedback

@@ -22,7 +22,8 @@ PAGES = {
 
 
 @pytest.mark.parametrize(("path", "twin"), PAGES.items())
-def test_page_renders_with_twin_and_disclaimer(client, kb, path, twin):
+def test_page_renders_with_twin_and_disclaimer(login_as, kb, path, twin):
+    client = login_as("clinician", "reviewer", "admin")  # public pages work logged in too
     response = client.get(path)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
@@ -147,7 +148,7 @@ def test_interview_rejects_a_bad_answer_and_keeps_the_state(client):
     assert broken.status_code == 422 and "state" in broken.text
 
 
-def test_feedback_forms_and_reviewer_page(client):
+def test_feedback_forms_and_reviewer_page(client, login_as):
     response = client.post("/conditions/lipoma/feedback",
                            data={"kind": "inaccuracy", "text": "Reference 2 is a broken link",
                                  "contact": ""}, follow_redirects=False)
@@ -156,18 +157,29 @@ def test_feedback_forms_and_reviewer_page(client):
     thanks = client.get(response.headers["location"]).text
     assert "Thank you" in thanks
     client.post("/conditions/lipoma/feedback", data={"kind": "helpful", "helpful": "yes"})
-    review = client.get("/reviewer").text
+    reviewer = login_as("reviewer")
+    del reviewer.headers["x-csrf-token"]  # a browser form: the token travels in the form
+    review = reviewer.get("/reviewer").text
     assert "Reference 2 is a broken link" in review
     row = review[review.index("Reference 2 is a broken link"):]
     fid = re.search(r'action="/reviewer/feedback/(\d+)"', row).group(1)
-    done = client.post(f"/reviewer/feedback/{fid}", data={"status": "resolved", "back": "open"},
-                       follow_redirects=False)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', row).group(1)
+    forged = reviewer.post(f"/reviewer/feedback/{fid}", data={"status": "resolved"},
+                           follow_redirects=False)
+    assert forged.status_code == 403 and "csrf_failed" in forged.text
+    done = reviewer.post(f"/reviewer/feedback/{fid}",
+                         data={"status": "resolved", "back": "open", "csrf_token": csrf},
+                         follow_redirects=False)
     assert done.status_code == 303
-    assert "Reference 2 is a broken link" in client.get("/reviewer?status=resolved").text
+    assert "Reference 2 is a broken link" in reviewer.get("/reviewer?status=resolved").text
     bad = client.post("/conditions/lipoma/feedback", data={"kind": "inaccuracy", "text": ""},
                       headers={"accept": "text/html"})
     assert bad.status_code == 422 and "text" in bad.text
 
 
-def test_reviewer_page_refuses_other_machines(remote_client):
-    assert remote_client.get("/reviewer", headers={"accept": "text/html"}).status_code == 403
+def test_reviewer_page_asks_for_a_login(remote_client, login_as):
+    page = remote_client.get("/reviewer", headers={"accept": "text/html"})
+    assert page.status_code == 401 and 'action="/login"' in page.text
+    assert 'name="next" value="/reviewer"' in page.text
+    wrong = login_as("clinician").get("/reviewer", headers={"accept": "text/html"})
+    assert wrong.status_code == 403

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backmice.config import Settings
@@ -23,7 +24,7 @@ from backmice.kb.base import KnowledgeBase
 from backmice.kb.loader import default_kb
 from backmice.web import filters
 from backmice.web.errors import BodyLimitMiddleware, install_error_handlers
-from backmice.web.routes import api, pages
+from backmice.web.routes import api, login, pages, records_api
 
 STATIC = Path(__file__).parent / "static"
 
@@ -55,13 +56,26 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
+def signed_in(request: Any) -> Any:
+    """The caller of this request if a dependency already looked it up (else None)."""
+    return getattr(request.state, "caller", None)
+
+
+def csrf_input(request: Any) -> Markup:
+    """The hidden CSRF field every form of a logged-in page carries."""
+    caller = signed_in(request)
+    token = caller.csrf_token if caller is not None and caller.csrf_token else ""
+    return Markup('<input type="hidden" name="csrf_token" value="{}">').format(token)
+
+
 def _templates(kb: KnowledgeBase) -> Jinja2Templates:
     # StrictUndefined: a misspelt name in a template is an error in the tests, not a blank.
     env = Environment(loader=PackageLoader("backmice.web", "templates"),
                       autoescape=select_autoescape(["html"]), trim_blocks=True,
                       lstrip_blocks=True, undefined=StrictUndefined)
     filters.install(env)
-    env.globals.update(kb_version=kb.version, disclaimer=kb.texts.disclaimer)
+    env.globals.update(kb_version=kb.version, disclaimer=kb.texts.disclaimer,
+                       csrf_input=csrf_input, signed_in=signed_in)
     return Jinja2Templates(env=env)
 
 
@@ -99,6 +113,8 @@ def create_app(settings: Settings, *, kb: KnowledgeBase | None = None,
     app.state.store = store
     install_error_handlers(app)
     app.include_router(api.build_router(kb))
+    app.include_router(records_api.router)
+    app.include_router(login.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)

@@ -22,7 +22,16 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backmice.errors import InputError, NotFoundError, StorageError
+from backmice.errors import (
+    ConflictError,
+    InputError,
+    NotAuthenticated,
+    NotFoundError,
+    PermissionDenied,
+    StorageError,
+)
+from backmice.web.auth import CsrfFailed
+from backmice.web.routes.login import login_page
 
 log = logging.getLogger("backmice.web")
 
@@ -91,6 +100,27 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotFoundError)
     async def _not_found(request: Request, exc: NotFoundError) -> Response:
         return error_response(request, 404, "not_found", str(exc))
+
+    @app.exception_handler(ConflictError)
+    async def _conflict(request: Request, exc: ConflictError) -> Response:
+        return error_response(request, 409, "changed_by_someone_else", str(exc))
+
+    @app.exception_handler(NotAuthenticated)
+    async def _not_authenticated(request: Request, exc: NotAuthenticated) -> Response:
+        if _wants_html(request):  # a browser: the login form, still answered 401
+            return login_page(request, status=401, message=str(exc),
+                              next_path=request.url.path)
+        response = error_response(request, 401, "not_authenticated", str(exc))
+        response.headers["WWW-Authenticate"] = 'Bearer realm="backmice"'
+        return response
+
+    @app.exception_handler(PermissionDenied)
+    async def _forbidden(request: Request, exc: PermissionDenied) -> Response:
+        return error_response(request, 403, "forbidden", str(exc))
+
+    @app.exception_handler(CsrfFailed)
+    async def _csrf(request: Request, exc: CsrfFailed) -> Response:
+        return error_response(request, 403, "csrf_failed", str(exc))
 
     @app.exception_handler(StorageError)
     async def _storage(request: Request, exc: StorageError) -> Response:

@@ -1,0 +1,113 @@
+"""The patient record as data for the pages and the JSON API (each page's JSON twin answers
+exactly this): the timeline with alerts and pain series, the export as JSON and CSV, and the
+clinic-wide before / after table."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+from typing import Any
+
+from backmice.followup.alerts import complication_alerts
+from backmice.followup.later_tests import later_tests_for
+from backmice.followup.outcomes import pain_series, treatment_effects
+from backmice.followup.records import Outcome, Procedure, Timeline
+from backmice.followup.vocab import PROCEDURE_LABELS
+
+
+def plain(value: Any) -> Any:
+    """Dataclasses, dates and tuples → JSON-ready values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def timeline_data(t: Timeline, *, with_documents: bool = False) -> dict[str, Any]:
+    """Everything on the patient's page. Encounters carry their per-lesion summaries; the full
+    input and assessment documents only when asked (the export, or one encounter's page)."""
+    encounters = []
+    for e in t.encounters:
+        item = plain(dataclasses.replace(e, input_doc={}, result_doc={}))
+        del item["input_doc"], item["result_doc"]
+        if with_documents:
+            item["input"], item["assessment"] = e.input_doc, e.result_doc
+        encounters.append(item)
+    latest: dict[int, dict[str, Any]] = {}
+    for e in t.encounters:
+        for line in e.lesions:
+            latest[line.lesion_id] = {**plain(line), "occurred_on": e.occurred_on.isoformat(),
+                                      "encounter_id": e.id}
+    lesions = [{**plain(le), "is_cluster": le.is_cluster, "latest": latest.get(le.id),
+                "later_tests": later_tests_for(le.id, t.procedures)} for le in t.lesions]
+    return {
+        "patient": {**plain(t.patient), "label": t.patient.label},
+        "lesions": lesions,
+        "encounters": encounters,
+        "procedures": [{**plain(p), "label": PROCEDURE_LABELS[p.kind]} for p in t.procedures],
+        "outcomes": plain(t.outcomes),
+        "alerts": plain(complication_alerts(t.procedures)),
+        "pain_series": plain(pain_series([le.id for le in t.lesions], t.outcomes,
+                                         t.procedures)),
+    }
+
+
+CSV_COLUMNS = ("record", "id", "date", "lesion_id", "lesion_label", "kind", "pain_before",
+               "pain_after", "pain", "odi", "satisfaction", "top_condition", "top_probability",
+               "triage", "histopathology", "complications", "notes")
+
+
+def _cell(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula is prefixed with an apostrophe."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def timeline_csv(t: Timeline) -> str:
+    """One row per lesion, encounter line, procedure and outcome (a long table, oldest first
+    within each kind), for spreadsheets; the JSON export holds the full documents."""
+    labels = {le.id: le.label for le in t.lesions}
+    out = io.StringIO()
+    writer = csv.DictWriter(out, CSV_COLUMNS, extrasaction="raise")
+    writer.writeheader()
+
+    def row(**values: Any) -> None:
+        lesion = values.get("lesion_id")
+        cells = {**dict.fromkeys(CSV_COLUMNS, ""), "lesion_label": labels.get(lesion, ""),
+                 **{k: "" if v is None else v for k, v in values.items()}}
+        writer.writerow({k: _cell(v) for k, v in cells.items()})
+
+    for le in t.lesions:
+        row(record="lesion", id=le.id, date=le.created_at.date().isoformat(), lesion_id=le.id,
+            kind=le.status, notes=f"{le.region or ''} {le.side or ''}".strip())
+    for e in t.encounters:
+        for line in e.lesions:
+            row(record="encounter", id=e.id, date=e.occurred_on.isoformat(),
+                lesion_id=line.lesion_id, top_condition=line.top_condition,
+                top_probability=round(line.top_probability, 4), triage=line.triage,
+                notes=e.note)
+    for p in t.procedures:
+        row(record="procedure", id=p.id, date=p.performed_on.isoformat(), lesion_id=p.lesion_id,
+            kind=p.kind, pain_before=p.pain_before, pain_after=p.pain_after,
+            histopathology=p.histopathology,
+            complications=";".join(c.kind for c in p.complications), notes=p.notes)
+    for o in t.outcomes:
+        row(record="outcome", id=o.id, date=o.measured_on.isoformat(), lesion_id=o.lesion_id,
+            pain=o.pain, odi=o.odi, satisfaction=o.satisfaction, notes=o.notes)
+    return out.getvalue()
+
+
+def clinic_effects_data(procedures: list[Procedure], outcomes: list[Outcome]) -> dict[str, Any]:
+    effects = treatment_effects(procedures, outcomes)
+    return {"effects": [{**plain(e), "label": PROCEDURE_LABELS[e.kind],
+                         "mean_change": e.mean_change} for e in effects],
+            "method": "before: the latest pain score (lesion or whole patient) up to 180 days "
+                      "before the procedure; after: the latest score up to 365 days after it "
+                      "and before the next procedure on the same lesion"}

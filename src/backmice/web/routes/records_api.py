@@ -1,0 +1,236 @@
+"""The patient-record API under /api/v1: patients, lesions, encounters, procedures, outcomes,
+the timeline and export, the clinic's before / after table; users, tokens and the audit log for
+admins. Every route needs a logged-in user or a bearer token with the right role (401 / 403),
+and sees only its own clinic's patients."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from backmice.errors import NotAuthenticated
+from backmice.web.auth import Admin, Clinician, current_caller
+from backmice.web.deps import KB, Store
+from backmice.web.record_views import clinic_effects_data, plain, timeline_csv, timeline_data
+from backmice.web.recording import draft_encounter
+from backmice.web.records_models import (
+    ComplicationIn,
+    EncounterIn,
+    LesionIn,
+    LesionPatch,
+    OutcomeIn,
+    PatientIn,
+    PatientPatch,
+    ProcedureIn,
+    ProcedurePatch,
+    TokenIn,
+    UserIn,
+    UserPatch,
+    changes,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["patient records"])
+NEEDS_LOGIN = {401: {"description": "not logged in / no valid token"},
+               403: {"description": "logged in without the needed role"}}
+
+
+def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    return run_in_threadpool(fn, *args, **kwargs)
+
+
+@router.get("/me", responses=NEEDS_LOGIN)
+async def me(request: Request) -> dict[str, Any]:
+    """Who the request is acting as (any role). A browser session also gets the CSRF token its
+    scripts must send as ``X-CSRF-Token`` on every POST, PATCH or DELETE."""
+    caller = await current_caller(request)
+    if caller is None:
+        raise NotAuthenticated("log in first (or send an API token)")
+    return {"username": caller.actor.username, "roles": list(caller.actor.roles),
+            "clinic_id": caller.actor.clinic_id, "via": caller.via,
+            "csrf_token": caller.csrf_token}
+
+
+# --- patients ----------------------------------------------------------------------------------
+@router.get("/patients", responses=NEEDS_LOGIN)
+async def list_patients(actor: Clinician, store: Store,
+                        q: Annotated[str | None, Query(max_length=200)] = None,
+                        birth_date: Annotated[str | None, Query(max_length=10)] = None,
+                        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+                        offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+                        ) -> dict[str, Any]:
+    """Search by name (contains), local identifier (exact) and date of birth; newest first."""
+    items, total = await _call(store.patients.search, actor, text=q, birth_date=birth_date,
+                               limit=limit, offset=offset)
+    return {"items": plain(items), "total": total, "limit": limit, "offset": offset}
+
+
+@router.post("/patients", status_code=201, responses=NEEDS_LOGIN)
+async def create_patient(body: PatientIn, actor: Clinician, store: Store) -> dict[str, Any]:
+    return plain(await _call(store.patients.create, actor, changes(body)))
+
+
+@router.get("/patients/{patient_id}", responses=NEEDS_LOGIN)
+async def get_patient(patient_id: int, actor: Clinician, store: Store) -> dict[str, Any]:
+    return plain(await _call(store.patients.get, actor, patient_id))
+
+
+@router.patch("/patients/{patient_id}", responses={**NEEDS_LOGIN, 409: {
+    "description": "changed by someone else since you read it"}})
+async def update_patient(patient_id: int, body: PatientPatch, actor: Clinician,
+                         store: Store) -> dict[str, Any]:
+    return plain(await _call(store.patients.update, actor, patient_id, version=body.version,
+                             data=changes(body)))
+
+
+@router.delete("/patients/{patient_id}", status_code=204, responses=NEEDS_LOGIN)
+async def delete_patient(patient_id: int, actor: Clinician, store: Store,
+                         version: Annotated[int, Query(ge=1, le=2**31)]) -> Response:
+    """Delete the patient and their whole record (audited). ``version`` confirms which
+    version you saw."""
+    await _call(store.patients.delete, actor, patient_id, version=version)
+    return Response(status_code=204)
+
+
+@router.get("/patients/{patient_id}/timeline", responses=NEEDS_LOGIN)
+async def timeline(patient_id: int, actor: Clinician, store: Store) -> dict[str, Any]:
+    """Lesions, encounters (summaries), procedures, outcomes, alerts and pain series."""
+    return timeline_data(await _call(store.visits.timeline, actor, patient_id))
+
+
+@router.get("/patients/{patient_id}/export", responses=NEEDS_LOGIN)
+async def export(patient_id: int, actor: Clinician, store: Store,
+                 format: Literal["json", "csv"] = "json") -> Response:
+    """The whole record, with every encounter's input and assessment (JSON) or as a long
+    table (CSV). Audited as an export."""
+    t = await _call(store.visits.timeline, actor, patient_id, action="export")
+    name = f"backmice-patient-{patient_id}"
+    if format == "csv":
+        return Response(timeline_csv(t), media_type="text/csv; charset=utf-8", headers={
+            "content-disposition": f'attachment; filename="{name}.csv"'})
+    body = json.dumps({"format": "backmice.patient_record", "format_version": 1,
+                       **timeline_data(t, with_documents=True)}, ensure_ascii=False)
+    return Response(body, media_type="application/json", headers={
+        "content-disposition": f'attachment; filename="{name}.json"'})
+
+
+# --- lesions -----------------------------------------------------------------------------------
+@router.post("/patients/{patient_id}/lesions", status_code=201, responses=NEEDS_LOGIN)
+async def add_lesion(patient_id: int, body: LesionIn, actor: Clinician,
+                     store: Store) -> dict[str, Any]:
+    return plain(await _call(store.patients.add_lesion, actor, patient_id, changes(body)))
+
+
+@router.patch("/lesions/{lesion_id}", responses=NEEDS_LOGIN)
+async def update_lesion(lesion_id: int, body: LesionPatch, actor: Clinician,
+                        store: Store) -> dict[str, Any]:
+    return plain(await _call(store.patients.update_lesion, actor, lesion_id,
+                             version=body.version, data=changes(body)))
+
+
+# --- encounters, procedures, outcomes ------------------------------------------------------------
+def _record_encounter(store: Any, kb: Any, actor: Any, patient_id: int,
+                      body: EncounterIn) -> Any:
+    t = store.visits.timeline(actor, patient_id)
+    draft = draft_encounter(kb, t, occurred_on=body.occurred_on, note=body.note,
+                            setting=body.setting, patient_findings=body.patient,
+                            lumps=[lump.model_dump() for lump in body.lumps])
+    return store.visits.record_encounter(actor, patient_id, draft)
+
+
+@router.post("/patients/{patient_id}/encounters", status_code=201, responses=NEEDS_LOGIN)
+async def record_encounter(patient_id: int, body: EncounterIn, actor: Clinician, kb: KB,
+                           store: Store) -> dict[str, Any]:
+    """Assess the lesions seen at this visit and keep the assessment as it was shown. Later
+    tests of a lesion default to what its recorded procedures showed (e.g. the pain before
+    and after a diagnostic injection)."""
+    return plain(await _call(_record_encounter, store, kb, actor, patient_id, body))
+
+
+@router.get("/encounters/{encounter_id}", responses=NEEDS_LOGIN)
+async def get_encounter(encounter_id: int, actor: Clinician, store: Store) -> dict[str, Any]:
+    return plain(await _call(store.visits.get_encounter, actor, encounter_id))
+
+
+@router.post("/patients/{patient_id}/procedures", status_code=201, responses=NEEDS_LOGIN)
+async def add_procedure(patient_id: int, body: ProcedureIn, actor: Clinician,
+                        store: Store) -> dict[str, Any]:
+    return plain(await _call(store.visits.add_procedure, actor, patient_id, changes(body)))
+
+
+@router.patch("/procedures/{procedure_id}", responses=NEEDS_LOGIN)
+async def update_procedure(procedure_id: int, body: ProcedurePatch, actor: Clinician,
+                           store: Store) -> dict[str, Any]:
+    return plain(await _call(store.visits.update_procedure, actor, procedure_id,
+                             version=body.version, data=changes(body)))
+
+
+@router.post("/procedures/{procedure_id}/complications", status_code=201,
+             responses=NEEDS_LOGIN)
+async def add_complication(procedure_id: int, body: ComplicationIn, actor: Clinician,
+                           store: Store) -> dict[str, Any]:
+    return plain(await _call(store.visits.add_complication, actor, procedure_id,
+                             changes(body, without=())))
+
+
+@router.post("/patients/{patient_id}/outcomes", status_code=201, responses=NEEDS_LOGIN)
+async def add_outcome(patient_id: int, body: OutcomeIn, actor: Clinician,
+                      store: Store) -> dict[str, Any]:
+    return plain(await _call(store.visits.add_outcome, actor, patient_id, changes(body)))
+
+
+@router.get("/clinic/outcomes", responses=NEEDS_LOGIN)
+async def clinic_outcomes(actor: Clinician, store: Store) -> dict[str, Any]:
+    """Mean pain before and after each kind of procedure across the clinic's patients."""
+    return clinic_effects_data(*await _call(store.visits.clinic_data, actor))
+
+
+# --- admin: users, tokens, audit -----------------------------------------------------------------
+@router.get("/users", tags=["admin"], responses=NEEDS_LOGIN)
+async def list_users(_: Admin, store: Store) -> list[dict[str, Any]]:
+    return plain(await _call(store.accounts.list_users))
+
+
+@router.post("/users", tags=["admin"], status_code=201, responses=NEEDS_LOGIN)
+async def create_user(body: UserIn, actor: Admin, store: Store) -> dict[str, Any]:
+    user = await _call(store.accounts.create_user, username=body.username,
+                       password=body.password, roles=body.roles,
+                       display_name=body.display_name, clinic=body.clinic)
+    await _call(store.audit.add, actor, "user_change", target=f"user:{user.id}")
+    return plain(user)
+
+
+@router.patch("/users/{user_id}", tags=["admin"], responses=NEEDS_LOGIN)
+async def update_user(user_id: int, body: UserPatch, actor: Admin,
+                      store: Store) -> dict[str, Any]:
+    user = await _call(store.accounts.update_user, user_id, roles=body.roles,
+                       active=body.active, password=body.password)
+    await _call(store.audit.add, actor, "user_change", target=f"user:{user.id}")
+    return plain(user)
+
+
+@router.post("/users/{user_id}/tokens", tags=["admin"], status_code=201, responses=NEEDS_LOGIN)
+async def create_token(user_id: int, body: TokenIn, actor: Admin,
+                       store: Store) -> dict[str, Any]:
+    """A new API token for a user; the secret is shown in this answer only."""
+    secret, token = await _call(store.accounts.create_token, user_id=user_id, name=body.name)
+    await _call(store.audit.add, actor, "token_change", target=f"token:{token.id}")
+    return {"token": secret, **plain(token)}
+
+
+@router.delete("/tokens/{token_id}", tags=["admin"], responses=NEEDS_LOGIN)
+async def revoke_token(token_id: int, actor: Admin, store: Store) -> dict[str, Any]:
+    token = await _call(store.accounts.revoke_token, token_id)
+    await _call(store.audit.add, actor, "token_change", target=f"token:{token.id}")
+    return plain(token)
+
+
+@router.get("/audit", tags=["admin"], responses=NEEDS_LOGIN)
+async def audit_log(_: Admin, store: Store,
+                    patient_id: Annotated[int | None, Query(ge=1, le=2**31)] = None,
+                    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+                    offset: Annotated[int, Query(ge=0)] = 0) -> list[dict[str, Any]]:
+    return plain(await _call(store.audit.events, patient_id=patient_id, limit=limit,
+                             offset=offset))
