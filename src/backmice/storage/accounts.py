@@ -116,6 +116,7 @@ class Accounts:
         return self.db.write(work)
 
     def get_user(self, user_id: int) -> User:
+        validate.record_id("user_id", user_id)
         found = self.db.read(lambda session: _load_user(session, user_id))
         if found is None:
             raise NotFoundError("user", str(user_id))
@@ -132,6 +133,7 @@ class Accounts:
 
     def update_user(self, user_id: int, *, roles: Iterable[str] | None = None,
                     active: bool | None = None, password: str | None = None) -> User:
+        validate.record_id("user_id", user_id)
         role_list = _roles(roles) if roles is not None else None
         active = validate.flag("active", active)
         password_hash = self._password(password) if password is not None else None
@@ -245,6 +247,7 @@ class Accounts:
     # --- API tokens -----------------------------------------------------------------------
     def create_token(self, *, user_id: int, name: str) -> tuple[str, ApiToken]:
         """A new bearer token for scripts: the secret (shown once) and its record."""
+        validate.record_id("user_id", user_id)
         label = validate.text("name", name, 200, required=True)
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
 

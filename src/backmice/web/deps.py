@@ -12,7 +12,6 @@ from backmice.kb.base import KnowledgeBase
 from backmice.web.auth import Requires
 
 
-
 def get_kb(request: Request) -> KnowledgeBase:
     return request.app.state.kb
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from backmice.errors import NotAuthenticated
@@ -33,6 +33,7 @@ from backmice.web.records_models import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["patient records"])
+RecordId = Annotated[int, Path(ge=1, le=2**31 - 1, description="a record id")]
 NEEDS_LOGIN = {401: {"description": "not logged in / no valid token"},
                403: {"description": "logged in without the needed role"}}
 
@@ -73,20 +74,20 @@ async def create_patient(body: PatientIn, actor: Clinician, store: Store) -> dic
 
 
 @router.get("/patients/{patient_id}", responses=NEEDS_LOGIN)
-async def get_patient(patient_id: int, actor: Clinician, store: Store) -> dict[str, Any]:
+async def get_patient(patient_id: RecordId, actor: Clinician, store: Store) -> dict[str, Any]:
     return plain(await _call(store.patients.get, actor, patient_id))
 
 
 @router.patch("/patients/{patient_id}", responses={**NEEDS_LOGIN, 409: {
     "description": "changed by someone else since you read it"}})
-async def update_patient(patient_id: int, body: PatientPatch, actor: Clinician,
+async def update_patient(patient_id: RecordId, body: PatientPatch, actor: Clinician,
                          store: Store) -> dict[str, Any]:
     return plain(await _call(store.patients.update, actor, patient_id, version=body.version,
                              data=changes(body)))
 
 
 @router.delete("/patients/{patient_id}", status_code=204, responses=NEEDS_LOGIN)
-async def delete_patient(patient_id: int, actor: Clinician, store: Store,
+async def delete_patient(patient_id: RecordId, actor: Clinician, store: Store,
                          version: Annotated[int, Query(ge=1, le=2**31)]) -> Response:
     """Delete the patient and their whole record (audited). ``version`` confirms which
     version you saw."""
@@ -95,13 +96,13 @@ async def delete_patient(patient_id: int, actor: Clinician, store: Store,
 
 
 @router.get("/patients/{patient_id}/timeline", responses=NEEDS_LOGIN)
-async def timeline(patient_id: int, actor: Clinician, store: Store) -> dict[str, Any]:
+async def timeline(patient_id: RecordId, actor: Clinician, store: Store) -> dict[str, Any]:
     """Lesions, encounters (summaries), procedures, outcomes, alerts and pain series."""
     return timeline_data(await _call(store.visits.timeline, actor, patient_id))
 
 
 @router.get("/patients/{patient_id}/export", responses=NEEDS_LOGIN)
-async def export(patient_id: int, actor: Clinician, store: Store,
+async def export(patient_id: RecordId, actor: Clinician, store: Store,
                  format: Literal["json", "csv"] = "json") -> Response:
     """The whole record, with every encounter's input and assessment (JSON) or as a long
     table (CSV). Audited as an export."""
@@ -118,13 +119,13 @@ async def export(patient_id: int, actor: Clinician, store: Store,
 
 # --- lesions -----------------------------------------------------------------------------------
 @router.post("/patients/{patient_id}/lesions", status_code=201, responses=NEEDS_LOGIN)
-async def add_lesion(patient_id: int, body: LesionIn, actor: Clinician,
+async def add_lesion(patient_id: RecordId, body: LesionIn, actor: Clinician,
                      store: Store) -> dict[str, Any]:
     return plain(await _call(store.patients.add_lesion, actor, patient_id, changes(body)))
 
 
 @router.patch("/lesions/{lesion_id}", responses=NEEDS_LOGIN)
-async def update_lesion(lesion_id: int, body: LesionPatch, actor: Clinician,
+async def update_lesion(lesion_id: RecordId, body: LesionPatch, actor: Clinician,
                         store: Store) -> dict[str, Any]:
     return plain(await _call(store.patients.update_lesion, actor, lesion_id,
                              version=body.version, data=changes(body)))
@@ -141,7 +142,7 @@ def _record_encounter(store: Any, kb: Any, actor: Any, patient_id: int,
 
 
 @router.post("/patients/{patient_id}/encounters", status_code=201, responses=NEEDS_LOGIN)
-async def record_encounter(patient_id: int, body: EncounterIn, actor: Clinician, kb: KB,
+async def record_encounter(patient_id: RecordId, body: EncounterIn, actor: Clinician, kb: KB,
                            store: Store) -> dict[str, Any]:
     """Assess the lesions seen at this visit and keep the assessment as it was shown. Later
     tests of a lesion default to what its recorded procedures showed (e.g. the pain before
@@ -150,18 +151,18 @@ async def record_encounter(patient_id: int, body: EncounterIn, actor: Clinician,
 
 
 @router.get("/encounters/{encounter_id}", responses=NEEDS_LOGIN)
-async def get_encounter(encounter_id: int, actor: Clinician, store: Store) -> dict[str, Any]:
+async def get_encounter(encounter_id: RecordId, actor: Clinician, store: Store) -> dict[str, Any]:
     return plain(await _call(store.visits.get_encounter, actor, encounter_id))
 
 
 @router.post("/patients/{patient_id}/procedures", status_code=201, responses=NEEDS_LOGIN)
-async def add_procedure(patient_id: int, body: ProcedureIn, actor: Clinician,
+async def add_procedure(patient_id: RecordId, body: ProcedureIn, actor: Clinician,
                         store: Store) -> dict[str, Any]:
     return plain(await _call(store.visits.add_procedure, actor, patient_id, changes(body)))
 
 
 @router.patch("/procedures/{procedure_id}", responses=NEEDS_LOGIN)
-async def update_procedure(procedure_id: int, body: ProcedurePatch, actor: Clinician,
+async def update_procedure(procedure_id: RecordId, body: ProcedurePatch, actor: Clinician,
                            store: Store) -> dict[str, Any]:
     return plain(await _call(store.visits.update_procedure, actor, procedure_id,
                              version=body.version, data=changes(body)))
@@ -169,14 +170,14 @@ async def update_procedure(procedure_id: int, body: ProcedurePatch, actor: Clini
 
 @router.post("/procedures/{procedure_id}/complications", status_code=201,
              responses=NEEDS_LOGIN)
-async def add_complication(procedure_id: int, body: ComplicationIn, actor: Clinician,
+async def add_complication(procedure_id: RecordId, body: ComplicationIn, actor: Clinician,
                            store: Store) -> dict[str, Any]:
     return plain(await _call(store.visits.add_complication, actor, procedure_id,
                              changes(body, without=())))
 
 
 @router.post("/patients/{patient_id}/outcomes", status_code=201, responses=NEEDS_LOGIN)
-async def add_outcome(patient_id: int, body: OutcomeIn, actor: Clinician,
+async def add_outcome(patient_id: RecordId, body: OutcomeIn, actor: Clinician,
                       store: Store) -> dict[str, Any]:
     return plain(await _call(store.visits.add_outcome, actor, patient_id, changes(body)))
 
@@ -203,7 +204,7 @@ async def create_user(body: UserIn, actor: Admin, store: Store) -> dict[str, Any
 
 
 @router.patch("/users/{user_id}", tags=["admin"], responses=NEEDS_LOGIN)
-async def update_user(user_id: int, body: UserPatch, actor: Admin,
+async def update_user(user_id: RecordId, body: UserPatch, actor: Admin,
                       store: Store) -> dict[str, Any]:
     user = await _call(store.accounts.update_user, user_id, roles=body.roles,
                        active=body.active, password=body.password)
@@ -212,7 +213,7 @@ async def update_user(user_id: int, body: UserPatch, actor: Admin,
 
 
 @router.post("/users/{user_id}/tokens", tags=["admin"], status_code=201, responses=NEEDS_LOGIN)
-async def create_token(user_id: int, body: TokenIn, actor: Admin,
+async def create_token(user_id: RecordId, body: TokenIn, actor: Admin,
                        store: Store) -> dict[str, Any]:
     """A new API token for a user; the secret is shown in this answer only."""
     secret, token = await _call(store.accounts.create_token, user_id=user_id, name=body.name)
@@ -221,7 +222,7 @@ async def create_token(user_id: int, body: TokenIn, actor: Admin,
 
 
 @router.delete("/tokens/{token_id}", tags=["admin"], responses=NEEDS_LOGIN)
-async def revoke_token(token_id: int, actor: Admin, store: Store) -> dict[str, Any]:
+async def revoke_token(token_id: RecordId, actor: Admin, store: Store) -> dict[str, Any]:
     token = await _call(store.accounts.revoke_token, token_id)
     await _call(store.audit.add, actor, "token_change", target=f"token:{token.id}")
     return plain(token)
