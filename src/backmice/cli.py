@@ -1,4 +1,5 @@
-"""The command line: ``backmice serve | assess | interview | validate | schema | conditions | kb``.
+"""The command line: ``backmice serve | assess | interview | validate | schema | conditions | kb``,
+and the operator's ``user | token | db`` (in cli_admin).
 
 A thin Typer adapter: it reads files, calls the engine, prints through the renderers. Heavy
 modules are imported inside the commands that need them, so ``backmice --help`` and a single
@@ -15,6 +16,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from backmice import cli_admin
 from backmice.errors import BackmiceError, InputError, KnowledgeBaseError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -22,6 +24,9 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                        "It supports, and does not replace, a clinician's judgement.")
 kb_app = typer.Typer(no_args_is_help=True, help="Inspect and check the knowledge base.")
 app.add_typer(kb_app, name="kb")
+app.add_typer(cli_admin.user_app, name="user")
+app.add_typer(cli_admin.token_app, name="token")
+app.add_typer(cli_admin.db_app, name="db")
 
 
 class Format(StrEnum):
@@ -224,9 +229,6 @@ def serve(
         settings = Settings.load(data_dir=data_dir, database_url=database_url)
     except InputError as exc:
         _fail(str(exc))
-    if host not in LOOPBACK_HOSTS:
-        typer.echo("backmice: warning: listening beyond this machine; there are no user "
-                   "accounts yet, so keep it on a trusted network.", err=True)
     from backmice.storage import open_store
 
     kb = _kb()
@@ -234,6 +236,17 @@ def serve(
         store = open_store(settings.database_url)
     except BackmiceError as exc:
         _fail(str(exc))
+    if host not in LOOPBACK_HOSTS:
+        missing = []
+        if settings.secret_key_generated:
+            missing.append("a secret key (set BACKMICE_SECRET_KEY to 32 or more random "
+                           "characters)")
+        if not store.accounts.admin_exists():
+            missing.append("an admin user (backmice user create NAME --admin)")
+        if missing:
+            store.close()
+            _fail(f"refusing to listen on {host}, beyond this machine, without "
+                  + " and ".join(missing))
     where = "SQLite in " + str(settings.data_dir) if settings.is_sqlite else "the database URL"
     typer.echo(f"backmice: serving on http://{host}:{port} (data: {where})", err=True)
     try:

@@ -19,6 +19,7 @@ import uvicorn
 
 from backmice.config import Settings
 from backmice.storage import open_store
+from backmice.testing import fast_password_hasher
 from backmice.web.app import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,11 +43,23 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory, kb):
+def live_app(tmp_path_factory, kb):
+    """The served app and its store (tests create users through the store)."""
     folder = tmp_path_factory.mktemp("e2e-data")
     settings = Settings.load(data_dir=folder)
-    store = open_store(settings.database_url)
-    app = create_app(settings, kb=kb, store=store)
+    store = open_store(settings.database_url, password_hasher=fast_password_hasher())
+    yield create_app(settings, kb=kb, store=store), store
+    store.close()
+
+
+@pytest.fixture(scope="session")
+def live_store(live_app):
+    return live_app[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app):
+    app, _store = live_app
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -61,7 +74,6 @@ def live_server(tmp_path_factory, kb):
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(10)
-    store.close()
 
 
 @pytest.fixture(scope="session")

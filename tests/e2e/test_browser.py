@@ -6,6 +6,8 @@ import re
 
 from playwright.sync_api import expect
 
+from backmice.testing import TEST_PASSWORD
+
 # A typical back mouse: a 50-year-old with a 2 cm lump for 30 weeks.
 TYPICAL_NUMBERS = {"age_years": "50", "size_cm": "2", "duration_weeks": "30", "nodule_count": "1"}
 
@@ -113,7 +115,7 @@ def test_patient_can_go_back_and_say_dont_know(page, live_server):
     expect(page.locator("h1.question-text")).to_have_text(first)
 
 
-def test_feedback_reaches_the_reviewer(page, live_server, shot):
+def test_feedback_reaches_the_reviewer(page, live_server, live_store, shot):
     page.goto(f"{live_server}/conditions/episacral_lipoma")
     page.click("button[name='helpful'][value='yes']")
     expect(page.locator(".notice")).to_contain_text("Thank you")
@@ -123,7 +125,12 @@ def test_feedback_reaches_the_reviewer(page, live_server, shot):
     page.click("details.report button[type='submit']")
     expect(page.locator(".notice")).to_contain_text("report")
     shot(page, "feedback-1-sent")
-    page.goto(f"{live_server}/reviewer")
+    live_store.accounts.create_user(username="e2e-reviewer", password=TEST_PASSWORD,
+                                    roles=["reviewer"])
+    page.goto(f"{live_server}/login?next=/reviewer")
+    page.fill("#username", "e2e-reviewer")
+    page.fill("#password", TEST_PASSWORD)
+    page.click("form.login-form button[type='submit']")
     row = page.locator("tr", has_text="mention recurrence after injection")
     expect(row).to_be_visible()
     shot(page, "feedback-2-reviewer")
