@@ -36,7 +36,7 @@ def test_readme_has_examples():
 def test_every_command_is_documented():
     names = [c.name or c.callback.__name__ for c in app.registered_commands]
     for group in app.registered_groups:
-        names += [f"kb {c.name}" for c in group.typer_instance.registered_commands]
+        names += [f"{group.name} {c.name}" for c in group.typer_instance.registered_commands]
     for name in names:
         assert f"backmice {name}" in README, f"`backmice {name}` is not in the README"
 
