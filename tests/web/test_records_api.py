@@ -273,3 +273,20 @@ def test_admins_manage_users_and_tokens_and_read_the_audit_log(login_as, client)
     assert off.status_code == 200 and off.json()["active"] is False
     events = admin.get("/api/v1/audit").json()
     assert {"user_change", "token_change", "login"} <= {e["action"] for e in events}
+
+
+def test_no_patient_data_reaches_the_application_log(login_as, caplog):
+    caplog.set_level("DEBUG")
+    c = login_as("clinician")
+    pid, left, _right, findings, patient = _story(c)
+    c.get("/api/v1/patients?q=Maria")
+    c.post(f"/api/v1/patients/{pid}/encounters", json={
+        "occurred_on": ago(3), "patient": patient, "note": "Maria's sister also has lumps",
+        "lumps": [{"lesion_id": left["id"], "findings": findings}]})
+    c.post(f"/api/v1/patients/{pid}/encounters", json={"occurred_on": "Maria", "lumps": []})
+    c.get(f"/api/v1/patients/{pid}/export?format=csv")
+    assert caplog.records, "nothing was logged at all: the capture is not working"
+    for record in caplog.records:
+        if record.name.startswith("httpx"):  # the test client's own log, not the server's
+            continue
+        assert "Maria" not in record.getMessage(), record.name
