@@ -11,7 +11,14 @@ import io
 
 import pytest
 from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from tests.web.conftest import log_in
 
+from backmice.config import Settings
+from backmice.followup.vocab import ROLES
+from backmice.storage import open_store
+from backmice.testing import TEST_PASSWORD, fast_password_hasher
+from backmice.web.app import create_app
 from backmice.web.routes import records_api
 
 TODAY = dt.date.today()
@@ -35,27 +42,53 @@ def _routes():
 ROUTES = sorted(_routes())
 
 
+@pytest.fixture(scope="module")
+def matrix(tmp_path_factory, kb):
+    """One app on SQLite (access rules do not depend on the backend) with a client per role,
+    logged in through the form and holding an API token: built once for the whole matrix."""
+    folder = tmp_path_factory.mktemp("matrix")
+    store = open_store(f"sqlite:///{folder / 'm.sqlite3'}",
+                       password_hasher=fast_password_hasher())
+    app = create_app(Settings.load(data_dir=folder, database_url="sqlite://"), kb=kb,
+                     store=store)
+    clients = {}
+    for role in ROLES:
+        user = store.accounts.create_user(username=f"m-{role}", password=TEST_PASSWORD,
+                                          roles=[role])
+        session = TestClient(app).__enter__()
+        assert log_in(session, user.username).status_code == 303
+        secret, _ = store.accounts.create_token(user_id=user.id, name="matrix")
+        token = TestClient(app, headers={"authorization": f"Bearer {secret}"}).__enter__()
+        clients[role] = (session, token)
+    anonymous = TestClient(app).__enter__()
+    yield anonymous, clients
+    for c in [anonymous, *(c for pair in clients.values() for c in pair)]:
+        c.__exit__(None, None, None)
+    store.close()
+
+
 @pytest.mark.parametrize(("method", "path", "role"), ROUTES)
-def test_every_record_route_checks_login_and_role(client, login_as, bearer, method, path,
-                                                  role):
+def test_every_record_route_checks_login_and_role(matrix, method, path, role):
+    anonymous, clients = matrix
     url = path.replace("{", "").replace("}", "")
     for name in ("patient_id", "lesion_id", "encounter_id", "procedure_id", "user_id",
                  "token_id"):
-        url = url.replace(name, "1")
+        url = url.replace(name, "999999")  # no such record: nothing shared gets changed
     kwargs = {"json": {}} if method in ("POST", "PATCH") else {}
     if method == "DELETE" and "patients" in url:
         url += "?version=1"
-    anonymous = client.request(method, url, **kwargs)
-    assert anonymous.status_code == 401, (method, url, anonymous.text)
-    assert anonymous.json()["error"]["code"] == "not_authenticated"
+    answer = anonymous.request(method, url, **kwargs)
+    assert answer.status_code == 401, (method, url, answer.text)
+    assert answer.json()["error"]["code"] == "not_authenticated"
     if role is None:
-        assert login_as("reviewer").request(method, url, **kwargs).status_code == 200
+        for c in clients["reviewer"]:
+            assert c.request(method, url, **kwargs).status_code == 200
         return
     wrong = "reviewer" if role == "clinician" else "clinician"
-    for c in (login_as(wrong), bearer(wrong)):
+    for c in clients[wrong]:
         answer = c.request(method, url, **kwargs)
         assert answer.status_code == 403, (method, url, answer.text)
-    for c in (login_as(role), bearer(role)):
+    for c in clients[role]:
         answer = c.request(method, url, **kwargs)
         assert answer.status_code not in (401, 403, 500), (method, url, answer.text)
 
@@ -72,8 +105,6 @@ def test_a_session_without_its_csrf_token_cannot_change_anything(login_as):
 
 
 def test_login_lock_out_and_logout(client, store, login_as):
-    from tests.web.conftest import log_in
-
     store.accounts.create_user(username="lock", password="correct horse battery",
                                roles=["clinician"])
     for _ in range(5):
@@ -100,8 +131,6 @@ def test_the_login_form_refuses_a_forged_post(client, store):
 
 
 def test_after_login_only_local_paths_are_followed(client, store):
-    from tests.web.conftest import log_in
-
     store.accounts.create_user(username="bo", password="correct horse battery",
                                roles=["clinician"])
     form = client.get("/login?next=//evil.example/")
