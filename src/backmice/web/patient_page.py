@@ -64,6 +64,9 @@ def later_tests_text(kb: KnowledgeBase, tests: dict[str, Any]) -> list[str]:
 
 
 def _chart(series: dict[str, Any]) -> LineChart | None:
+    """The pain chart of one series; None until it has a pain score."""
+    if not series["points"]:
+        return None
     points = [(dt.date.fromisoformat(p["on"]), p["pain"]) for p in series["points"]]
     marks = [(dt.date.fromisoformat(p["performed_on"]), p["kind"], PROCEDURE_LABELS[p["kind"]])
              for p in series["procedures"]]

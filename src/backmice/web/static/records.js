@@ -169,7 +169,16 @@
           body: JSON.stringify(doc),
         });
         const html = await response.text();
-        if (mine === sequence) preview.innerHTML = html;
+        if (mine !== sequence) return;
+        preview.innerHTML = html;
+        // Name each lump by its lesion, as the legend of its fieldset does.
+        lesions.forEach((fs) => {
+          const heading = $("#result-lesion-" + fs.dataset.lesion + " h3", preview);
+          const label = $("legend label", fs);
+          if (heading && label && heading.firstChild) {
+            heading.firstChild.textContent = label.textContent.replace(/^Examined: /, "") + " ";
+          }
+        });
       } catch (err) {
         preview.innerHTML = '<p class="alert" role="alert">The preview is not available; ' +
           "saving still works.</p>";
