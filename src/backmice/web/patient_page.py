@@ -91,7 +91,7 @@ def patient_context(kb: KnowledgeBase, t: Timeline) -> dict[str, Any]:
     for number, le in enumerate(data["lesions"], start=1):
         placed = le["x"] is not None and le["y"] is not None
         lesions.append({
-            **le, "number": number, "sizes": sizes.get(le["id"], []),
+            **le, "number": number, "sizes": sorted(sizes.get(le["id"], [])),
             "cx": round(le["x"] * MAP_WIDTH, 1) if placed else None,
             "cy": round(le["y"] * MAP_HEIGHT, 1) if placed else None,
             "later_text": later_tests_text(kb, le["later_tests"]),
