@@ -97,7 +97,8 @@ def test_patient_interview_reaches_a_result(page, live_server, shot):
         else:
             finding = page.locator("input[name='finding']").get_attribute("value")
             page.fill("#answer", TYPICAL_NUMBERS.get(finding, "1"))
-        page.click("button[value='answer']")
+        with page.expect_navigation():  # read the next page only once it has loaded
+            page.click("button[value='answer']")
     expect(page.locator("h1")).to_have_text("What we found")
     expect(page.locator(".triage-banner")).to_contain_text("How soon to be seen")
     expect(page.locator("main")).to_contain_text("only an examination")
