@@ -2,24 +2,28 @@
 
 The browser is never downloaded: tests use /usr/bin/chromium (``BACKMICE_CHROMIUM`` overrides).
 Without it the tests skip with a message, unless ``BACKMICE_REQUIRE_BROWSER=1`` (set by .ci/run),
-when they fail. Screenshots go to ``test-artifacts/`` at the repository root.
+when they fail. Screenshots go to ``test-artifacts/`` at the repository root. ``log_in`` makes a
+user with the given roles in the live app's store and logs a browser page in through the form.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import socket
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
 
 from backmice.config import Settings
 from backmice.storage import open_store
-from backmice.testing import fast_password_hasher
+from backmice.testing import TEST_PASSWORD, fast_password_hasher
 from backmice.web.app import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,24 +46,18 @@ def chromium_path() -> str:
     return path
 
 
+@dataclass(frozen=True)
+class LiveApp:
+    url: str
+    store: Any
+
+
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory, kb):
-    """The served app and its store (tests create users through the store)."""
     folder = tmp_path_factory.mktemp("e2e-data")
     settings = Settings.load(data_dir=folder)
     store = open_store(settings.database_url, password_hasher=fast_password_hasher())
-    yield create_app(settings, kb=kb, store=store), store
-    store.close()
-
-
-@pytest.fixture(scope="session")
-def live_store(live_app):
-    return live_app[1]
-
-
-@pytest.fixture(scope="session")
-def live_server(live_app):
-    app, _store = live_app
+    app = create_app(settings, kb=kb, store=store)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -71,9 +69,36 @@ def live_server(live_app):
         if time.monotonic() > deadline or not thread.is_alive():
             pytest.fail("the live server did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
+    yield LiveApp(f"http://127.0.0.1:{port}", store)
     server.should_exit = True
     thread.join(10)
+    store.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app):
+    return live_app.url
+
+
+_users = itertools.count(1)
+
+
+@pytest.fixture
+def log_in(live_app):
+    """``log_in(page, "clinician")``: a new user with those roles, logged in through the form;
+    the page ends on ``land`` (default /patients)."""
+
+    def do(pg, *roles: str, land: str = "/patients") -> str:
+        name = f"e2e{next(_users)}-{'-'.join(roles)}"
+        live_app.store.accounts.create_user(username=name, password=TEST_PASSWORD, roles=roles)
+        pg.goto(f"{live_app.url}/login?next={land}")
+        pg.fill("#username", name)
+        pg.fill("#password", TEST_PASSWORD)
+        pg.click("form.login-form button[type='submit']")
+        pg.wait_for_url(f"{live_app.url}{land}")
+        return name
+
+    return do
 
 
 @pytest.fixture(scope="session")

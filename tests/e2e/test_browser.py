@@ -6,8 +6,6 @@ import re
 
 from playwright.sync_api import expect
 
-from backmice.testing import TEST_PASSWORD
-
 # A typical back mouse: a 50-year-old with a 2 cm lump for 30 weeks.
 TYPICAL_NUMBERS = {"age_years": "50", "size_cm": "2", "duration_weeks": "30", "nodule_count": "1"}
 
@@ -99,7 +97,8 @@ def test_patient_interview_reaches_a_result(page, live_server, shot):
         else:
             finding = page.locator("input[name='finding']").get_attribute("value")
             page.fill("#answer", TYPICAL_NUMBERS.get(finding, "1"))
-        page.click("button[value='answer']")
+        with page.expect_navigation():  # read the next page only once it has loaded
+            page.click("button[value='answer']")
     expect(page.locator("h1")).to_have_text("What we found")
     expect(page.locator(".triage-banner")).to_contain_text("How soon to be seen")
     expect(page.locator("main")).to_contain_text("only an examination")
@@ -115,7 +114,7 @@ def test_patient_can_go_back_and_say_dont_know(page, live_server):
     expect(page.locator("h1.question-text")).to_have_text(first)
 
 
-def test_feedback_reaches_the_reviewer(page, live_server, live_store, shot):
+def test_feedback_reaches_the_reviewer(page, live_server, shot, log_in):
     page.goto(f"{live_server}/conditions/episacral_lipoma")
     page.click("button[name='helpful'][value='yes']")
     expect(page.locator(".notice")).to_contain_text("Thank you")
@@ -125,12 +124,7 @@ def test_feedback_reaches_the_reviewer(page, live_server, live_store, shot):
     page.click("details.report button[type='submit']")
     expect(page.locator(".notice")).to_contain_text("report")
     shot(page, "feedback-1-sent")
-    live_store.accounts.create_user(username="e2e-reviewer", password=TEST_PASSWORD,
-                                    roles=["reviewer"])
-    page.goto(f"{live_server}/login?next=/reviewer")
-    page.fill("#username", "e2e-reviewer")
-    page.fill("#password", TEST_PASSWORD)
-    page.click("form.login-form button[type='submit']")
+    log_in(page, "reviewer", land="/reviewer")  # the reviewer page needs the reviewer role
     row = page.locator("tr", has_text="mention recurrence after injection")
     expect(row).to_be_visible()
     shot(page, "feedback-2-reviewer")

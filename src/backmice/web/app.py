@@ -24,7 +24,7 @@ from backmice.kb.base import KnowledgeBase
 from backmice.kb.loader import default_kb
 from backmice.web import filters
 from backmice.web.errors import BodyLimitMiddleware, install_error_handlers
-from backmice.web.routes import api, login, pages, records_api
+from backmice.web.routes import api, login, pages, records_api, records_pages
 
 STATIC = Path(__file__).parent / "static"
 
@@ -116,6 +116,7 @@ def create_app(settings: Settings, *, kb: KnowledgeBase | None = None,
     app.include_router(records_api.router)
     app.include_router(login.router)
     app.include_router(pages.router)
+    app.include_router(records_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware)

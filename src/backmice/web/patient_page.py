@@ -1,0 +1,120 @@
+"""What the patient pages show beyond their JSON twin: lesion cards (map position, size over
+time, the latest assessment in words, later tests on file, a pain chart), labels for every
+code, and the choices of each form. Built from the same ``timeline_data`` the API answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from backmice.findings import HISTOPATHOLOGY, LATERALITIES, LOCATIONS
+from backmice.followup.records import Timeline
+from backmice.followup.vocab import (
+    ALERTING_COMPLICATIONS,
+    COMPLICATIONS,
+    INJECTION_KINDS,
+    LESION_STATUSES,
+    PATIENT_SEXES,
+    PROCEDURE_KINDS,
+    PROCEDURE_LABELS,
+)
+from backmice.kb.base import KnowledgeBase
+from backmice.render.charts import LineChart, pain_chart
+from backmice.web.kb_views import finding_catalogue
+from backmice.web.record_views import timeline_data
+
+MAP_WIDTH, MAP_HEIGHT = 360, 380  # the body map's viewBox (templates/_bodymap.html)
+
+
+def _labels(kb: KnowledgeBase, finding: str, values: tuple[str, ...]) -> list[dict[str, str]]:
+    entry = kb.findings.get(finding)
+    named = entry.value_labels if entry is not None else {}
+    return [{"value": v, "label": named.get(v, v.replace("_", " "))} for v in values]
+
+
+def choices(kb: KnowledgeBase) -> dict[str, Any]:
+    """The options of the record forms, with the knowledge base's wording where it has one."""
+    return {
+        "regions": _labels(kb, "location", LOCATIONS),
+        "sides": _labels(kb, "laterality", LATERALITIES),
+        "statuses": list(LESION_STATUSES),
+        "sexes": list(PATIENT_SEXES),
+        "procedure_kinds": [{"value": k, "label": PROCEDURE_LABELS[k]} for k in PROCEDURE_KINDS],
+        "injection_kinds": list(INJECTION_KINDS),
+        "complications": list(COMPLICATIONS),
+        "alerting": list(ALERTING_COMPLICATIONS),
+        "histopathology": _labels(kb, "histopathology_finding", HISTOPATHOLOGY),
+        "today": dt.date.today().isoformat(),
+    }
+
+
+def later_tests_text(kb: KnowledgeBase, tests: dict[str, Any]) -> list[str]:
+    """The later tests a lesion's procedures supply, in words."""
+    out = []
+    before, after = tests.get("injection_pain_before"), tests.get("injection_pain_after")
+    if before is not None and after is not None:
+        relief = f" ({(before - after) / before:.0%} relief)" if before > 0 else ""
+        when = f", {tests['minutes_after']} min after" if tests.get("minutes_after") is not None \
+            else ""
+        out.append(f"Local-anaesthetic injection: pain {before:g} → {after:g}{relief}{when}")
+    if tests.get("histopathology_finding"):
+        label = _labels(kb, "histopathology_finding", (tests["histopathology_finding"],))[0]
+        out.append(f"Histopathology: {label['label']}")
+    return out
+
+
+def _chart(series: dict[str, Any]) -> LineChart | None:
+    """The pain chart of one series; None until it has a pain score."""
+    if not series["points"]:
+        return None
+    points = [(dt.date.fromisoformat(p["on"]), p["pain"]) for p in series["points"]]
+    marks = [(dt.date.fromisoformat(p["performed_on"]), p["kind"], PROCEDURE_LABELS[p["kind"]])
+             for p in series["procedures"]]
+    return pain_chart(points, marks)
+
+
+def patient_context(kb: KnowledgeBase, t: Timeline) -> dict[str, Any]:
+    """The timeline page's data: the JSON twin's, plus what only the page needs."""
+    data = timeline_data(t)
+    names = {cid: c.name for cid, c in kb.conditions.items()}
+    labels = {le["id"]: le["label"] for le in data["lesions"]}
+    series = {s["lesion_id"]: s for s in data["pain_series"]}
+    sizes: dict[int, list[tuple[str, float]]] = {le.id: [] for le in t.lesions}
+    for le in t.lesions:
+        if le.first_size_cm is not None:
+            sizes[le.id].append((le.created_at.date().isoformat(), le.first_size_cm))
+    for e in t.encounters:
+        for line in e.lesions:
+            if line.size_cm is not None:
+                sizes[line.lesion_id].append((e.occurred_on.isoformat(), line.size_cm))
+    lesions = []
+    for number, le in enumerate(data["lesions"], start=1):
+        placed = le["x"] is not None and le["y"] is not None
+        lesions.append({
+            **le, "number": number, "sizes": sorted(sizes.get(le["id"], [])),
+            "cx": round(le["x"] * MAP_WIDTH, 1) if placed else None,
+            "cy": round(le["y"] * MAP_HEIGHT, 1) if placed else None,
+            "later_text": later_tests_text(kb, le["later_tests"]),
+            "chart": _chart(series[le["id"]]) if le["id"] in series else None,
+        })
+    whole = series.get(None)
+    return {
+        "t": data, "lesions": lesions, "map_markers": lesions, "labels": labels,
+        "names": names,
+        "patient_chart": _chart(whole) if whole else None,
+        "choices": choices(kb),
+    }
+
+
+def visit_context(kb: KnowledgeBase, t: Timeline) -> dict[str, Any]:
+    """The record-a-visit form: findings by group and scope, and each lesion's record."""
+    catalogue = finding_catalogue(kb)
+    groups = [(gid, title, [f for f in catalogue if f["group"] == gid])
+              for gid, title in (("history", "History"), ("examination", "Examination"),
+                                 ("safety", "Safety questions"))]
+    data = timeline_data(t)
+    lesions = [{**le, "later_text": later_tests_text(kb, le["later_tests"])}
+               for le in data["lesions"]]
+    return {"t": data, "lesions": lesions, "groups": groups,
+            "settings": [{"id": s.id, "label": s.label} for s in kb.priors.settings],
+            "default_setting": kb.priors.default_setting, "today": dt.date.today().isoformat()}

@@ -1,0 +1,425 @@
+"""The patient-record pages: patients (search, create), a patient's timeline with its forms
+(details, lesions, procedures, complications, histopathology, outcomes, delete), recording a
+visit, a stored visit as it was, the clinic's before / after view, and the admin pages (users,
+tokens, audit log).
+
+Every page needs a login with the right role (401 login form / 403) and names its JSON twin in
+a ``Link`` header. Forms work without JavaScript: a change answers 303 to the page that shows
+it; bad input re-renders the same page with 422 naming the field (nothing saved), a stale
+version with 409. Patient data never goes to the log.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from backmice.errors import ConflictError, InputError
+from backmice.followup.vocab import ROLES
+from backmice.render.charts import before_after_chart
+from backmice.render.json_doc import from_data
+from backmice.render.note import clinician_note
+from backmice.web import patient_page, record_forms
+from backmice.web.auth import Admin, Clinician
+from backmice.web.deps import KB, Store
+from backmice.web.kb_views import finding_catalogue
+from backmice.web.record_views import clinic_effects_data, plain
+from backmice.web.recording import draft_encounter
+from backmice.web.routes.pages import page
+
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 50
+AUDIT_PAGE_SIZE = 100
+SAVED = {"patient": "Patient details saved.", "lesion": "Lesion saved.",
+         "procedure": "Procedure recorded.", "complication": "Complication recorded.",
+         "histopathology": "Histopathology result saved.", "outcome": "Outcome recorded."}
+Saved = Annotated[str | None, Query(max_length=20)]
+PageNo = Annotated[int, Query(alias="page", ge=1, le=1_000_000)]
+
+
+def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    return run_in_threadpool(fn, *args, **kwargs)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _see(url: str) -> Response:
+    return RedirectResponse(url, 303)
+
+
+def _posted(form: Any) -> dict[str, Any]:
+    """The submitted values to put back in a re-rendered form (never a password or token)."""
+    return {k: v for k, v in form.items() if isinstance(v, str)
+            and k not in ("csrf_token", "password")}
+
+
+# --- patients ----------------------------------------------------------------------------------
+async def _patients_page(request: Request, actor: Any, store: Any, *, q: str | None,
+                         birth_date: str | None, page_no: int, status: int = 200,
+                         error: InputError | None = None,
+                         posted: dict[str, Any] | None = None) -> HTMLResponse:
+    items: list[Any] = []
+    total = 0
+    try:
+        items, total = await _call(store.patients.search, actor, text=q,
+                                   birth_date=birth_date or None, limit=PAGE_SIZE,
+                                   offset=(page_no - 1) * PAGE_SIZE)
+    except InputError as exc:  # a search the store cannot read (a bad date)
+        error, status = exc, 422
+    query = {k: v for k, v in (("q", q), ("birth_date", birth_date)) if v}
+    twin = "/api/v1/patients" + (f"?{urlencode(query)}" if query else "")
+    return page(request, "records/patients.html", {
+        "items": items, "total": total, "q": q or "", "birth_date": birth_date or "",
+        "page_no": page_no, "pages": max(1, -(-total // PAGE_SIZE)), "size": PAGE_SIZE,
+        "query": urlencode(query), "error": error, "posted": posted or {},
+        "form_name": "patient-new",
+        "deleted": request.query_params.get("deleted") == "1",
+        "choices": patient_page.choices(request.app.state.kb)}, twin=twin, status_code=status)
+
+
+@router.get("/patients", response_class=HTMLResponse)
+async def patients(request: Request, actor: Clinician, store: Store,
+                   q: Annotated[str | None, Query(max_length=200)] = None,
+                   birth_date: Annotated[str | None, Query(max_length=10)] = None,
+                   page_no: PageNo = 1) -> HTMLResponse:
+    return await _patients_page(request, actor, store, q=q, birth_date=birth_date,
+                                page_no=page_no)
+
+
+@router.post("/patients")
+async def create_patient(request: Request, actor: Clinician, store: Store) -> Response:
+    form = await request.form()
+    try:
+        made = await _call(store.patients.create, actor, record_forms.patient(form))
+    except InputError as exc:
+        return await _patients_page(request, actor, store, q=None, birth_date=None, page_no=1,
+                                    status=422, error=exc, posted=_posted(form))
+    return _see(f"/patients/{made.id}")
+
+
+# --- one patient's timeline ---------------------------------------------------------------------
+async def _patient_page(request: Request, actor: Any, kb: Any, store: Any, patient_id: int, *,
+                        status: int = 200, error: InputError | None = None,
+                        conflict: ConflictError | None = None, form_name: str = "",
+                        posted: dict[str, Any] | None = None,
+                        saved: str | None = None) -> HTMLResponse:
+    t = await _call(store.visits.timeline, actor, patient_id)
+    context = patient_page.patient_context(kb, t)
+    context.update(error=error, conflict=conflict, form_name=form_name, posted=posted or {},
+                   saved=SAVED.get(saved or ""))
+    return page(request, "records/patient.html", context,
+                twin=f"/api/v1/patients/{patient_id}/timeline", status_code=status)
+
+
+async def _change(request: Request, actor: Any, kb: Any, store: Any, patient_id: int,
+                  form_name: str, work: Any, done: Any) -> Response:
+    """Run ``work(form)`` (a store call); 303 to ``done(result)``, or the patient page again
+    with the error (422 bad input, 409 changed by someone else)."""
+    form = await request.form()
+    try:
+        result = await _call(work, form)
+    except InputError as exc:
+        return await _patient_page(request, actor, kb, store, patient_id, status=422,
+                                   error=exc, form_name=form_name, posted=_posted(form))
+    except ConflictError as exc:
+        return await _patient_page(request, actor, kb, store, patient_id, status=409,
+                                   conflict=exc, form_name=form_name)
+    return _see(done(result))
+
+
+@router.get("/patients/{patient_id}", response_class=HTMLResponse)
+async def patient(request: Request, patient_id: int, actor: Clinician, kb: KB, store: Store,
+                  saved: Saved = None) -> HTMLResponse:
+    return await _patient_page(request, actor, kb, store, patient_id, saved=saved)
+
+
+@router.post("/patients/{patient_id}")
+async def update_patient(request: Request, patient_id: int, actor: Clinician, kb: KB,
+                         store: Store) -> Response:
+    def work(form: Any) -> Any:
+        return store.patients.update(actor, patient_id, version=record_forms.version(form),
+                                     data=record_forms.patient(form))
+
+    return await _change(request, actor, kb, store, patient_id, "patient", work,
+                         lambda _: f"/patients/{patient_id}?saved=patient#details")
+
+
+@router.post("/patients/{patient_id}/lesions")
+async def add_lesion(request: Request, patient_id: int, actor: Clinician, kb: KB,
+                     store: Store) -> Response:
+    def work(form: Any) -> Any:
+        return store.patients.add_lesion(actor, patient_id, record_forms.lesion(form))
+
+    return await _change(request, actor, kb, store, patient_id, "lesion", work,
+                         lambda _: f"/patients/{patient_id}?saved=lesion")
+
+
+@router.post("/patients/{patient_id}/lesions/{lesion_id}")
+async def update_lesion(request: Request, patient_id: int, lesion_id: int, actor: Clinician,
+                        kb: KB, store: Store) -> Response:
+    def work(form: Any) -> Any:
+        return store.patients.update_lesion(actor, lesion_id, version=record_forms.version(form),
+                                            data=record_forms.lesion_status(form))
+
+    return await _change(request, actor, kb, store, patient_id, f"lesion-{lesion_id}", work,
+                         lambda le: f"/patients/{le.patient_id}?saved=lesion#lesion-{le.id}")
+
+
+@router.post("/patients/{patient_id}/procedures")
+async def add_procedure(request: Request, patient_id: int, actor: Clinician, kb: KB,
+                        store: Store) -> Response:
+    def work(form: Any) -> Any:
+        return store.visits.add_procedure(actor, patient_id, record_forms.procedure(form))
+
+    return await _change(request, actor, kb, store, patient_id, "procedure", work,
+                         lambda p: f"/patients/{patient_id}?saved=procedure#procedure-{p.id}")
+
+
+@router.post("/patients/{patient_id}/procedures/{procedure_id}/complications")
+async def add_complication(request: Request, patient_id: int, procedure_id: int,
+                           actor: Clinician, kb: KB, store: Store) -> Response:
+    def work(form: Any) -> Any:
+        return store.visits.add_complication(actor, procedure_id,
+                                             record_forms.complication(form))
+
+    return await _change(
+        request, actor, kb, store, patient_id, f"complication-{procedure_id}", work,
+        lambda _: f"/patients/{patient_id}?saved=complication#procedure-{procedure_id}")
+
+
+@router.post("/patients/{patient_id}/procedures/{procedure_id}/histopathology")
+async def set_histopathology(request: Request, patient_id: int, procedure_id: int,
+                             actor: Clinician, kb: KB, store: Store) -> Response:
+    def work(form: Any) -> Any:
+        return store.visits.update_procedure(actor, procedure_id,
+                                             version=record_forms.version(form),
+                                             data=record_forms.histopathology(form))
+
+    return await _change(
+        request, actor, kb, store, patient_id, f"histopathology-{procedure_id}", work,
+        lambda p: f"/patients/{p.patient_id}?saved=histopathology#procedure-{p.id}")
+
+
+@router.post("/patients/{patient_id}/outcomes")
+async def add_outcome(request: Request, patient_id: int, actor: Clinician, kb: KB,
+                      store: Store) -> Response:
+    def work(form: Any) -> Any:
+        return store.visits.add_outcome(actor, patient_id, record_forms.outcome(form))
+
+    return await _change(request, actor, kb, store, patient_id, "outcome", work,
+                         lambda _: f"/patients/{patient_id}?saved=outcome#outcomes")
+
+
+# --- deleting a patient -------------------------------------------------------------------------
+async def _delete_page(request: Request, actor: Any, store: Any, patient_id: int, *,
+                       status: int = 200, problem: Exception | None = None) -> HTMLResponse:
+    found = await _call(store.patients.get, actor, patient_id)
+    return page(request, "records/delete.html", {"p": found, "problem": problem},
+                twin=f"/api/v1/patients/{patient_id}", status_code=status)
+
+
+@router.get("/patients/{patient_id}/delete", response_class=HTMLResponse)
+async def confirm_delete(request: Request, patient_id: int, actor: Clinician,
+                         store: Store) -> HTMLResponse:
+    return await _delete_page(request, actor, store, patient_id)
+
+
+@router.post("/patients/{patient_id}/delete")
+async def delete_patient(request: Request, patient_id: int, actor: Clinician,
+                         store: Store) -> Response:
+    form = await request.form()
+    try:
+        await _call(store.patients.delete, actor, patient_id, version=record_forms.version(form))
+    except InputError as exc:
+        return await _delete_page(request, actor, store, patient_id, status=422, problem=exc)
+    except ConflictError as exc:
+        return await _delete_page(request, actor, store, patient_id, status=409, problem=exc)
+    return _see("/patients?deleted=1")
+
+
+# --- visits -------------------------------------------------------------------------------------
+async def _visit_page(request: Request, actor: Any, kb: Any, store: Any, patient_id: int, *,
+                      status: int = 200, error: InputError | None = None,
+                      posted: dict[str, Any] | None = None,
+                      ticked: list[str] | None = None) -> HTMLResponse:
+    t = await _call(store.visits.timeline, actor, patient_id)
+    context = patient_page.visit_context(kb, t)
+    context.update(error=error, posted=posted or {}, ticked=ticked)
+    return page(request, "records/visit.html", context,
+                twin=f"/api/v1/patients/{patient_id}/timeline", status_code=status)
+
+
+@router.get("/patients/{patient_id}/encounters/new", response_class=HTMLResponse)
+async def new_visit(request: Request, patient_id: int, actor: Clinician, kb: KB,
+                    store: Store) -> HTMLResponse:
+    return await _visit_page(request, actor, kb, store, patient_id)
+
+
+def _record_visit(store: Any, kb: Any, actor: Any, patient_id: int, form: Any) -> Any:
+    t = store.visits.timeline(actor, patient_id)
+    args = record_forms.encounter(form, finding_catalogue(kb), [le.id for le in t.lesions])
+    try:
+        draft = draft_encounter(kb, t, **args)
+    except InputError as exc:
+        field = record_forms.form_field(exc.field, args["lumps"])
+        raise InputError(field, exc.message, exc.allowed) from None
+    return store.visits.record_encounter(actor, patient_id, draft)
+
+
+@router.post("/patients/{patient_id}/encounters")
+async def record_visit(request: Request, patient_id: int, actor: Clinician, kb: KB,
+                       store: Store) -> Response:
+    form = await request.form()
+    try:
+        made = await _call(_record_visit, store, kb, actor, patient_id, form)
+    except InputError as exc:
+        return await _visit_page(request, actor, kb, store, patient_id, status=422, error=exc,
+                                 posted=_posted(form), ticked=list(form.getlist("lesions")))
+    return _see(f"/encounters/{made.id}")
+
+
+@router.get("/encounters/{encounter_id}", response_class=HTMLResponse)
+async def encounter(request: Request, encounter_id: int, actor: Clinician, kb: KB,
+                    store: Store) -> HTMLResponse:
+    found = await _call(store.visits.get_encounter, actor, encounter_id)
+    owner = await _call(store.patients.get, actor, found.patient_id, audited=False)
+    lesions = await _call(store.patients.lesions, actor, found.patient_id)
+    keys = {f"lesion-{le.id}": le for le in lesions}
+    return page(request, "records/encounter.html", {
+        "e": found, "doc": found.result_doc, "keys": keys, "patient": owner,
+        "names": {cid: c.name for cid, c in kb.conditions.items()},
+        "note": clinician_note(from_data(found.result_doc))},
+        twin=f"/api/v1/encounters/{encounter_id}")
+
+
+# --- the clinic ---------------------------------------------------------------------------------
+@router.get("/clinic/outcomes", response_class=HTMLResponse)
+async def clinic_outcomes(request: Request, actor: Clinician, store: Store) -> HTMLResponse:
+    data = clinic_effects_data(*await _call(store.visits.clinic_data, actor))
+    chart = before_after_chart([
+        (e["label"], e["mean_before"], e["mean_after"],
+         f"{_count(e['patients'], 'patient')}, {e['paired']} paired")
+        for e in data["effects"]])
+    return page(request, "records/clinic_outcomes.html", {"data": data, "chart": chart},
+                twin="/api/v1/clinic/outcomes")
+
+
+# --- admin: users and tokens --------------------------------------------------------------------
+async def _users_page(request: Request, store: Any, *, status: int = 200,
+                      error: InputError | None = None, posted: dict[str, Any] | None = None,
+                      new_token: dict[str, Any] | None = None,
+                      saved: str | None = None) -> HTMLResponse:
+    users = await _call(store.accounts.list_users)
+    tokens = await _call(store.accounts.list_tokens)
+    by_user: dict[int, list[Any]] = {}
+    for token in tokens:
+        by_user.setdefault(token.user_id, []).append(token)
+    return page(request, "records/admin_users.html", {
+        "users": users, "tokens": by_user, "roles": ROLES, "error": error,
+        "posted": posted or {}, "new_token": new_token, "saved": saved},
+        twin="/api/v1/users", status_code=status)
+
+
+@router.get("/admin/users", response_class=HTMLResponse)
+async def users(request: Request, _: Admin, store: Store, saved: Saved = None) -> HTMLResponse:
+    return await _users_page(request, store, saved={
+        "user": "User saved.", "token": "Token revoked."}.get(saved or ""))
+
+
+async def _admin_change(request: Request, actor: Any, store: Any, work: Any,
+                        action: str) -> Response:
+    form = await request.form()
+    try:
+        target = await _call(work, form)
+    except InputError as exc:
+        posted = {k: v for k, v in _posted(form).items() if k != "roles"}
+        posted["roles"] = list(form.getlist("roles"))
+        return await _users_page(request, store, status=422, error=exc, posted=posted)
+    await _call(store.audit.add, actor, action, target=target)
+    return _see(f"/admin/users?saved={'token' if action == 'token_change' else 'user'}")
+
+
+@router.post("/admin/users")
+async def create_user(request: Request, actor: Admin, store: Store) -> Response:
+    def work(form: Any) -> str:
+        made = store.accounts.create_user(
+            username=record_forms.text(form, "username") or "",
+            password=form.get("password") or "", roles=form.getlist("roles"),
+            display_name=record_forms.text(form, "display_name"),
+            clinic=record_forms.text(form, "clinic"))
+        return f"user:{made.id}"
+
+    return await _admin_change(request, actor, store, work, "user_change")
+
+
+@router.post("/admin/users/{user_id}")
+async def update_user(request: Request, user_id: int, actor: Admin, store: Store) -> Response:
+    def work(form: Any) -> str:
+        action = record_forms.text(form, "action")
+        if action == "roles":
+            roles = form.getlist("roles")
+            if user_id == actor.user_id and "admin" not in roles:
+                raise InputError("roles", "you cannot remove your own admin role",
+                                 "another admin can")
+            store.accounts.update_user(user_id, roles=roles)
+        elif action in ("disable", "enable"):
+            if user_id == actor.user_id:
+                raise InputError("action", "you cannot disable yourself", "another admin can")
+            store.accounts.update_user(user_id, active=action == "enable")
+        else:
+            raise InputError("action", "unknown change", "roles, disable or enable")
+        return f"user:{user_id}"
+
+    return await _admin_change(request, actor, store, work, "user_change")
+
+
+@router.post("/admin/users/{user_id}/tokens", response_class=HTMLResponse)
+async def create_token(request: Request, user_id: int, actor: Admin,
+                       store: Store) -> HTMLResponse:
+    """The new token's secret is on this answer only (never in a URL, never again)."""
+    form = await request.form()
+    try:
+        secret, token = await _call(store.accounts.create_token, user_id=user_id,
+                                    name=record_forms.text(form, "name") or "")
+    except InputError as exc:
+        return await _users_page(request, store, status=422, error=exc, posted=_posted(form))
+    await _call(store.audit.add, actor, "token_change", target=f"token:{token.id}")
+    response = await _users_page(request, store, new_token={"secret": secret, **plain(token)})
+    response.headers["cache-control"] = "no-store"
+    return response
+
+
+@router.post("/admin/tokens/{token_id}/revoke")
+async def revoke_token(request: Request, token_id: int, actor: Admin, store: Store) -> Response:
+    def work(_: Any) -> str:
+        return f"token:{store.accounts.revoke_token(token_id).id}"
+
+    return await _admin_change(request, actor, store, work, "token_change")
+
+
+# --- admin: the audit log -----------------------------------------------------------------------
+@router.get("/admin/audit", response_class=HTMLResponse)
+async def audit(request: Request, _: Admin, store: Store,
+                patient_id: Annotated[str | None, Query(max_length=12)] = None,
+                page_no: PageNo = 1) -> HTMLResponse:
+    error = None
+    chosen = None
+    try:
+        chosen = record_forms.record_id({"patient_id": patient_id or ""}, "patient_id")
+    except InputError as exc:
+        error = exc
+    events = [] if error else await _call(
+        store.audit.events, patient_id=chosen, limit=AUDIT_PAGE_SIZE + 1,
+        offset=(page_no - 1) * AUDIT_PAGE_SIZE)
+    query = urlencode({"patient_id": chosen} if chosen else {})
+    return page(request, "records/admin_audit.html", {
+        "events": events[:AUDIT_PAGE_SIZE], "more": len(events) > AUDIT_PAGE_SIZE,
+        "page_no": page_no, "patient_id": patient_id or "", "query": query, "error": error},
+        twin="/api/v1/audit" + (f"?{query}" if query else ""),
+        status_code=422 if error else 200)
