@@ -37,7 +37,7 @@ def log_in(client: TestClient, username: str, password: str = TEST_PASSWORD):
     form = client.get("/login")
     token = re.search(r'name="login_token" value="([^"]+)"', form.text).group(1)
     answer = client.post("/login", data={"username": username, "password": password,
-                                         "login_token": token, "next": "/patients"},
+                                         "login_token": token},
                          follow_redirects=False)
     if answer.status_code == 303:
         client.headers["x-csrf-token"] = client.get("/api/v1/me").json()["csrf_token"]

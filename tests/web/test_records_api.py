@@ -134,8 +134,21 @@ def test_after_login_only_local_paths_are_followed(client, store):
     store.accounts.create_user(username="bo", password="correct horse battery",
                                roles=["clinician"])
     form = client.get("/login?next=//evil.example/")
-    assert 'name="next" value="/patients"' in form.text
+    assert 'name="next" value=""' in form.text
     assert log_in(client, "bo").headers["location"] == "/patients"
+
+
+@pytest.mark.parametrize(("roles", "landing"), [
+    (["clinician", "admin"], "/patients"), (["reviewer"], "/reviewer"),
+    (["admin"], "/admin/users")])
+def test_each_role_lands_on_its_own_page(client, store, roles, landing):
+    store.accounts.create_user(username="lands", password=TEST_PASSWORD, roles=roles)
+    form = client.get("/login")
+    token = form.text.split('name="login_token" value="')[1].split('"')[0]
+    answer = client.post("/login", data={"username": "lands", "password": TEST_PASSWORD,
+                                         "login_token": token}, follow_redirects=False)
+    assert answer.headers["location"] == landing
+    assert client.get(landing).status_code == 200
 
 
 def _story(c):

@@ -154,7 +154,17 @@ def check_login_form_token(request: Request, sent: str | None) -> None:
 
 
 def safe_next(target: str | None) -> str:
-    """Where to go after logging in: a path on this site only (never another site)."""
+    """Where to go after logging in: a path on this site only (never another site); empty
+    when none was asked for."""
     if target and target.startswith("/") and not target.startswith(("//", "/\\")):
         return target
-    return "/patients"
+    return ""
+
+
+def landing_page(roles: tuple[str, ...]) -> str:
+    """The page a user starts on when the login did not ask for one: their first tool."""
+    if "clinician" in roles:
+        return "/patients"
+    if "reviewer" in roles:
+        return "/reviewer"
+    return "/admin/users"

@@ -38,7 +38,7 @@ async def login(request: Request,
                 username: Annotated[str, Form(max_length=64)],
                 password: Annotated[str, Form(max_length=256)],
                 login_token: Annotated[str, Form(max_length=100)] = "",
-                next: Annotated[str, Form(max_length=500)] = "/patients",
+                next: Annotated[str, Form(max_length=500)] = "",
                 ) -> Response:
     auth.check_login_form_token(request, login_token)
     store = request.app.state.store
@@ -52,7 +52,7 @@ async def login(request: Request,
                           username=username)
     cookie, _ = await run_in_threadpool(store.accounts.start_session, user)
     await run_in_threadpool(store.audit.add, user.actor(client), "login")
-    response = RedirectResponse(auth.safe_next(next), 303)
+    response = RedirectResponse(auth.safe_next(next) or auth.landing_page(user.roles), 303)
     auth.set_session_cookie(request, response, cookie, SESSION_HOURS * 3600)
     response.delete_cookie(auth.LOGIN_COOKIE, path="/login")
     return response
