@@ -52,8 +52,7 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
-        self._writer = SerialWriter(engine.execution_options(**sqlite.IMMEDIATE)) \
-            if self.dialect == "sqlite" else None
+        self._writer = SerialWriter(engine) if self.dialect == "sqlite" else None
         self._closed = False
 
     # The repository functions call these two.

@@ -28,11 +28,10 @@ def alembic_config() -> Config:
 def upgrade(engine: Engine) -> None:
     config = alembic_config()
     with engine.connect() as connection:
-        if connection.dialect.name == "sqlite":
-            connection.execution_options(**sqlite.IMMEDIATE)
-        connection.begin()
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": LOCK_ID})
+        elif connection.dialect.name == "sqlite":
+            sqlite.begin_immediate(connection)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
         connection.commit()
