@@ -34,6 +34,7 @@ test: lint
 bench: setup
 	$(PY) bench/run.py
 	$(PY) bench/storage.py
+	$(PY) bench/records.py
 	$(PY) bench/web_load.py
 
 clean:

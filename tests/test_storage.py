@@ -3,16 +3,21 @@ concurrent writers, and the SQLite serial writer's group commit."""
 
 from __future__ import annotations
 
+import datetime as dt
+import sqlite3
 import threading
+from contextlib import closing
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import inspect, text
+from sqlalchemy.orm import Session
 
 from backmice.errors import InputError, NotFoundError, StorageError
 from backmice.storage import open_store
 from backmice.storage.migrate import current_revision, head_revision
+from backmice.storage.tables import FeedbackRow
 
 HEAD = head_revision()
 DOC = {"format": "backmice.assessment", "lumps": [{"lump_id": "ä-1", "notes": ["→ ✓"]}],
@@ -146,6 +151,33 @@ def test_a_failing_write_in_a_group_fails_alone(tmp_path):
             t.join()
         assert sum(isinstance(r, StorageError) for r in results.values()) == 8
         assert store.count_feedback() == 32
+
+
+def test_sqlite_savepoints_nest_and_reads_see_one_snapshot(tmp_path):
+    """What the group commit relies on: a write released from its SAVEPOINT stays invisible to
+    other connections until the transaction's COMMIT (Python's sqlite3 driver used to make the
+    first SAVEPOINT the transaction itself, so that each RELEASE committed on its own); and the
+    statements of one read see one snapshot."""
+    path = tmp_path / "n.sqlite3"
+    count = "SELECT count(*) FROM feedback"
+    with open_store(f"sqlite:///{path}") as store, \
+            closing(sqlite3.connect(path)) as outsider:
+        with Session(store.engine) as session, session.begin():
+            with session.begin_nested():
+                session.add(FeedbackRow(created_at=dt.datetime.now(dt.UTC), page="p",
+                                        kind="helpful", helpful=True, status="open",
+                                        kb_version="k"))
+            assert outsider.execute(count).fetchone() == (0,)  # released, not committed
+        assert outsider.execute(count).fetchone() == (1,)
+
+        def read_twice(session):
+            before = session.scalar(text(count))
+            with outsider:
+                outsider.execute("DELETE FROM feedback")
+            return before, session.scalar(text(count))
+
+        assert store.read(read_twice) == (1, 1)
+        assert store.count_feedback() == 0
 
 
 def test_close_drains_pending_writes(tmp_path):

@@ -1,7 +1,8 @@
 """Apply the Alembic migrations shipped inside the package (``upgrade head``) on start.
 
 Two processes starting at once must not both migrate: on PostgreSQL a transaction-level
-advisory lock serialises them; on SQLite ``BEGIN IMMEDIATE`` takes the database's write lock.
+advisory lock serialises them; on SQLite ``BEGIN IMMEDIATE`` takes the database's write lock
+(``storage.sqlite``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, text
+
+from backmice.storage import sqlite
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 LOCK_ID = 0x6261636B6D696365 & 0x7FFFFFFFFFFFFFFF  # "backmice" as a 63-bit integer
@@ -28,7 +31,7 @@ def upgrade(engine: Engine) -> None:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": LOCK_ID})
         elif connection.dialect.name == "sqlite":
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            sqlite.begin_immediate(connection)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
         connection.commit()

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from backmice.errors import StorageError
+from backmice.storage.sqlite import begin_immediate
 
 MAX_GROUP = 64  # writes per transaction at most: bounds the latency of the first in a group
 Work = Callable[[Session], Any]
@@ -71,19 +72,22 @@ class SerialWriter:
     def _commit_group(self, group: list[tuple[Work, Future[Any]]]) -> None:
         done: list[tuple[Future[Any], Any]] = []
         try:
-            with Session(self._engine, expire_on_commit=False) as session, session.begin():
-                for work, future in group:
-                    try:
-                        with session.begin_nested():
-                            result = work(session)
-                            session.flush()
-                        done.append((future, result))
-                    except Exception as exc:  # this write alone fails
-                        future.set_exception(exc)
-        except Exception as exc:  # the COMMIT itself failed: nobody's write is acknowledged
+            with self._engine.connect() as connection:
+                begin_immediate(connection)  # the write lock, for the whole group
+                with Session(connection, expire_on_commit=False) as session, session.begin():
+                    for work, future in group:
+                        try:
+                            with session.begin_nested():
+                                result = work(session)
+                                session.flush()
+                            done.append((future, result))
+                        except Exception as exc:  # this write alone fails
+                            future.set_exception(exc)
+        except Exception as exc:  # BEGIN or COMMIT failed: nobody's write is acknowledged
             error = StorageError(f"the database write failed: {exc.__class__.__name__}")
-            for future, _ in done:
-                future.set_exception(error)
+            for _, future in group:
+                if not future.done():
+                    future.set_exception(error)
             return
         for future, result in done:
             future.set_result(result)
