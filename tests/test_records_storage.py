@@ -264,3 +264,13 @@ def test_reads_and_searches_are_audited_without_their_words(store):
     events = store.audit.events()
     assert {"search", "read", "export", "create"} <= {e.action for e in events}
     assert all("Secretname" not in f"{e.target}{e.username}" for e in events)
+
+
+def test_a_new_patient_never_inherits_a_deleted_patients_id_or_audit_trail(store):
+    me = make_user(store, "me")
+    a = store.patients.create(me, {"display_name": "A"})
+    b = store.patients.create(me, {"display_name": "B"})
+    store.patients.delete(me, b.id, version=b.version)
+    c = store.patients.create(me, {"display_name": "C"})
+    assert c.id not in (a.id, b.id)
+    assert [e.action for e in store.audit.events(patient_id=c.id)] == ["create"]

@@ -59,10 +59,10 @@ def backup(engine: Engine, path: Path) -> dict[str, int]:
     counts: dict[str, int] = {}
     tmp = path.with_name(path.name + ".partial")
     with engine.connect() as connection, gzip.open(tmp, "wt", encoding="utf-8") as out:
+        # One snapshot for every table: SQLite's transaction (storage.sqlite begins it) reads
+        # one state of the WAL database; PostgreSQL needs REPEATABLE READ for that.
         if connection.dialect.name == "postgresql":
             connection.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
-        else:
-            connection.exec_driver_sql("BEGIN")  # one snapshot of the WAL database
         tables = _tables()
         for table in tables:
             counts[table.name] = connection.scalar(select(func.count()).select_from(table)) or 0

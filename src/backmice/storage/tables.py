@@ -32,6 +32,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 Document = JSON().with_variant(JSONB(), "postgresql")
 
 
+# Ids that the audit log names are never handed out again on SQLite (AUTOINCREMENT), so a new
+# patient cannot inherit a deleted patient's audit trail. PostgreSQL sequences never reuse ids.
+NEVER_REUSE = {"sqlite_autoincrement": True}
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -76,6 +81,7 @@ class ClinicRow(Base):
 
 class UserRow(Base):
     __tablename__ = "app_user"
+    __table_args__ = (NEVER_REUSE,)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -103,6 +109,7 @@ class LoginSessionRow(Base):
 
 class ApiTokenRow(Base):
     __tablename__ = "api_token"
+    __table_args__ = (NEVER_REUSE,)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -125,6 +132,7 @@ class PatientRow(Base):
         Index("ix_patient_clinic_local_id", "clinic_id", "local_id"),
         Index("ix_patient_clinic_birth_date", "clinic_id", "birth_date"),
         Index("ix_patient_clinic_updated", "clinic_id", "updated_at"),
+        NEVER_REUSE,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -142,6 +150,7 @@ class PatientRow(Base):
 
 class LesionRow(Base):
     __tablename__ = "lesion"
+    __table_args__ = (NEVER_REUSE,)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"),
@@ -161,7 +170,7 @@ class LesionRow(Base):
 
 class EncounterRow(Base):
     __tablename__ = "encounter"
-    __table_args__ = (Index("ix_encounter_patient_date", "patient_id", "occurred_on"),)
+    __table_args__ = (Index("ix_encounter_patient_date", "patient_id", "occurred_on"), NEVER_REUSE)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"))
@@ -192,7 +201,7 @@ class EncounterLesionRow(Base):
 
 class ProcedureRow(Base):
     __tablename__ = "procedure"
-    __table_args__ = (Index("ix_procedure_patient_date", "patient_id", "performed_on"),)
+    __table_args__ = (Index("ix_procedure_patient_date", "patient_id", "performed_on"), NEVER_REUSE)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"))
@@ -213,6 +222,7 @@ class ProcedureRow(Base):
 
 class ComplicationRow(Base):
     __tablename__ = "complication"
+    __table_args__ = (NEVER_REUSE,)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     procedure_id: Mapped[int] = mapped_column(ForeignKey("procedure.id", ondelete="CASCADE"),
@@ -225,7 +235,7 @@ class ComplicationRow(Base):
 
 class OutcomeRow(Base):
     __tablename__ = "outcome"
-    __table_args__ = (Index("ix_outcome_patient_date", "patient_id", "measured_on"),)
+    __table_args__ = (Index("ix_outcome_patient_date", "patient_id", "measured_on"), NEVER_REUSE)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"))

@@ -12,6 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
+# Tables whose ids the audit log names use AUTOINCREMENT on SQLite, so an id is never reused.
+
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -46,6 +48,7 @@ def upgrade() -> None:
         sa.Column("failed_logins", sa.Integer, nullable=False),
         sa.Column("locked_until", TZ, nullable=True),
         sa.Column("created_at", TZ, nullable=False),
+        sqlite_autoincrement=True,  # ids named by the audit log are never reused
     )
     op.create_table(
         "login_session",
@@ -66,6 +69,7 @@ def upgrade() -> None:
         sa.Column("created_at", TZ, nullable=False),
         sa.Column("last_used_at", TZ, nullable=True),
         sa.Column("revoked_at", TZ, nullable=True),
+        sqlite_autoincrement=True,  # ids named by the audit log are never reused
     )
     op.create_table(
         "patient",
@@ -82,6 +86,7 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer, nullable=False),
         sa.CheckConstraint("display_name IS NOT NULL OR local_id IS NOT NULL",
                            name="ck_patient_named"),
+        sqlite_autoincrement=True,  # ids named by the audit log are never reused
     )
     op.create_index("ix_patient_clinic_name", "patient", ["clinic_id", "search_name"])
     op.create_index("ix_patient_clinic_local_id", "patient", ["clinic_id", "local_id"])
@@ -102,6 +107,7 @@ def upgrade() -> None:
         sa.Column("created_at", TZ, nullable=False),
         sa.Column("updated_at", TZ, nullable=False),
         sa.Column("version", sa.Integer, nullable=False),
+        sqlite_autoincrement=True,  # ids named by the audit log are never reused
     )
     op.create_table(
         "encounter",
@@ -116,6 +122,7 @@ def upgrade() -> None:
         sa.Column("kb_version", sa.String(40), nullable=False),
         sa.Column("engine_version", sa.String(40), nullable=False),
         sa.Column("triage", sa.String(20), nullable=False),
+        sqlite_autoincrement=True,  # ids named by the audit log are never reused
     )
     op.create_index("ix_encounter_patient_date", "encounter", ["patient_id", "occurred_on"])
     op.create_table(
@@ -144,6 +151,7 @@ def upgrade() -> None:
         sa.Column("created_at", TZ, nullable=False),
         sa.Column("created_by", sa.String(64), nullable=True),
         sa.Column("version", sa.Integer, nullable=False),
+        sqlite_autoincrement=True,  # ids named by the audit log are never reused
     )
     op.create_index("ix_procedure_patient_date", "procedure", ["patient_id", "performed_on"])
     op.create_table(
@@ -154,6 +162,7 @@ def upgrade() -> None:
         sa.Column("noted_on", sa.Date, nullable=False),
         sa.Column("notes", sa.Text, nullable=True),
         sa.Column("created_at", TZ, nullable=False),
+        sqlite_autoincrement=True,  # ids named by the audit log are never reused
     )
     op.create_table(
         "outcome",
@@ -167,6 +176,7 @@ def upgrade() -> None:
         sa.Column("notes", sa.Text, nullable=True),
         sa.Column("created_at", TZ, nullable=False),
         sa.Column("created_by", sa.String(64), nullable=True),
+        sqlite_autoincrement=True,  # ids named by the audit log are never reused
     )
     op.create_index("ix_outcome_patient_date", "outcome", ["patient_id", "measured_on"])
     op.create_table(
