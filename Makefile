@@ -34,6 +34,7 @@ test: lint
 bench: setup
 	$(PY) bench/run.py
 	$(PY) bench/storage.py
+	$(PY) bench/web_path.py
 	$(PY) bench/web_load.py
 
 clean:
