@@ -19,6 +19,7 @@ from backmice.render.patient import possibilities
 from backmice.storage.records import Feedback
 from backmice.web import kb_views
 from backmice.web.api_models import (
+    AssessOptions,
     ErrorOut,
     FeedbackIn,
     FeedbackList,
@@ -30,6 +31,7 @@ from backmice.web.api_models import (
 from backmice.web.assessing import assess_bytes
 from backmice.web.deps import Reviewer, Store
 from backmice.web.interviewing import build_state, question_data, run_step
+from backmice.web.query import query_parameters, read_query
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorOut, "description": "The body is larger than the limit"},
@@ -58,19 +60,17 @@ def build_router(kb: KnowledgeBase) -> APIRouter:
     router = APIRouter(prefix="/api/v1", responses=ERRORS)
     body_spec = _body_spec(kb)
 
-    @router.post("/assess", tags=["assess"], openapi_extra=body_spec,
+    @router.post("/assess", tags=["assess"],
+                 openapi_extra={"parameters": query_parameters(AssessOptions), **body_spec},
                  summary="Assess one case (case format) or a patient with many lumps",
                  responses={200: {"content": {"application/json": {},
                                               "text/markdown": {}}}})
-    async def assess(request: Request,
-                     format: Annotated[Literal["json", "markdown"],
-                                       Query(description="json (default) or a markdown "
-                                             "clinician note")] = "json",
-                     setting: Annotated[str | None, Query(max_length=50)] = None) -> Response:
+    async def assess(request: Request) -> Response:
         """The same document as `backmice assess --format json` (or the note with
         `format=markdown`)."""
-        done = assess_bytes(kb, await request.body(), setting=setting)
-        if format == "markdown":
+        options = read_query(AssessOptions, request)
+        done = assess_bytes(kb, await request.body(), setting=options.setting)
+        if options.format == "markdown":
             return Response(clinician_note(done.result), media_type="text/markdown")
         return Response(done.json_bytes(), media_type="application/json")
 
