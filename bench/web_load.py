@@ -8,8 +8,10 @@ Measured in the same run, each for DURATION seconds at 32 concurrent connections
      with the same uvicorn settings as `backmice serve` (backmice.web.server) and sent the same
      request bodies;
   3. the write path: POST /api/v1/feedback (one SQLite write per request, serial writer).
-Prints requests/s, p50 and p99 latency, and the throughput ratio to the baseline. wrk comes
-from Debian's packages (apt-get install wrk); without it this benchmark says so and stops.
+Prints requests/s, p50 and p99 latency, the throughput ratio to the baseline, and the server
+process's CPU time per request, all its threads included (steadier than the rest when other
+work shares the machine). wrk comes from Debian's packages (apt-get install wrk); without it
+this benchmark says so and stops.
 """
 
 from __future__ import annotations
@@ -102,14 +104,26 @@ def _ms(value: str, unit: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def _wrk(url: str, bodies_file: Path, lua: Path) -> dict[str, float]:
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc); NaN elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _wrk(url: str, bodies_file: Path, lua: Path, server: subprocess.Popen) -> dict[str, float]:
+    before = _cpu_seconds(server.pid)
     out = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}s", "--latency",
                           "-s", str(lua), url], capture_output=True, text=True, check=True,
                          env={**os.environ, "BODIES_FILE": str(bodies_file)}).stdout
+    cpu = _cpu_seconds(server.pid) - before
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     lat = {p: _ms(v, u) for p, v, u in re.findall(r"\s(50|99)%\s+([\d.]+)(us|ms|s)\b", out)}
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": rps, "p50": lat["50"], "p99": lat["99"],
+    return {"rps": rps, "p50": lat["50"], "p99": lat["99"], "cpu_us": cpu / requests * 1e6,
             "errors": float(non2xx.group(1)) if non2xx else 0.0}
 
 
@@ -140,8 +154,8 @@ def main() -> None:
             answers = [httpx.post(f"{url}/assess", content=body) for body in bodies]
             for answer in answers:
                 answer.raise_for_status()
-            results = {"assess": _wrk(f"{url}/assess", cases_file, lua),
-                       "feedback": _wrk(f"{url}/feedback", feedback_file, lua)}
+            results = {"assess": _wrk(f"{url}/assess", cases_file, lua, real),
+                       "feedback": _wrk(f"{url}/feedback", feedback_file, lua, real)}
         finally:
             _stop(real)
         # the constant: a real answer, padded with JSON whitespace to the mean answer size
@@ -155,7 +169,7 @@ def main() -> None:
         base, base_port = _serve([str(script), str(constant), "{port}"], folder, "baseline")
         try:
             results["baseline"] = _wrk(f"http://127.0.0.1:{base_port}/api/v1/assess",
-                                       cases_file, lua)
+                                       cases_file, lua, base)
         finally:
             _stop(base)
     finally:
@@ -165,7 +179,8 @@ def main() -> None:
     print(f"\nHTTP on loopback: one uvicorn worker ({settings}), wrk -c{CONNECTIONS}, "
           f"{DURATION} s each; {len(bodies)} cases in turn, answers {min(sizes):,} to "
           f"{max(sizes):,} bytes (mean {mean:,})")
-    print(f"{'endpoint':<44}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'vs baseline':>13}")
+    print(f"{'endpoint':<44}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'vs baseline':>13}"
+          f"{'server CPU µs/req':>19}")
     rows = [("bare FastAPI constant (baseline)", "baseline"),
             ("POST /api/v1/assess", "assess"),
             ("POST /api/v1/feedback (one SQLite write)", "feedback")]
@@ -174,7 +189,7 @@ def main() -> None:
         ratio = r["rps"] / results["baseline"]["rps"]
         errors = f"  ({int(r['errors'])} non-2xx)" if r["errors"] else ""
         print(f"{label:<44}{r['rps']:>10,.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}{ratio:>12.2f}x"
-              f"{errors}")
+              f"{r['cpu_us']:>19,.0f}{errors}")
 
 
 if __name__ == "__main__":
