@@ -6,10 +6,11 @@ equal terms. Measured on loopback at 32 connections (wrk), one worker:
 - ``http="httptools"``, the C parser: uvicorn's fallback, h11, is pure Python and took about
   100 µs more CPU per request (a bare endpoint went from about 4,300 to 8,000 requests/s);
 - ``loop="asyncio"``, not uvloop: with requests that keep the CPU busy for most of a
-  millisecond, as an assessment does, uvloop served the 32 connections unevenly (p99 near
-  250 ms at a p50 near 25 ms) where asyncio kept p99 close to p50, for the same throughput;
-- no access log (one formatted log line per request, and nothing an operator needs that the
-  reverse proxy in front of a deployed app does not already record) and no ``Server`` header.
+  millisecond, as an assessment does, uvloop served the 32 connections unevenly (p99 160 to
+  250 ms at a p50 near 27 ms) where asyncio kept p99 within 1.5 times p50, for the same
+  throughput;
+- no access log, as before (a formatted log line per request; a proxy in front of the app can
+  keep one) and no ``Server`` header.
 """
 
 from __future__ import annotations
