@@ -34,8 +34,8 @@ test: lint
 bench: setup
 	$(PY) bench/run.py
 	$(PY) bench/storage.py
-	$(PY) bench/web_path.py
 	$(PY) bench/web_load.py
+	$(PY) bench/web_path.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
