@@ -36,6 +36,7 @@ bench: setup
 	$(PY) bench/storage.py
 	$(PY) bench/records.py
 	$(PY) bench/web_load.py
+	$(PY) bench/web_path.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

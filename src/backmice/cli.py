@@ -220,10 +220,9 @@ def serve(
              "[env BACKMICE_DATABASE_URL; default SQLite in the data folder].")] = None,
 ) -> None:
     """Start the web app (clinician workspace, patient interview, condition pages, JSON API)."""
-    import uvicorn
-
     from backmice.config import Settings
     from backmice.web.app import create_app
+    from backmice.web.server import serve as serve_app
 
     try:
         settings = Settings.load(data_dir=data_dir, database_url=database_url)
@@ -250,8 +249,7 @@ def serve(
     where = "SQLite in " + str(settings.data_dir) if settings.is_sqlite else "the database URL"
     typer.echo(f"backmice: serving on http://{host}:{port} (data: {where})", err=True)
     try:
-        uvicorn.run(create_app(settings, kb=kb, store=store), host=host, port=port,
-                    log_level="info", access_log=False, server_header=False)
+        serve_app(create_app(settings, kb=kb, store=store), host=host, port=port)
     finally:
         store.close()
 

@@ -82,6 +82,30 @@ def test_unknown_setting_is_a_422(client):
     assert "primary_care" in err["allowed"]
 
 
+@pytest.mark.parametrize(("query", "field", "message", "allowed"), [
+    ("format=xml", "format", "Input should be 'json' or 'markdown'", "'json' or 'markdown'"),
+    ("format=", "format", "Input should be 'json' or 'markdown'", "'json' or 'markdown'"),
+    ("setting=" + "x" * 51, "setting", "String should have at most 50 characters",
+     "length at most 50"),
+    ("format=pdf&setting=" + "x" * 51, "format", "Input should be 'json' or 'markdown'",
+     "'json' or 'markdown'"),
+])
+def test_bad_query_options_are_named_like_fastapi_parameters(client, query, field, message,
+                                                              allowed):
+    body = (ROOT / "examples" / "back_mouse.json").read_bytes()
+    err = assert_error(client.post(f"/api/v1/assess?{query}", content=body), 422, field)
+    assert (err["code"], err["message"], err["allowed"]) == ("invalid_input", message, allowed)
+
+
+def test_query_options_last_value_wins_and_unknown_names_are_ignored(client):
+    body = (ROOT / "examples" / "back_mouse.json").read_bytes()
+    response = client.post("/api/v1/assess?format=json&format=markdown&colour=blue",
+                           content=body)
+    assert response.headers["content-type"].startswith("text/markdown")
+    plain = client.post("/api/v1/assess", content=body)
+    assert client.post("/api/v1/assess?setting=", content=body).content == plain.content
+
+
 def test_body_over_the_limit_is_413_even_without_content_length(client):
     big = b'{"findings": {}, "id": "' + b"x" * 1_100_000 + b'"}'
     assert_error(client.post("/api/v1/assess", content=big), 413, "(body)")
@@ -241,6 +265,10 @@ def test_openapi_documents_every_api_route(client):
         assert path in paths
     body = spec["paths"]["/api/v1/assess"]["post"]["requestBody"]["content"]
     assert "oneOf" in body["application/json"]["schema"]
+    query = {p["name"]: p for p in spec["paths"]["/api/v1/assess"]["post"]["parameters"]}
+    assert query["format"]["in"] == "query" and not query["format"]["required"]
+    assert query["format"]["schema"]["enum"] == ["json", "markdown"]
+    assert query["setting"]["schema"]["anyOf"][0]["maxLength"] == 50
 
 
 def test_health(client):

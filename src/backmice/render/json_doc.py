@@ -19,6 +19,11 @@ FORMAT = "backmice.assessment"
 FORMAT_VERSION = 1
 
 
+# The document's first two members as json.dumps writes them (with its spaces: the published
+# bytes), ready to be followed by the result's own members.
+_HEAD = json.dumps({"format": FORMAT, "format_version": FORMAT_VERSION}).encode()[:-1] + b","
+
+
 @functools.cache
 def _adapter() -> TypeAdapter[PatientAssessment]:
     return TypeAdapter(PatientAssessment)
@@ -32,8 +37,7 @@ def to_data(result: PatientAssessment) -> dict[str, Any]:
 def to_json_bytes(result: PatientAssessment) -> bytes:
     """The same document as ``to_data``, compact, serialised by pydantic's core in one pass."""
     body = _adapter().dump_json(result)
-    head = json.dumps({"format": FORMAT, "format_version": FORMAT_VERSION}).encode()
-    return head[:-1] + b"," + body[1:]
+    return b"".join((_HEAD, memoryview(body)[1:]))  # one copy of the body, not two
 
 
 def to_json(result: PatientAssessment, *, indent: int | None = 2) -> str:

@@ -13,6 +13,14 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class AssessOptions(BaseModel):
+    """The query string of POST /api/v1/assess (read by backmice.web.query)."""
+
+    format: Literal["json", "markdown"] = Field(
+        default="json", description="json (default) or a markdown clinician note")
+    setting: str | None = Field(default=None, max_length=50)
+
+
 class InterviewStepIn(Strict):
     answers: dict[str, Any] = Field(
         default_factory=dict, max_length=200,

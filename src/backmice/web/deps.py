@@ -1,4 +1,8 @@
-"""FastAPI dependencies: the knowledge base, the store and the settings the app was built with."""
+"""FastAPI dependencies: the knowledge base, the store and the settings the app was built with.
+
+They are ``async def`` although they never wait: FastAPI runs a plain ``def`` dependency in the
+thread pool, a hand-off to another thread and back on every request for one attribute look-up.
+"""
 
 from __future__ import annotations
 
@@ -12,15 +16,15 @@ from backmice.kb.base import KnowledgeBase
 from backmice.web.auth import Requires
 
 
-def get_kb(request: Request) -> KnowledgeBase:
+async def get_kb(request: Request) -> KnowledgeBase:
     return request.app.state.kb
 
 
-def get_store(request: Request) -> Any:
+async def get_store(request: Request) -> Any:
     return request.app.state.store
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 

@@ -1,4 +1,8 @@
-"""Server-rendered pages. Each page names its JSON twin in a ``Link`` header (rel=alternate)."""
+"""Server-rendered pages. Each page names its JSON twin in a ``Link`` header (rel=alternate).
+
+As in the API, pages that only compute and render are ``async def`` (no thread-pool hop); those
+that wait on the database are plain ``def`` or hand the wait to the thread pool.
+"""
 
 from __future__ import annotations
 
@@ -35,14 +39,14 @@ def page(request: Request, template: str, context: dict[str, Any], *, twin: str 
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, kb: KB) -> HTMLResponse:
+async def home(request: Request, kb: KB) -> HTMLResponse:
     return page(request, "home.html", {"conditions": kb_views.condition_summaries(kb)},
                 twin="/api/v1/kb")
 
 
 # --- clinician workspace -------------------------------------------------------------------
 @router.get("/clinician", response_class=HTMLResponse)
-def clinician(request: Request, kb: KB) -> HTMLResponse:
+async def clinician(request: Request, kb: KB) -> HTMLResponse:
     catalogue = kb_views.finding_catalogue(kb)
     groups = [(gid, title, [f for f in catalogue if f["group"] == gid])
               for gid, title in GROUP_TITLES]
@@ -138,12 +142,12 @@ def _render_interview(request: Request, kb: Any, state: dict[str, Any],
 
 
 @router.get("/interview", response_class=HTMLResponse)
-def interview_start(request: Request, kb: KB) -> HTMLResponse:
+async def interview_start(request: Request, kb: KB) -> HTMLResponse:
     return _render_interview(request, kb, EMPTY_STATE)
 
 
 @router.post("/interview", response_class=HTMLResponse)
-def interview_answer(request: Request, kb: KB,
+async def interview_answer(request: Request, kb: KB,
                      state: Annotated[str, Form(max_length=20_000)] = "",
                      finding: Annotated[str, Form(max_length=100)] = "",
                      value: Annotated[str, Form(max_length=100)] = "",
@@ -176,13 +180,13 @@ def interview_answer(request: Request, kb: KB,
 
 # --- condition pages and feedback ----------------------------------------------------------
 @router.get("/conditions", response_class=HTMLResponse)
-def conditions(request: Request, kb: KB) -> HTMLResponse:
+async def conditions(request: Request, kb: KB) -> HTMLResponse:
     return page(request, "conditions.html", {"conditions": kb_views.condition_summaries(kb)},
                 twin="/api/v1/kb/conditions")
 
 
 @router.get("/conditions/{condition_id}", response_class=HTMLResponse)
-def condition(request: Request, condition_id: str, kb: KB,
+async def condition(request: Request, condition_id: str, kb: KB,
               thanks: Annotated[str | None, Query(max_length=20)] = None) -> HTMLResponse:
     data = kb_views.condition_page(kb, condition_id)
     if data is None:
@@ -232,12 +236,12 @@ def reviewer_set_status(feedback_id: int, store: Store, _: Reviewer,
 
 # --- about and the knowledge base ----------------------------------------------------------
 @router.get("/about", response_class=HTMLResponse)
-def about(request: Request, kb: KB) -> HTMLResponse:
+async def about(request: Request, kb: KB) -> HTMLResponse:
     return page(request, "about.html", {"overview": kb_views.kb_overview(kb)}, twin="/api/v1/kb")
 
 
 @router.get("/knowledge-base", response_class=HTMLResponse)
-def knowledge_base(request: Request, kb: KB) -> HTMLResponse:
+async def knowledge_base(request: Request, kb: KB) -> HTMLResponse:
     return page(request, "knowledge_base.html",
                 {"overview": kb_views.kb_overview(kb),
                  "citations": [kb_views.citation_data(kb, c) for c in kb.citations],

@@ -1,0 +1,32 @@
+"""How the app is served: one uvicorn process with the settings of ``backmice serve``.
+
+``bench/web_load.py`` serves its baseline with the same settings, so the two are compared on
+equal terms. Measured on loopback at 32 connections (wrk), one worker:
+
+- ``http="httptools"``, the C parser: uvicorn's fallback, h11, is pure Python and took about
+  100 µs more CPU per request (a bare endpoint went from about 4,300 to 8,000 requests/s);
+- ``loop="asyncio"``, not uvloop: with requests that keep the CPU busy for most of a
+  millisecond, as an assessment does, uvloop served the 32 connections unevenly (p99 160 to
+  250 ms at a p50 near 27 ms) where asyncio kept p99 within 1.5 times p50, for the same
+  throughput;
+- no access log, as before (a formatted log line per request; a proxy in front of the app can
+  keep one) and no ``Server`` header.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+UVICORN_SETTINGS: dict[str, Any] = {
+    "http": "httptools",
+    "loop": "asyncio",
+    "access_log": False,
+    "server_header": False,
+}
+
+
+def serve(app: Any, *, host: str, port: int, log_level: str = "info") -> None:
+    """Serve ``app`` until interrupted."""
+    import uvicorn
+
+    uvicorn.run(app, host=host, port=port, log_level=log_level, **UVICORN_SETTINGS)
