@@ -1,18 +1,30 @@
 """Which question to ask next: red-flag questions first, then expected information gain.
 
 The expected information gain of a finding is the expected drop in the entropy (bits) of the
-differential over all modelled outcomes once its answer is known:
-``H(p) - sum_v P(v) H(p | v)``. A red-flag question is an unanswered finding that could, on its
-own, make a red flag fire; those come first, most urgent first.
+differential over all modelled outcomes once its answer is known (``information.gain``). A
+red-flag question is an unanswered finding that could, on its own, make a red flag fire; those
+come first, most urgent first.
+
+Exact gains are costly (a logarithm per answer and outcome), so :func:`rank` first estimates
+every candidate's gain (``information.estimate``, within ``TOLERANCE`` of the exact value) and
+computes exact gains only where the estimates cannot decide what is shown; the result is the
+same as computing every gain exactly (a test checks this).
 """
 
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Collection, Mapping, Sequence
+from operator import itemgetter
 
-from backmice.engine.bayes import group_likelihood
+from backmice.engine.information import (
+    TOLERANCE,
+    answers,
+    entropy,
+    estimate,
+    gain,
+    table_estimates,
+)
 from backmice.engine.model import CompiledModel
 from backmice.engine.red_flags import Screening, completing_findings, screen
 from backmice.findings import FINDINGS, Kind, Value
@@ -23,34 +35,7 @@ from backmice.results import Question
 MIN_GAIN = 0.01  # bits: below this a question is not worth asking
 
 
-def entropy(p: Sequence[float]) -> float:
-    return -sum(x * math.log2(x) for x in p if x > 0.0)
-
-
-def _gain(post: Sequence[float], rows: Sequence[Sequence[float]], h: float) -> float:
-    expected = 0.0
-    for row in rows:
-        joint = [a * b for a, b in zip(post, row, strict=True)]
-        pv = sum(joint)
-        if pv > 0.0:
-            expected += pv * entropy([j / pv for j in joint])
-    return h - expected
-
-
-def _rows(model: CompiledModel, fid: str, findings: Mapping[str, Value]) -> list[list[float]]:
-    """P(value | outcome, what is known) for each value of one finding."""
-    table = model.tables.get(fid)
-    if table is not None:
-        return [list(r) for r in table.probs]
-    group = model.group_of[fid]
-    n = len(model.outcomes)
-    base = [group_likelihood(group, i, findings) for i in range(n)]
-    with_true = dict(findings)
-    with_true[fid] = True
-    p_true = [group_likelihood(group, i, with_true) / base[i] for i in range(n)]
-    return [p_true, [1.0 - p for p in p_true]]
-
-
+@functools.cache
 def options(kb: KnowledgeBase, fid: str) -> tuple[tuple[str, str], ...]:
     spec, entry = FINDINGS[fid], kb.findings[fid]
     if spec.kind is Kind.BOOLEAN:
@@ -74,36 +59,84 @@ def candidates(kb: KnowledgeBase, findings: Mapping[str, Value],
     return [f for f in _askable(kb) if f not in findings and f not in skip]
 
 
+# A candidate placed by its estimated gain: ((0, urgency rank) for a red-flag question, else
+# (1, 0); minus the estimate; position among the candidates), fid, flag.
+_Estimated = tuple[tuple[tuple[int, int], float, int], str, RedFlag | None]
+_PLACE = itemgetter(0)
+
+
 def rank(kb: KnowledgeBase, model: CompiledModel, findings: Mapping[str, Value],
          post: Sequence[float], *, skip: Collection[str] = (), limit: int | None = 5,
          red: Mapping[str, RedFlag] | None = None) -> tuple[Question, ...]:
     """The most useful unanswered questions, red-flag questions first.
 
-    ``red`` is :func:`red_flag_questions` when the caller already has it.
+    ``red`` is :func:`red_flag_questions` when the caller already has it. Questions are ordered
+    by (red flag first, most urgent flag first, larger gain first, candidate order); a question
+    that is not a red-flag question needs a gain of MIN_GAIN.
     """
     todo = candidates(kb, findings, skip)
     if red is None:
         red = completing_findings(kb, findings, todo)
     h = entropy(post)
-    scored = []
-    for fid in todo:
-        gain = max(0.0, _gain(post, _rows(model, fid, findings), h))
+    guesses = table_estimates(model, post)
+    estimated: list[_Estimated] = []
+    for position, fid in enumerate(todo):
+        guess = guesses.get(fid)
+        if guess is None:  # a dependence-group member: its answers depend on the findings
+            guess = estimate(post, answers(model, fid, findings))
         flag = red.get(fid)
-        if flag is None and gain < MIN_GAIN:
-            continue
-        key = (0, flag.urgency.rank, -gain) if flag else (1, 0, -gain)
-        scored.append((key, fid, gain, flag))
-    scored.sort(key=lambda t: t[0])
+        if flag is None and guess < MIN_GAIN - TOLERANCE:
+            continue  # surely below MIN_GAIN
+        kind = (0, flag.urgency.rank) if flag else (1, 0)
+        estimated.append(((kind, -guess, position), fid, flag))
+    estimated.sort(key=_PLACE)
+
+    def exact_gain(fid: str) -> float:
+        return gain(post, answers(model, fid, findings).rows, h)
+
+    # Walk down the estimates in runs: a run is a single candidate, or candidates of one kind
+    # whose estimates are too close to be ordered by them. Runs are in their final order; a run
+    # of several candidates, or one near MIN_GAIN, is ordered by exact gains.
+    chosen: list[tuple[str, float, RedFlag | None, bool]] = []  # fid, gain, flag, is it exact
+    start = 0
+    while start < len(estimated) and (limit is None or len(chosen) < limit):
+        end = _run_end(estimated, start)
+        ((kind, minus, _), fid, flag) = estimated[start]
+        if end == start + 1 and (flag is not None or -minus >= MIN_GAIN + TOLERANCE):
+            chosen.append((fid, -minus, flag, False))
+        else:
+            exact = []
+            for (kind, _, position), fid, flag in estimated[start:end]:
+                g = max(0.0, exact_gain(fid))
+                if flag is not None or g >= MIN_GAIN:
+                    exact.append(((kind, -g, position), fid, g, flag))
+            exact.sort(key=_PLACE)
+            chosen.extend((fid, g, flag, True) for _, fid, g, flag in exact)
+        start = end
     out = []
-    for _, fid, gain, flag in scored[:limit]:
+    for fid, g, flag, is_exact in chosen[:limit]:
+        # an estimate is shown only when every value within TOLERANCE rounds the same
+        if not is_exact and round(max(0.0, g - TOLERANCE), 4) != round(g + TOLERANCE, 4):
+            g = exact_gain(fid)
         q = kb.findings[fid].question
         out.append(Question(
             finding=fid, clinician=q.clinician, patient=q.patient,
             reason=f"red flag: {flag.title}" if flag else "information gain",
-            expected_information_gain=round(gain, 4), red_flag=flag is not None,
+            expected_information_gain=round(max(0.0, g), 4), red_flag=flag is not None,
             options=options(kb, fid),
         ))
     return tuple(out)
+
+
+def _run_end(estimated: list[_Estimated], start: int) -> int:
+    """The end of the run that starts at ``start``: the next candidates of the same kind whose
+    estimates are within 2 * TOLERANCE of the previous one (their exact order is unknown)."""
+    kind = estimated[start][0][0]
+    end = start + 1
+    while (end < len(estimated) and estimated[end][0][0] == kind
+           and estimated[end][0][1] - estimated[end - 1][0][1] <= 2 * TOLERANCE):
+        end += 1
+    return end
 
 
 def red_flag_questions(kb: KnowledgeBase, findings: Mapping[str, Value],
