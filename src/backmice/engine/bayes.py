@@ -11,6 +11,7 @@ outcome it excludes. Unknown findings are simply absent from the sum.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from operator import add
@@ -84,9 +85,15 @@ def log_scores(model: CompiledModel, findings: Mapping[str, Value],
     logs = [table.logs[vi] for _, _, table, vi in rows]
     scores = list(map(sum, zip(*logs, strict=True), model.log_prior)) if logs \
         else list(model.log_prior)
-    for group in model.groups:
-        if any(m in findings for m in group.members):
-            scores = list(map(add, scores, map(math.log, group_likelihoods(group, findings))))
+    for g, group in enumerate(model.groups):
+        values = tuple([findings.get(m) for m in group.members])
+        if values.count(None) == len(values):
+            continue  # no member known: the group's likelihood is 1
+        if all(v is True or v is False or v is None for v in values):
+            group_logs = _group_logs(model, g, values)
+        else:
+            group_logs = list(map(math.log, group_likelihoods(group, findings)))
+        scores = list(map(add, scores, group_logs))
     histology = findings.get("histopathology_finding")
     if histology is not None:
         allowed = model.histology[str(histology)]
@@ -94,6 +101,15 @@ def log_scores(model: CompiledModel, findings: Mapping[str, Value],
             if i not in allowed:
                 scores[i] = -math.inf
     return scores
+
+
+@functools.cache
+def _group_logs(model: CompiledModel, g: int, values: tuple[bool | None, ...]) -> tuple[float, ...]:
+    """log P(known members of group ``g`` | outcome) for one combination of yes/no/unknown
+    members (at most 3 ** members combinations per group, each computed once)."""
+    group = model.groups[g]
+    known = {m: v for m, v in zip(group.members, values, strict=True) if v is not None}
+    return tuple(map(math.log, group_likelihoods(group, known)))
 
 
 def normalise(scores: Sequence[float]) -> list[float]:
