@@ -65,6 +65,7 @@ class _Precomputed:
     # the value type that row belongs to: bool for yes/no tables, str for categories; any other
     # type (1 for True, "true" for True, ...) is shown as given, so it is built per assessment
     value_type: dict[str, type]
+    bin_labels: dict[str, tuple[str, ...]]  # numeric finding id -> the label of each bin
 
 
 @functools.cache
@@ -74,6 +75,8 @@ def _precomputed(kb: KnowledgeBase, model: CompiledModel) -> _Precomputed:
     labels = {fid: kb.findings[fid].label for fid in model.tables}
     sides: dict[str, list[tuple[Side, Side]]] = {}
     value_type: dict[str, type] = {}
+    bin_labels = {fid: tuple(b.label for b in kb.findings[fid].bins)
+                  for fid, table in model.tables.items() if table.bins}
     for fid, table in model.tables.items():
         if table.bins:
             continue
@@ -87,20 +90,20 @@ def _precomputed(kb: KnowledgeBase, model: CompiledModel) -> _Precomputed:
             sides[fid].append(_sides(
                 Contribution(fid, labels[fid], shown, lr, source)
                 for lr, source in zip(table.lrs[vi], sources[fid], strict=True)))
-    return _Precomputed(sources, labels, sides, value_type)
+    return _Precomputed(sources, labels, sides, value_type, bin_labels)
 
 
 def _built(fid: str, label: str, shown: str, ratios: Sequence[float] | Mapping[int, float],
-           sources: Sequence[Source], outcomes: Iterable[int]) -> tuple[Side, Side]:
-    """The sides of one piece of evidence for some outcomes, built now."""
-    support: dict[int, Contribution | None] = {}
-    oppose: dict[int, Contribution | None] = {}
+           sources: Sequence[Source], outcomes: Iterable[int], n: int) -> tuple[Side, Side]:
+    """The sides of one piece of evidence for some of the ``n`` outcomes, built now."""
+    support: list[Contribution | None] = [None] * n
+    oppose: list[Contribution | None] = [None] * n
     for i in outcomes:
         lr = ratios[i]
-        c = Contribution(fid, label, shown, lr, sources[i]) \
-            if lr > _ABOVE or lr < _BELOW else None
-        support[i] = c if lr > _ABOVE else None
-        oppose[i] = c if lr < _BELOW else None
+        if lr > _ABOVE:
+            support[i] = Contribution(fid, label, shown, lr, sources[i])
+        elif lr < _BELOW:
+            oppose[i] = Contribution(fid, label, shown, lr, sources[i])
     return support, oppose
 
 
@@ -115,7 +118,8 @@ def evidence(kb: KnowledgeBase, model: CompiledModel, findings: Mapping[str, Val
     dependence groups.
     """
     pre = _precomputed(kb, model)
-    wanted = range(len(model.outcomes)) if outcomes is None else outcomes
+    n = len(model.outcomes)
+    wanted = range(n) if outcomes is None else outcomes
     support: list[Side] = []
     oppose: list[Side] = []
     for fid, value, table, vi in table_rows(model, findings) if rows is None else rows:
@@ -124,8 +128,9 @@ def evidence(kb: KnowledgeBase, model: CompiledModel, findings: Mapping[str, Val
         else:
             shown = show_value(kb, fid, value)
             if table.bins:
-                shown = f"{shown} ({kb.findings[fid].bins[vi].label})"
-            s, o = _built(fid, pre.labels[fid], shown, table.lrs[vi], pre.sources[fid], wanted)
+                shown = f"{shown} ({pre.bin_labels[fid][vi]})"
+            s, o = _built(fid, pre.labels[fid], shown, table.lrs[vi], pre.sources[fid], wanted,
+                          n)
         support.append(s)
         oppose.append(o)
     for g, group in enumerate(model.groups):
@@ -151,7 +156,7 @@ def _group_built(kb: KnowledgeBase, model: CompiledModel, group: GroupTable,
     shown = ", ".join(f"{kb.findings[m].label.lower()}: {show_value(kb, m, findings[m])}"
                       for m in known)
     return _built(group.id, group.label, shown, group_ratios(model, group, findings, outcomes),
-                  _precomputed(kb, model).sources[group.id], outcomes)
+                  _precomputed(kb, model).sources[group.id], outcomes, len(model.outcomes))
 
 
 @functools.cache
@@ -168,11 +173,10 @@ def explain(sides: tuple[list[Side], list[Side]], outcome: int
             ) -> tuple[tuple[Contribution, ...], tuple[Contribution, ...]]:
     """(supporting, opposing) contributions for one outcome, strongest first."""
     pick = itemgetter(outcome)
-    supporting = [c for c in map(pick, sides[0]) if c is not None]
-    opposing = [c for c in map(pick, sides[1]) if c is not None]
-    # stable sorts: equal ratios keep the findings' order
-    supporting.sort(key=_RATIO, reverse=True)
-    opposing.sort(key=_RATIO)
+    # filter(None, ...) drops the None entries (a Contribution is always true); stable sorts:
+    # equal ratios keep the findings' order
+    supporting = sorted(filter(None, map(pick, sides[0])), key=_RATIO, reverse=True)
+    opposing = sorted(filter(None, map(pick, sides[1])), key=_RATIO)
     return tuple(supporting), tuple(opposing)
 
 
