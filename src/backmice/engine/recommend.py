@@ -1,8 +1,8 @@
 """Work-up steps and treatment options, chosen by rules over the findings and the differential.
 
-Rules are evaluated through their compiled closures (``backmice.kb.rules.compiled``), and each
-outcome's treatments are listed once per knowledge base, so an assessment only evaluates the
-rules of the treatments its leading outcomes can use.
+Rules are evaluated through their compiled closures (``backmice.kb.rules.compiled``), and the
+treatments of each set of leading outcomes are listed once per knowledge base, so an assessment
+only evaluates the rules of the treatments its leading outcomes can use, each once.
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ def derived_context(findings: Mapping[str, object], p: Mapping[str, float],
     """The findings plus the values work-up and treatment rules may use (kb.base.DERIVED_NAMES)."""
     ctx: dict[str, object] = dict(findings)
     ctx.update(zip(_p_names(tuple(p)), p.values(), strict=True))
-    ctx["top"] = max(p, key=p.__getitem__)
+    # the first outcome with the largest probability (as max(p, key=p.__getitem__), faster)
+    outcomes, values = list(p), list(p.values())
+    ctx["top"] = outcomes[values.index(max(values))]
     ctx["p_family"] = sum([p[o] for o in family])
     ctx["p_malignant"] = sum([p[o] for o in MALIGNANT])
     ctx["p_infection"] = sum([p[o] for o in INFECTION])
@@ -88,14 +90,30 @@ def workup(kb: KnowledgeBase, ctx: Mapping[str, object]) -> tuple[WorkupStep, ..
     return tuple([step for check, step in _workup(kb) if check(ctx)])
 
 
-def treatments(kb: KnowledgeBase, ctx: Mapping[str, object],
-               lead: Sequence[str]) -> tuple[TreatmentOption, ...]:
-    chosen: list[TreatmentOption] = []
+Planned = tuple[Check | None, TreatmentOption]
+
+
+@functools.cache
+def _plan(kb: KnowledgeBase, lead: tuple[str, ...]) -> tuple[Planned, ...]:
+    """The treatments of the leading outcomes, in order, each once: (compiled rule or None,
+    option). Fixed per knowledge base and lead (at most a few thousand leads).
+
+    An option listed under two leading outcomes is the same treatment with the same rule, so
+    on one context its rule gives the same answer both times: listing it once, where it first
+    appears, chooses the same options as checking it at each appearance.
+    """
+    plan: list[Planned] = []
     keys: set[int] = set()
     by_outcome = _treatments_for(kb)
     for outcome in lead:
         for check, option, key in by_outcome.get(outcome, ()):
-            if key not in keys and (check is None or check(ctx)):
-                chosen.append(option)
+            if key not in keys:
+                plan.append((check, option))
                 keys.add(key)
-    return tuple(chosen)
+    return tuple(plan)
+
+
+def treatments(kb: KnowledgeBase, ctx: Mapping[str, object],
+               lead: Sequence[str]) -> tuple[TreatmentOption, ...]:
+    return tuple([option for check, option in _plan(kb, tuple(lead))
+                  if check is None or check(ctx)])

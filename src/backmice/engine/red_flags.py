@@ -26,7 +26,7 @@ from backmice.findings import FINDINGS, Kind, Value
 from backmice.kb.base import KnowledgeBase
 from backmice.kb.rules import Compare, Rule, compiled, to_data
 from backmice.kb.schema import RedFlag, Urgency
-from backmice.results import RedFlagHit
+from backmice.results import URGENCY_ORDER, RedFlagHit
 
 
 @functools.cache
@@ -252,4 +252,4 @@ def completing_findings(kb: KnowledgeBase, findings: Mapping[str, Value],
 def most_urgent(hits: tuple[RedFlagHit, ...]) -> Urgency | None:
     if not hits:
         return None
-    return min((Urgency(h.urgency) for h in hits), key=lambda u: u.rank)
+    return Urgency(min([h.urgency for h in hits], key=URGENCY_ORDER.index))
