@@ -116,14 +116,15 @@ def assess(kb: KnowledgeBase, findings: Mapping[str, Value], *, setting: str | N
         notes.append("A histopathology result is recorded: outcomes it excludes are set to 0.")
     if findings.get("anesthetic_injection_relief") is True and hits:
         notes.append("Relief after the anaesthetic injection does not cancel the red flags.")
+    ranked = sorted(by_id.items(), key=_SECOND, reverse=True)
     return Assessment(
         lump_id=lump_id, kb_version=kb.version, engine_version=ENGINE_VERSION, setting=setting,
         findings=findings, differential=_differential(kb, model, post, findings, rows),
-        outcomes=tuple(sorted(by_id.items(), key=_SECOND, reverse=True)),
-        back_mouse_family_probability=ctx["p_family"],
+        outcomes=tuple(ranked), back_mouse_family_probability=ctx["p_family"],
         red_flags=hits, triage=tri, questions=qs,
         workup=recommend.workup(kb, ctx),
-        treatments=recommend.treatments(kb, ctx, recommend.leading(model.outcomes, post)),
+        treatments=recommend.treatments(kb, ctx,
+                                        recommend.leading(model.outcomes, post, ranked)),
         post_procedure_warning=kb.texts.post_procedure_warning.clinician,
         disclaimer=kb.texts.disclaimer.clinician, notes=tuple(notes),
     )

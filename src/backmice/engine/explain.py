@@ -126,7 +126,7 @@ def evidence(kb: KnowledgeBase, model: CompiledModel, findings: Mapping[str, Val
         if value.__class__ is pre.value_type.get(fid):
             s, o = pre.sides[fid][vi]
         else:
-            shown = show_value(kb, fid, value)
+            shown = f"{value:g}" if value.__class__ is float else show_value(kb, fid, value)
             if table.bins:
                 shown = f"{shown} ({pre.bin_labels[fid][vi]})"
             s, o = _built(fid, pre.labels[fid], shown, table.lrs[vi], pre.sources[fid], wanted,

@@ -117,17 +117,16 @@ def _table_answers(model: CompiledModel) -> dict[str, Answers]:
 def answers(model: CompiledModel, fid: str, findings: Mapping[str, Value]) -> Answers:
     """The answers to the question about ``fid``, an unknown finding, given the known ones.
 
-    A dependence-group member's answer depends on the group's other members: for yes/no (or
-    unknown) members there are few combinations, each computed once.
+    A dependence-group member's answer depends on the group's other members, yes, no or
+    unknown: few combinations, each computed once.
     """
     table = _table_answers(model).get(fid)
     if table is not None:
         return table
     group = model.group_of[fid]
-    values = tuple([findings.get(m) for m in group.members])
-    if all(v is True or v is False or v is None for v in values):
-        return _group_answers(model, fid, values)
-    return Answers.of(_group_rows(model, fid, findings))
+    # the likelihoods read each known member as yes or no (its truth value)
+    values = tuple([v if v is None else bool(v) for v in map(findings.get, group.members)])
+    return _group_answers(model, fid, values)
 
 
 @functools.cache

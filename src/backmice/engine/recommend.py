@@ -23,9 +23,9 @@ def derived_context(findings: Mapping[str, object], p: Mapping[str, float],
                     ) -> dict[str, object]:
     """The findings plus the values work-up and treatment rules may use (kb.base.DERIVED_NAMES)."""
     ctx: dict[str, object] = dict(findings)
-    ctx.update(zip(_p_names(tuple(p)), p.values(), strict=True))
+    outcomes, values = tuple(p), list(p.values())
+    ctx.update(zip(_p_names(outcomes), values, strict=True))
     # the first outcome with the largest probability (as max(p, key=p.__getitem__), faster)
-    outcomes, values = list(p), list(p.values())
     ctx["top"] = outcomes[values.index(max(values))]
     ctx["p_family"] = sum([p[o] for o in family])
     ctx["p_malignant"] = sum([p[o] for o in MALIGNANT])
@@ -40,9 +40,19 @@ def _p_names(outcomes: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(f"p_{o}" for o in outcomes)
 
 
-def leading(outcomes: Sequence[str], post: Sequence[float]) -> list[str]:
-    ranked = sorted(zip(post, outcomes, strict=True), reverse=True)
-    return [o for i, (p, o) in enumerate(ranked[:3]) if i == 0 or p >= LEADING_MIN]
+def leading(outcomes: Sequence[str], post: Sequence[float],
+            ranked: Sequence[tuple[str, float]] = ()) -> list[str]:
+    """The most likely outcome, and the next two if at least LEADING_MIN likely; equally likely
+    outcomes are ordered by id, last first.
+
+    ``ranked`` is every (outcome, probability), most likely first, when the caller has it: with
+    four different leading probabilities it gives the same first three without another sort.
+    """
+    if len(ranked) > 3 and ranked[0][1] > ranked[1][1] > ranked[2][1] > ranked[3][1]:
+        top = [(p, o) for o, p in ranked[:3]]
+    else:
+        top = sorted(zip(post, outcomes, strict=True), reverse=True)[:3]
+    return [o for i, (p, o) in enumerate(top) if i == 0 or p >= LEADING_MIN]
 
 
 @functools.cache
