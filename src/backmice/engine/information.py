@@ -13,9 +13,8 @@ marginal P(v) = sum_o P(o) P(v | o), one dot product per value, where the exact 
 product, a division and a logarithm per value and outcome. Both forms add a few dozen terms of
 at most a few bits, so their results differ only by rounding, well under 1e-13 bits;
 ``TOLERANCE`` is set far above that. ``questions.rank`` uses the estimates to find the few
-questions whose exact gain decides what is shown. :func:`table_estimates` estimates every
-finding with a likelihood table at once with NumPy: the marginals of all answers are one
-matrix-vector product.
+questions whose exact gain decides what is shown. :func:`estimates` estimates every question
+at once with NumPy: the marginals of all answers are one matrix-vector product.
 """
 
 from __future__ import annotations
@@ -70,20 +69,44 @@ def estimate(post: Sequence[float], answers: Answers) -> float:
 
 @dataclass(frozen=True)
 class _Stacked:
-    """The answers of every finding with a likelihood table, as arrays (fixed per model)."""
+    """The answers of many questions as arrays, to estimate their gains together."""
 
     fids: tuple[str, ...]
-    rows: Any  # np.ndarray (all findings' rows, one after another) x outcomes
-    starts: Any  # np.ndarray: the first row of each finding
-    conditional: Any  # np.ndarray findings x outcomes: H(answer | outcome)
+    rows: Any  # np.ndarray (all questions' rows, one after another) x outcomes
+    starts: Any  # np.ndarray: the first row of each question
+    conditional: Any  # np.ndarray questions x outcomes: H(answer | outcome)
+
+
+def estimates(model: CompiledModel, post: Sequence[float],
+              findings: Mapping[str, Value]) -> dict[str, float]:
+    """:func:`estimate` of every finding with a likelihood table and of every unknown
+    dependence-group member, computed together."""
+    # NumPy is imported here, not at the top: it takes ~0.1 s to import and the rest of the
+    # engine does not need it. Every probability of an answer is positive (the model takes the
+    # log of each table entry), so every marginal is positive and its logarithm defined.
+    import numpy as np
+
+    known = tuple([_truth_values(group.members, findings) for group in model.groups])
+    stacked = _stacked(model, known)
+    p = np.array(post)
+    marginal = stacked.rows @ p
+    answer_entropy = -np.add.reduceat(marginal * np.log2(marginal), stacked.starts)
+    guesses = answer_entropy - stacked.conditional @ p
+    return dict(zip(stacked.fids, guesses.tolist(), strict=True))
 
 
 @functools.cache
-def _stacked(model: CompiledModel) -> _Stacked:
+def _stacked(model: CompiledModel, known: tuple[tuple[bool | None, ...], ...]) -> _Stacked:
+    """Every finding with a likelihood table, and the unknown members of each dependence group
+    for one combination of its known members (``known``: per group, per member; at most
+    3 ** members combinations per group, each built once)."""
     import numpy as np
 
-    fids = tuple(model.tables)
-    answers = _table_answers(model)
+    answers = dict(_table_answers(model))
+    for group, values in zip(model.groups, known, strict=True):
+        answers.update({m: _group_answers(model, m, values)
+                        for m, value in zip(group.members, values, strict=True) if value is None})
+    fids = tuple(answers)
     counts = [len(answers[fid].rows) for fid in fids]
     return _Stacked(
         fids=fids,
@@ -93,19 +116,10 @@ def _stacked(model: CompiledModel) -> _Stacked:
     )
 
 
-def table_estimates(model: CompiledModel, post: Sequence[float]) -> dict[str, float]:
-    """:func:`estimate` of every finding with a likelihood table, computed together."""
-    # NumPy is imported here, not at the top: it takes ~0.1 s to import and the rest of the
-    # engine does not need it. Every table probability is positive (the model takes its log),
-    # so every marginal is positive and its logarithm defined.
-    import numpy as np
-
-    stacked = _stacked(model)
-    p = np.array(post)
-    marginal = stacked.rows @ p
-    answer_entropy = -np.add.reduceat(marginal * np.log2(marginal), stacked.starts)
-    guesses = answer_entropy - stacked.conditional @ p
-    return dict(zip(stacked.fids, guesses.tolist(), strict=True))
+def _truth_values(members: Sequence[str], findings: Mapping[str, Value]
+                  ) -> tuple[bool | None, ...]:
+    """Each group member as the likelihoods read it: unknown (None), yes or no (truth value)."""
+    return tuple([v if v is None else bool(v) for v in map(findings.get, members)])
 
 
 @functools.cache
@@ -123,10 +137,7 @@ def answers(model: CompiledModel, fid: str, findings: Mapping[str, Value]) -> An
     table = _table_answers(model).get(fid)
     if table is not None:
         return table
-    group = model.group_of[fid]
-    # the likelihoods read each known member as yes or no (its truth value)
-    values = tuple([v if v is None else bool(v) for v in map(findings.get, group.members)])
-    return _group_answers(model, fid, values)
+    return _group_answers(model, fid, _truth_values(model.group_of[fid].members, findings))
 
 
 @functools.cache

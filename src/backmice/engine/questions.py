@@ -17,14 +17,7 @@ import functools
 from collections.abc import Collection, Mapping, Sequence
 from operator import itemgetter
 
-from backmice.engine.information import (
-    TOLERANCE,
-    answers,
-    entropy,
-    estimate,
-    gain,
-    table_estimates,
-)
+from backmice.engine.information import TOLERANCE, answers, entropy, estimates, gain
 from backmice.engine.model import CompiledModel
 from backmice.engine.red_flags import Screening, completing_findings, screen
 from backmice.findings import FINDINGS, Kind, Value
@@ -59,10 +52,13 @@ def candidates(kb: KnowledgeBase, findings: Mapping[str, Value],
     return [f for f in _askable(kb) if f not in findings and f not in skip]
 
 
-# A candidate placed by its estimated gain: ((0, urgency rank) for a red-flag question, else
-# (1, 0); minus the estimate; position among the candidates), fid, flag.
-_Estimated = tuple[tuple[tuple[int, int], float, int], str, RedFlag | None]
-_PLACE = itemgetter(0)
+# A candidate placed by its estimated or exact gain: (kind, minus the gain, position among the
+# candidates, fid, flag), where kind is (0, urgency rank) for a red-flag question, else (1, 0).
+# Sorting these tuples orders questions as shown (positions differ, so fid and flag are never
+# compared).
+_Placed = tuple[tuple[int, int], float, int, str, RedFlag | None]
+_PLAIN = (1, 0)
+_POSITION = itemgetter(2)
 
 
 def rank(kb: KnowledgeBase, model: CompiledModel, findings: Mapping[str, Value],
@@ -78,63 +74,86 @@ def rank(kb: KnowledgeBase, model: CompiledModel, findings: Mapping[str, Value],
     if red is None:
         red = completing_findings(kb, findings, todo)
     h = entropy(post)
-    guesses = table_estimates(model, post)
-    estimated: list[_Estimated] = []
+    guesses = estimates(model, post, findings)
+    estimated: list[_Placed] = []
     for position, fid in enumerate(todo):
-        guess = guesses.get(fid)
-        if guess is None:  # a dependence-group member: its answers depend on the findings
-            guess = estimate(post, answers(model, fid, findings))
+        guess = guesses[fid]
         flag = red.get(fid)
-        if flag is None and guess < MIN_GAIN - TOLERANCE:
-            continue  # surely below MIN_GAIN
-        kind = (0, flag.urgency.rank) if flag else (1, 0)
-        estimated.append(((kind, -guess, position), fid, flag))
-    estimated.sort(key=_PLACE)
+        if flag is not None:
+            estimated.append(((0, flag.urgency.rank), -guess, position, fid, flag))
+        elif guess >= MIN_GAIN - TOLERANCE:  # else surely below MIN_GAIN
+            estimated.append((_PLAIN, -guess, position, fid, None))
+    estimated.sort()
+
+    exact: dict[tuple[tuple[float, ...], ...], float] = {}
 
     def exact_gain(fid: str) -> float:
-        return gain(post, answers(model, fid, findings).rows, h)
+        # findings with the same table (several red-flag findings keep the population default
+        # for every outcome) have the same gain: it is computed once
+        rows = answers(model, fid, findings).rows
+        if rows not in exact:
+            exact[rows] = gain(post, rows, h)
+        return exact[rows]
 
     # Walk down the estimates in runs: a run is a single candidate, or candidates of one kind
-    # whose estimates are too close to be ordered by them. Runs are in their final order; a run
-    # of several candidates, or one near MIN_GAIN, is ordered by exact gains.
+    # whose estimates are too close to be ordered by them. Runs are in their final order. A
+    # run of candidates with one and the same table has one gain, so it keeps the candidates'
+    # order; any other run of several candidates, or one near MIN_GAIN, is ordered by exact
+    # gains.
     chosen: list[tuple[str, float, RedFlag | None, bool]] = []  # fid, gain, flag, is it exact
     start = 0
     while start < len(estimated) and (limit is None or len(chosen) < limit):
         end = _run_end(estimated, start)
-        ((kind, minus, _), fid, flag) = estimated[start]
-        if end == start + 1 and (flag is not None or -minus >= MIN_GAIN + TOLERANCE):
-            chosen.append((fid, -minus, flag, False))
+        run = estimated[start:end]
+        if (len(run) == 1 or _one_table(model, findings, run)) and all(
+                flag is not None or -minus >= MIN_GAIN + TOLERANCE
+                for _, minus, _, _, flag in run):
+            run.sort(key=_POSITION)
+            chosen.extend((fid, -minus, flag, False) for _, minus, _, fid, flag in run)
         else:
-            exact = []
-            for (kind, _, position), fid, flag in estimated[start:end]:
+            settled: list[_Placed] = []
+            for kind, _, position, fid, flag in run:
                 g = max(0.0, exact_gain(fid))
                 if flag is not None or g >= MIN_GAIN:
-                    exact.append(((kind, -g, position), fid, g, flag))
-            exact.sort(key=_PLACE)
-            chosen.extend((fid, g, flag, True) for _, fid, g, flag in exact)
+                    settled.append((kind, -g, position, fid, flag))
+            settled.sort()
+            chosen.extend((fid, -minus, flag, True) for _, minus, _, fid, flag in settled)
         start = end
     out = []
     for fid, g, flag, is_exact in chosen[:limit]:
         # an estimate is shown only when every value within TOLERANCE rounds the same
         if not is_exact and round(max(0.0, g - TOLERANCE), 4) != round(g + TOLERANCE, 4):
             g = exact_gain(fid)
-        q = kb.findings[fid].question
+        clinician, patient, choices = _asked(kb, fid)
         out.append(Question(
-            finding=fid, clinician=q.clinician, patient=q.patient,
+            finding=fid, clinician=clinician, patient=patient,
             reason=f"red flag: {flag.title}" if flag else "information gain",
             expected_information_gain=round(max(0.0, g), 4), red_flag=flag is not None,
-            options=options(kb, fid),
+            options=choices,
         ))
     return tuple(out)
 
 
-def _run_end(estimated: list[_Estimated], start: int) -> int:
+@functools.cache
+def _asked(kb: KnowledgeBase, fid: str) -> tuple[str, str, tuple[tuple[str, str], ...]]:
+    """A question's wording for the clinician and the patient, and its options."""
+    q = kb.findings[fid].question
+    return q.clinician, q.patient, options(kb, fid)
+
+
+def _one_table(model: CompiledModel, findings: Mapping[str, Value], run: list[_Placed]) -> bool:
+    """Whether every candidate of the run has the same answers."""
+    first = answers(model, run[0][3], findings).rows
+    return all(answers(model, fid, findings).rows == first for _, _, _, fid, _ in run[1:])
+
+
+def _run_end(estimated: list[_Placed], start: int) -> int:
     """The end of the run that starts at ``start``: the next candidates of the same kind whose
     estimates are within 2 * TOLERANCE of the previous one (their exact order is unknown)."""
-    kind = estimated[start][0][0]
+    kind = estimated[start][0]
     end = start + 1
-    while (end < len(estimated) and estimated[end][0][0] == kind
-           and estimated[end][0][1] - estimated[end - 1][0][1] <= 2 * TOLERANCE):
+    while (end < len(estimated) and estimated[end][0] == kind
+           and estimated[end][1] - estimated[end - 1][1] <= 2 * TOLERANCE):
         end += 1
     return end
 
