@@ -108,7 +108,7 @@ def assess(kb: KnowledgeBase, findings: Mapping[str, Value], *, setting: str | N
     red = questions.red_flag_questions(kb, findings, skip, screening=screening)
     tri = triage.decide(kb, hits, p_malignant, findings, tuple(red))
     family = kb.family()
-    ctx = recommend.derived_context(findings, by_id, family, len(hits),
+    ctx = recommend.derived_context(findings, model.outcomes, post, family, len(hits),
                                     URGENCY_ORDER.index(tri.level))
     qs = questions.rank(kb, model, findings, post, skip=skip, red=red) if with_questions else ()
     notes = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from backmice.engine.model import source_of
 from backmice.kb.base import INFECTION, MALIGNANT, KnowledgeBase
@@ -18,26 +19,42 @@ from backmice.results import TreatmentOption, WorkupStep
 LEADING_MIN = 0.10  # an outcome counts as "leading" from this probability (top 3 only)
 
 
-def derived_context(findings: Mapping[str, object], p: Mapping[str, float],
-                    family: Sequence[str], red_flags: int, urgency_rank: int
-                    ) -> dict[str, object]:
-    """The findings plus the values work-up and treatment rules may use (kb.base.DERIVED_NAMES)."""
+def derived_context(findings: Mapping[str, object], outcomes: tuple[str, ...],
+                    post: Sequence[float], family: Sequence[str], red_flags: int,
+                    urgency_rank: int) -> dict[str, object]:
+    """The findings plus the values work-up and treatment rules may use (kb.base.DERIVED_NAMES):
+    ``post`` is P(outcome) in ``outcomes`` order."""
+    names = _names(outcomes, tuple(family))
     ctx: dict[str, object] = dict(findings)
-    outcomes, values = tuple(p), list(p.values())
-    ctx.update(zip(_p_names(outcomes), values, strict=True))
-    # the first outcome with the largest probability (as max(p, key=p.__getitem__), faster)
-    ctx["top"] = outcomes[values.index(max(values))]
-    ctx["p_family"] = sum([p[o] for o in family])
-    ctx["p_malignant"] = sum([p[o] for o in MALIGNANT])
-    ctx["p_infection"] = sum([p[o] for o in INFECTION])
+    ctx.update(zip(names.p_names, post, strict=True))
+    ctx["top"] = outcomes[post.index(max(post))]  # the first outcome with the largest p
+    ctx["p_family"] = sum([post[i] for i in names.family])
+    ctx["p_malignant"] = sum([post[i] for i in names.malignant])
+    ctx["p_infection"] = sum([post[i] for i in names.infection])
     ctx["red_flags"] = red_flags
     ctx["urgency_rank"] = urgency_rank
     return ctx
 
 
+@dataclass(frozen=True)
+class _Names:
+    """Per list of outcomes: the context names of their probabilities, and the positions of
+    the outcomes each derived sum adds (in the order of its list)."""
+
+    p_names: tuple[str, ...]
+    family: tuple[int, ...]
+    malignant: tuple[int, ...]
+    infection: tuple[int, ...]
+
+
 @functools.cache
-def _p_names(outcomes: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(f"p_{o}" for o in outcomes)
+def _names(outcomes: tuple[str, ...], family: tuple[str, ...]) -> _Names:
+    return _Names(
+        p_names=tuple(f"p_{o}" for o in outcomes),
+        family=tuple(outcomes.index(o) for o in family),
+        malignant=tuple(outcomes.index(o) for o in MALIGNANT),
+        infection=tuple(outcomes.index(o) for o in INFECTION),
+    )
 
 
 def leading(outcomes: Sequence[str], post: Sequence[float],
