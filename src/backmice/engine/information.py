@@ -23,7 +23,8 @@ import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from operator import mul
+from itertools import repeat
+from operator import mul, truediv
 from typing import Any
 
 from backmice.engine.bayes import group_likelihoods
@@ -34,6 +35,8 @@ TOLERANCE = 1e-9  # bits: an estimate is this close to the exact gain (the real 
 
 
 def entropy(p: Sequence[float]) -> float:
+    if p and min(p) > 0.0:  # every term is defined: the same sum, with the loop in C
+        return -sum(map(mul, p, map(math.log2, p)))
     return -sum(x * math.log2(x) for x in p if x > 0.0)
 
 
@@ -41,10 +44,10 @@ def gain(post: Sequence[float], rows: Sequence[Sequence[float]], h: float) -> fl
     """The exact expected information gain; ``rows[v][o]`` = P(v | o), ``h`` = entropy(post)."""
     expected = 0.0
     for row in rows:
-        joint = [a * b for a, b in zip(post, row, strict=True)]
+        joint = list(map(mul, post, row))
         pv = sum(joint)
         if pv > 0.0:
-            expected += pv * entropy([j / pv for j in joint])
+            expected += pv * entropy(list(map(truediv, joint, repeat(pv))))
     return h - expected
 
 

@@ -105,9 +105,7 @@ def rank(kb: KnowledgeBase, model: CompiledModel, findings: Mapping[str, Value],
     while start < len(estimated) and (limit is None or len(chosen) < limit):
         end = _run_end(estimated, start)
         run = estimated[start:end]
-        if (len(run) == 1 or _one_table(model, findings, run)) and all(
-                flag is not None or -minus >= MIN_GAIN + TOLERANCE
-                for _, minus, _, _, flag in run):
+        if _decided(model, findings, run):
             run.sort(key=_POSITION)
             chosen.extend((fid, -minus, flag, False) for _, minus, _, fid, flag in run)
         else:
@@ -141,8 +139,14 @@ def _asked(kb: KnowledgeBase, fid: str) -> tuple[str, str, tuple[tuple[str, str]
     return q.clinician, q.patient, options(kb, fid)
 
 
-def _one_table(model: CompiledModel, findings: Mapping[str, Value], run: list[_Placed]) -> bool:
-    """Whether every candidate of the run has the same answers."""
+def _decided(model: CompiledModel, findings: Mapping[str, Value], run: list[_Placed]) -> bool:
+    """Whether the estimates decide a run: no candidate in it is near MIN_GAIN, and it is one
+    candidate, or candidates with the same answers (hence the same gain)."""
+    for _, minus, _, _, flag in run:
+        if flag is None and -minus < MIN_GAIN + TOLERANCE:
+            return False
+    if len(run) == 1:
+        return True
     first = answers(model, run[0][3], findings).rows
     return all(answers(model, fid, findings).rows == first for _, _, _, fid, _ in run[1:])
 
