@@ -442,3 +442,19 @@ def test_gain_estimates_are_far_within_their_tolerance(raw, setting):
         exact = information.gain(post, _reference_rows(model, fid, findings), h)
         assert abs(information.estimate(post, answers) - exact) < information.TOLERANCE / 1000
         assert abs(together[fid] - exact) < information.TOLERANCE / 1000
+
+
+def test_group_likelihoods_read_members_by_truth_value():
+    """The cached group log likelihoods equal the direct computation, whatever value a member
+    holds (only its truth value counts)."""
+    model = compile_model(KB, KB.priors.default_setting)
+    for known in ({"erythema": True}, {"erythema": 1, "fever": 0.0},
+                  {"warmth": "yes", "spreading_redness": False, "fever": None}):
+        scores = bayes.log_scores(model, known)
+        direct = list(model.log_prior)
+        for group in model.groups:
+            if any(known.get(m) is not None for m in group.members):
+                direct = [s + math.log(lik)
+                          for s, lik in zip(direct, bayes.group_likelihoods(group, known),
+                                            strict=True)]
+        assert scores == direct
