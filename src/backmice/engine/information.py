@@ -9,12 +9,11 @@ its answer is known: ``H(p) - sum_v P(v) H(p | v)`` (:func:`gain`, the number a 
 
 where H(F | o), the entropy of the answer given the outcome, does not depend on the case: it is
 computed once per finding (``Answers.conditional``). A case then only needs the answer's
-marginal P(v) = sum_o P(o) P(v | o), one dot product per value, where the exact form needs a
-product, a division and a logarithm per value and outcome. Both forms add a few dozen terms of
-at most a few bits, so their results differ only by rounding, well under 1e-13 bits;
-``TOLERANCE`` is set far above that. ``questions.rank`` uses the estimates to find the few
-questions whose exact gain decides what is shown. :func:`estimates` estimates every question
-at once with NumPy: the marginals of all answers are one matrix-vector product.
+marginal P(v) = sum_o P(o) P(v | o), one dot product per value but the last (the marginals add
+up to 1), where the exact form needs a product, a division and a logarithm per value and
+outcome. Both forms add a few dozen terms of at most a few bits, so their results differ only
+by rounding, well under 1e-13 bits; ``TOLERANCE`` is set far above that. ``questions.rank``
+uses the estimates to find the few questions whose exact gain decides what is shown.
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from operator import mul, truediv
-from typing import Any
 
 from backmice.engine.bayes import group_likelihoods
 from backmice.engine.model import CompiledModel
@@ -66,57 +64,9 @@ class Answers:
 
 def estimate(post: Sequence[float], answers: Answers) -> float:
     """The expected information gain, up to TOLERANCE (see the module docstring)."""
-    marginal = [sum(map(mul, post, row)) for row in answers.rows]
+    marginal = [sum(map(mul, post, row)) for row in answers.rows[:-1]]
+    marginal.append(1.0 - sum(marginal))
     return entropy(marginal) - sum(map(mul, post, answers.conditional))
-
-
-@dataclass(frozen=True)
-class _Stacked:
-    """The answers of many questions as arrays, to estimate their gains together."""
-
-    fids: tuple[str, ...]
-    rows: Any  # np.ndarray (all questions' rows, one after another) x outcomes
-    starts: Any  # np.ndarray: the first row of each question
-    conditional: Any  # np.ndarray questions x outcomes: H(answer | outcome)
-
-
-def estimates(model: CompiledModel, post: Sequence[float],
-              findings: Mapping[str, Value]) -> dict[str, float]:
-    """:func:`estimate` of every finding with a likelihood table and of every unknown
-    dependence-group member, computed together."""
-    # NumPy is imported here, not at the top: it takes ~0.1 s to import and the rest of the
-    # engine does not need it. Every probability of an answer is positive (the model takes the
-    # log of each table entry), so every marginal is positive and its logarithm defined.
-    import numpy as np
-
-    known = tuple([_truth_values(group.members, findings) for group in model.groups])
-    stacked = _stacked(model, known)
-    p = np.array(post)
-    marginal = stacked.rows @ p
-    answer_entropy = -np.add.reduceat(marginal * np.log2(marginal), stacked.starts)
-    guesses = answer_entropy - stacked.conditional @ p
-    return dict(zip(stacked.fids, guesses.tolist(), strict=True))
-
-
-@functools.cache
-def _stacked(model: CompiledModel, known: tuple[tuple[bool | None, ...], ...]) -> _Stacked:
-    """Every finding with a likelihood table, and the unknown members of each dependence group
-    for one combination of its known members (``known``: per group, per member; at most
-    3 ** members combinations per group, each built once)."""
-    import numpy as np
-
-    answers = dict(_table_answers(model))
-    for group, values in zip(model.groups, known, strict=True):
-        answers.update({m: _group_answers(model, m, values)
-                        for m, value in zip(group.members, values, strict=True) if value is None})
-    fids = tuple(answers)
-    counts = [len(answers[fid].rows) for fid in fids]
-    return _Stacked(
-        fids=fids,
-        rows=np.array([row for fid in fids for row in answers[fid].rows]),
-        starts=np.cumsum([0, *counts[:-1]]),
-        conditional=np.array([answers[fid].conditional for fid in fids]),
-    )
 
 
 def _truth_values(members: Sequence[str], findings: Mapping[str, Value]

@@ -17,7 +17,7 @@ import functools
 from collections.abc import Collection, Mapping, Sequence
 from operator import itemgetter
 
-from backmice.engine.information import TOLERANCE, answers, entropy, estimates, gain
+from backmice.engine.information import TOLERANCE, answers, entropy, estimate, gain
 from backmice.engine.model import CompiledModel
 from backmice.engine.red_flags import Screening, completing_findings, screen
 from backmice.findings import FINDINGS, Kind, Value
@@ -74,15 +74,18 @@ def rank(kb: KnowledgeBase, model: CompiledModel, findings: Mapping[str, Value],
     if red is None:
         red = completing_findings(kb, findings, todo)
     h = entropy(post)
-    guesses = estimates(model, post, findings)
+    kinds = [(0, red[fid].urgency.rank) if fid in red else _PLAIN for fid in todo]
+    shown = _shown_kinds(kinds, limit)
     estimated: list[_Placed] = []
-    for position, fid in enumerate(todo):
-        guess = guesses[fid]
+    for position, (fid, kind) in enumerate(zip(todo, kinds, strict=True)):
+        if kind not in shown:
+            continue
+        guess = estimate(post, answers(model, fid, findings))
         flag = red.get(fid)
         if flag is not None:
-            estimated.append(((0, flag.urgency.rank), -guess, position, fid, flag))
+            estimated.append((kind, -guess, position, fid, flag))
         elif guess >= MIN_GAIN - TOLERANCE:  # else surely below MIN_GAIN
-            estimated.append((_PLAIN, -guess, position, fid, None))
+            estimated.append((kind, -guess, position, fid, None))
     estimated.sort()
 
     exact: dict[tuple[tuple[float, ...], ...], float] = {}
@@ -137,6 +140,22 @@ def _asked(kb: KnowledgeBase, fid: str) -> tuple[str, str, tuple[tuple[str, str]
     """A question's wording for the clinician and the patient, and its options."""
     q = kb.findings[fid].question
     return q.clinician, q.patient, options(kb, fid)
+
+
+def _shown_kinds(kinds: list[tuple[int, int]], limit: int | None) -> set[tuple[int, int]]:
+    """The kinds of question that can be among the first ``limit``: red flags come first, by
+    urgency, whatever their gain, so a kind after ``limit`` red-flag questions is never shown
+    and its gains need no estimate."""
+    if limit is None:
+        return set(kinds)
+    shown = set()
+    count = 0
+    for kind in sorted(set(kinds)):
+        if count >= limit:
+            break
+        shown.add(kind)
+        count += kinds.count(kind)
+    return shown
 
 
 def _decided(model: CompiledModel, findings: Mapping[str, Value], run: list[_Placed]) -> bool:
