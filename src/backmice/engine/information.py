@@ -33,6 +33,7 @@ TOLERANCE = 1e-9  # bits: an estimate is this close to the exact gain (the real 
 
 
 def entropy(p: Sequence[float]) -> float:
+    """-sum p log2 p over the positive entries of p (bits)."""
     if p and min(p) > 0.0:  # every term is defined: the same sum, with the loop in C
         return -sum(map(mul, p, map(math.log2, p)))
     return -sum(x * math.log2(x) for x in p if x > 0.0)

@@ -6,9 +6,10 @@ red-flag question is an unanswered finding that could, on its own, make a red fl
 come first, most urgent first.
 
 Exact gains are costly (a logarithm per answer and outcome), so :func:`rank` first estimates
-every candidate's gain (``information.estimate``, within ``TOLERANCE`` of the exact value) and
-computes exact gains only where the estimates cannot decide what is shown; the result is the
-same as computing every gain exactly (a test checks this).
+the gains (``information.estimate``, within ``TOLERANCE`` of the exact value) and computes
+exact gains only where the estimates cannot decide what is shown; it skips even the estimates
+of questions that come after ``limit`` more urgent red-flag questions. The result is the same
+as computing every gain exactly (a test checks this).
 """
 
 from __future__ import annotations
