@@ -137,3 +137,49 @@ def test_treatments_per_outcome_list_each_treatment_for_it_in_kb_order(kb):
         assert [option for _, option, _ in listed] == expected
         for _, option, key in listed:
             assert options[key] == option  # equal options share a key
+
+
+def _treatments_checked_at_each_appearance(kb, ctx, lead):
+    """The treatments as first written: each appearance of an option checks its rule."""
+    from backmice.engine import recommend
+
+    chosen, keys = [], set()
+    for outcome in lead:
+        for check, option, key in recommend._treatments_for(kb).get(outcome, ()):
+            if key not in keys and (check is None or check(ctx)):
+                chosen.append(option)
+                keys.add(key)
+    return tuple(chosen)
+
+
+def test_treatment_plans_choose_as_checking_each_appearance(kb):
+    import itertools
+    import random
+
+    from backmice.engine import recommend
+
+    rnd = random.Random(3)
+    flags = ["pain", "tender", "erythema", "warmth", "fever", "systemically_unwell",
+             "immunocompromised_or_diabetic", "recurrent_after_excision", "spreading_redness"]
+    for _ in range(300):
+        ctx = {f: rnd.choice((True, False)) for f in flags if rnd.random() < 0.6}
+        ctx.update(size_cm=rnd.choice((1.0, 5.0, 7.5)), nodule_count=rnd.choice((1, 5, "many")),
+                   depth=rnd.choice(("subcutaneous", "intramuscular")),
+                   consistency=rnd.choice(("soft", "hard", "fluctuant")))
+        for lead in itertools.islice(itertools.permutations(kb.outcomes, 3), 0, None, 97):
+            for size in (1, 2, 3):
+                assert recommend.treatments(kb, ctx, lead[:size]) == \
+                    _treatments_checked_at_each_appearance(kb, ctx, lead[:size])
+
+
+def test_leading_outcomes_from_the_ranking_equal_sorting_again():
+    from backmice.engine import recommend
+
+    outcomes = ("a", "b", "c", "d", "e")
+    for post in ([0.5, 0.2, 0.15, 0.1, 0.05], [0.3, 0.3, 0.2, 0.1, 0.1],
+                 [0.05, 0.2, 0.2, 0.2, 0.35], [0.4, 0.3, 0.2, 0.1, 0.0], [0.2] * 5):
+        ranked = sorted(zip(outcomes, post, strict=True), key=lambda t: t[1], reverse=True)
+        top = sorted(zip(post, outcomes, strict=True), reverse=True)[:3]
+        expected = [o for i, (p, o) in enumerate(top) if i == 0 or p >= recommend.LEADING_MIN]
+        assert recommend.leading(outcomes, post, ranked) == expected
+        assert recommend.leading(outcomes, post) == expected

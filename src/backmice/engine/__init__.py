@@ -17,7 +17,7 @@ from backmice.errors import InputError
 from backmice.findings import FindingSet, PatientInput, Value
 from backmice.kb.base import MALIGNANT, OTHER, KnowledgeBase
 from backmice.kb.schema import ConditionRole, Urgency
-from backmice.results import Assessment, PatientAssessment, RankedDiagnosis
+from backmice.results import URGENCY_ORDER, Assessment, PatientAssessment, RankedDiagnosis
 
 ENGINE_VERSION = "0.1.0"
 EXPLAINED = 3  # differential entries that carry a for/against explanation
@@ -77,14 +77,17 @@ def _differential(kb: KnowledgeBase, model: CompiledModel, post: Sequence[float]
     entries.sort(key=_PROBABILITY, reverse=True)
     items = explain.evidence(kb, model, findings, rows, [t[1] for t in entries[:EXPLAINED]])
     includes = tuple([(o, name, p) for p, _, o, name in others])
-    ranked = []
-    for rank, (p, explain_index, oid, name, role, family) in enumerate(entries):
-        support, oppose = (explain.explain(items, explain_index)
-                           if rank < EXPLAINED else ((), ()))
-        ranked.append(RankedDiagnosis(
-            id=oid, name=name, probability=p, role=role, back_mouse_family=family,
-            supporting=support, opposing=oppose, includes=includes if oid == OTHER else (),
-        ))
+    # RankedDiagnosis(id, name, probability, role, back_mouse_family, supporting, opposing,
+    # includes), built with positional arguments: eight per assessment, and faster so
+    ranked = [
+        RankedDiagnosis(oid, name, p, role, family, *explain.explain(items, explain_index),
+                        includes if oid == OTHER else ())
+        for p, explain_index, oid, name, role, family in entries[:EXPLAINED]
+    ]
+    ranked.extend([
+        RankedDiagnosis(oid, name, p, role, family, (), (), includes if oid == OTHER else ())
+        for p, _, oid, name, role, family in entries[EXPLAINED:]
+    ])
     return tuple(ranked)
 
 
@@ -105,21 +108,23 @@ def assess(kb: KnowledgeBase, findings: Mapping[str, Value], *, setting: str | N
     red = questions.red_flag_questions(kb, findings, skip, screening=screening)
     tri = triage.decide(kb, hits, p_malignant, findings, tuple(red))
     family = kb.family()
-    ctx = recommend.derived_context(findings, by_id, family, len(hits), Urgency(tri.level).rank)
+    ctx = recommend.derived_context(findings, model.outcomes, post, family, len(hits),
+                                    URGENCY_ORDER.index(tri.level))
     qs = questions.rank(kb, model, findings, post, skip=skip, red=red) if with_questions else ()
     notes = []
     if "histopathology_finding" in findings:
         notes.append("A histopathology result is recorded: outcomes it excludes are set to 0.")
     if findings.get("anesthetic_injection_relief") is True and hits:
         notes.append("Relief after the anaesthetic injection does not cancel the red flags.")
+    ranked = sorted(by_id.items(), key=_SECOND, reverse=True)
     return Assessment(
         lump_id=lump_id, kb_version=kb.version, engine_version=ENGINE_VERSION, setting=setting,
         findings=findings, differential=_differential(kb, model, post, findings, rows),
-        outcomes=tuple(sorted(by_id.items(), key=_SECOND, reverse=True)),
-        back_mouse_family_probability=sum([by_id[o] for o in family]),
+        outcomes=tuple(ranked), back_mouse_family_probability=ctx["p_family"],
         red_flags=hits, triage=tri, questions=qs,
         workup=recommend.workup(kb, ctx),
-        treatments=recommend.treatments(kb, ctx, recommend.leading(model.outcomes, post)),
+        treatments=recommend.treatments(kb, ctx,
+                                        recommend.leading(model.outcomes, post, ranked)),
         post_procedure_warning=kb.texts.post_procedure_warning.clinician,
         disclaimer=kb.texts.disclaimer.clinician, notes=tuple(notes),
     )

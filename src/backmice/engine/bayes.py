@@ -11,9 +11,11 @@ outcome it excludes. Unknown findings are simply absent from the sum.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from operator import add
+from itertools import repeat
+from operator import add, sub
 
 from backmice.engine.model import CompiledModel, FindingTable, GroupTable
 from backmice.findings import Value
@@ -66,7 +68,10 @@ def table_rows(model: CompiledModel, findings: Mapping[str, Value]) -> list[Row]
     for fid, value in findings.items():
         table = tables.get(fid)
         if table is not None:
-            rows.append((fid, value, table, table.value_index(value)))
+            # a bool or str is looked up directly (1 == True, so other types never are)
+            kind = value.__class__
+            vi = table.row_of.get(value) if kind is bool or kind is str else None
+            rows.append((fid, value, table, table.value_index(value) if vi is None else vi))
     return rows
 
 
@@ -84,9 +89,13 @@ def log_scores(model: CompiledModel, findings: Mapping[str, Value],
     logs = [table.logs[vi] for _, _, table, vi in rows]
     scores = list(map(sum, zip(*logs, strict=True), model.log_prior)) if logs \
         else list(model.log_prior)
-    for group in model.groups:
-        if any(m in findings for m in group.members):
-            scores = list(map(add, scores, map(math.log, group_likelihoods(group, findings))))
+    for g, group in enumerate(model.groups):
+        values = [findings.get(m) for m in group.members]
+        if values.count(None) == len(values):
+            continue  # no member known: the group's likelihood is 1
+        # the likelihood reads each known member as yes or no (its truth value)
+        known = tuple([v if v is None else bool(v) for v in values])
+        scores = list(map(add, scores, _group_logs(model, g, known)))
     histology = findings.get("histopathology_finding")
     if histology is not None:
         allowed = model.histology[str(histology)]
@@ -96,10 +105,19 @@ def log_scores(model: CompiledModel, findings: Mapping[str, Value],
     return scores
 
 
+@functools.cache
+def _group_logs(model: CompiledModel, g: int, known: tuple[bool | None, ...]) -> tuple[float, ...]:
+    """log P(known members of group ``g`` | outcome) for one combination of yes/no/unknown
+    members (at most 3 ** members combinations per group, each computed once)."""
+    group = model.groups[g]
+    values = {m: v for m, v in zip(group.members, known, strict=True) if v is not None}
+    return tuple(map(math.log, group_likelihoods(group, values)))
+
+
 def normalise(scores: Sequence[float]) -> list[float]:
     """Softmax of log scores; outcomes at -inf get exactly 0."""
-    top = max(scores)
-    weights = [math.exp(s - top) if s != -math.inf else 0.0 for s in scores]
+    top = max(scores)  # finite: every prior is positive
+    weights = list(map(math.exp, map(sub, scores, repeat(top))))  # exp(-inf) is 0.0
     total = sum(weights)
     return [w / total for w in weights]
 

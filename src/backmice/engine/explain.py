@@ -60,11 +60,11 @@ class _Precomputed:
 
     sources: dict[str, tuple[Source, ...]]  # finding or group id -> per outcome
     labels: dict[str, str]
-    # finding id -> table row -> (supporting side, opposing side), for the value type below
-    sides: dict[str, list[tuple[Side, Side]]]
-    # the value type that row belongs to: bool for yes/no tables, str for categories; any other
-    # type (1 for True, "true" for True, ...) is shown as given, so it is built per assessment
-    value_type: dict[str, type]
+    # finding id -> (value type, per table row (supporting side, opposing side)). The value
+    # type is bool for yes/no tables, str for categories; any other type (1 for True, "true"
+    # for True, ...) is shown as given, so its sides are built per assessment.
+    sides: dict[str, tuple[type, list[tuple[Side, Side]]]]
+    bin_labels: dict[str, tuple[str, ...]]  # numeric finding id -> the label of each bin
 
 
 @functools.cache
@@ -72,35 +72,36 @@ def _precomputed(kb: KnowledgeBase, model: CompiledModel) -> _Precomputed:
     sources = {fid: tuple(source_of(p) for p in t.sources) for fid, t in model.tables.items()}
     sources.update({g.id: tuple(source_of(p) for p in g.sources) for g in model.groups})
     labels = {fid: kb.findings[fid].label for fid in model.tables}
-    sides: dict[str, list[tuple[Side, Side]]] = {}
-    value_type: dict[str, type] = {}
+    sides: dict[str, tuple[type, list[tuple[Side, Side]]]] = {}
+    bin_labels = {fid: tuple(b.label for b in kb.findings[fid].bins)
+                  for fid, table in model.tables.items() if table.bins}
     for fid, table in model.tables.items():
         if table.bins:
             continue
         boolean = FINDINGS[fid].kind is Kind.BOOLEAN
-        value_type[fid] = bool if boolean else str
-        sides[fid] = []
+        per_row = []
         for vi, key in enumerate(table.values):
             value: Value = key == "true" if boolean else key
             assert table.value_index(value) == vi
             shown = show_value(kb, fid, value)
-            sides[fid].append(_sides(
+            per_row.append(_sides(
                 Contribution(fid, labels[fid], shown, lr, source)
                 for lr, source in zip(table.lrs[vi], sources[fid], strict=True)))
-    return _Precomputed(sources, labels, sides, value_type)
+        sides[fid] = (bool if boolean else str, per_row)
+    return _Precomputed(sources, labels, sides, bin_labels)
 
 
 def _built(fid: str, label: str, shown: str, ratios: Sequence[float] | Mapping[int, float],
-           sources: Sequence[Source], outcomes: Iterable[int]) -> tuple[Side, Side]:
-    """The sides of one piece of evidence for some outcomes, built now."""
-    support: dict[int, Contribution | None] = {}
-    oppose: dict[int, Contribution | None] = {}
+           sources: Sequence[Source], outcomes: Iterable[int], n: int) -> tuple[Side, Side]:
+    """The sides of one piece of evidence for some of the ``n`` outcomes, built now."""
+    support: list[Contribution | None] = [None] * n
+    oppose: list[Contribution | None] = [None] * n
     for i in outcomes:
         lr = ratios[i]
-        c = Contribution(fid, label, shown, lr, sources[i]) \
-            if lr > _ABOVE or lr < _BELOW else None
-        support[i] = c if lr > _ABOVE else None
-        oppose[i] = c if lr < _BELOW else None
+        if lr > _ABOVE:
+            support[i] = Contribution(fid, label, shown, lr, sources[i])
+        elif lr < _BELOW:
+            oppose[i] = Contribution(fid, label, shown, lr, sources[i])
     return support, oppose
 
 
@@ -115,31 +116,33 @@ def evidence(kb: KnowledgeBase, model: CompiledModel, findings: Mapping[str, Val
     dependence groups.
     """
     pre = _precomputed(kb, model)
-    wanted = range(len(model.outcomes)) if outcomes is None else outcomes
-    support: list[Side] = []
-    oppose: list[Side] = []
+    precomputed = pre.sides
+    n = len(model.outcomes)
+    wanted = range(n) if outcomes is None else outcomes
+    sides: list[tuple[Side, Side]] = []
     for fid, value, table, vi in table_rows(model, findings) if rows is None else rows:
-        if value.__class__ is pre.value_type.get(fid):
-            s, o = pre.sides[fid][vi]
-        else:
-            shown = show_value(kb, fid, value)
-            if table.bins:
-                shown = f"{shown} ({kb.findings[fid].bins[vi].label})"
-            s, o = _built(fid, pre.labels[fid], shown, table.lrs[vi], pre.sources[fid], wanted)
-        support.append(s)
-        oppose.append(o)
+        known = precomputed.get(fid)
+        if known is not None and value.__class__ is known[0]:
+            sides.append(known[1][vi])
+            continue
+        shown = f"{value:g}" if value.__class__ is float else show_value(kb, fid, value)
+        if table.bins:
+            shown = f"{shown} ({pre.bin_labels[fid][vi]})"
+        sides.append(_built(fid, pre.labels[fid], shown, table.lrs[vi], pre.sources[fid],
+                            wanted, n))
     for g, group in enumerate(model.groups):
         values = tuple([findings.get(m, _ABSENT) for m in group.members])
         if values.count(_ABSENT) == len(values):
             continue
         # yes/no answers (or absent members) take the group's few precomputed combinations
         if all(v is True or v is False or v is _ABSENT for v in values):
-            s, o = _group_sides(kb, model, g, values)
+            sides.append(_group_sides(kb, model, g, values))
         else:
-            s, o = _group_built(kb, model, group, findings, wanted)
-        support.append(s)
-        oppose.append(o)
-    return support, oppose
+            sides.append(_group_built(kb, model, group, findings, wanted))
+    if not sides:
+        return [], []
+    support, oppose = zip(*sides, strict=True)
+    return list(support), list(oppose)
 
 
 _ABSENT = object()  # a dependence-group member not in the findings
@@ -151,7 +154,7 @@ def _group_built(kb: KnowledgeBase, model: CompiledModel, group: GroupTable,
     shown = ", ".join(f"{kb.findings[m].label.lower()}: {show_value(kb, m, findings[m])}"
                       for m in known)
     return _built(group.id, group.label, shown, group_ratios(model, group, findings, outcomes),
-                  _precomputed(kb, model).sources[group.id], outcomes)
+                  _precomputed(kb, model).sources[group.id], outcomes, len(model.outcomes))
 
 
 @functools.cache
@@ -168,11 +171,10 @@ def explain(sides: tuple[list[Side], list[Side]], outcome: int
             ) -> tuple[tuple[Contribution, ...], tuple[Contribution, ...]]:
     """(supporting, opposing) contributions for one outcome, strongest first."""
     pick = itemgetter(outcome)
-    supporting = [c for c in map(pick, sides[0]) if c is not None]
-    opposing = [c for c in map(pick, sides[1]) if c is not None]
-    # stable sorts: equal ratios keep the findings' order
-    supporting.sort(key=_RATIO, reverse=True)
-    opposing.sort(key=_RATIO)
+    # filter(None, ...) drops the None entries (a Contribution is always true); stable sorts:
+    # equal ratios keep the findings' order
+    supporting = sorted(filter(None, map(pick, sides[0])), key=_RATIO, reverse=True)
+    opposing = sorted(filter(None, map(pick, sides[1])), key=_RATIO)
     return tuple(supporting), tuple(opposing)
 
 

@@ -31,6 +31,9 @@ class FindingTable:
     # P(value | not outcome), the other outcomes weighted by their priors: the explanation's LR.
     lrs: tuple[tuple[float, ...], ...]
     sources: tuple[Provenance, ...]  # per outcome
+    # The row of each yes/no value (True, False) or category value (its string): value_index
+    # without the call, for the values a validated finding set holds.
+    row_of: dict[bool | str, int]
 
     def value_index(self, value: Value) -> int:
         """The row of a finding value: its bin for numbers, the value itself otherwise."""
@@ -108,10 +111,17 @@ def _finding_table(kb: KnowledgeBase, fid: str, outcomes: tuple[str, ...],
         lrs.append(tuple(lr_row))
     bins = tuple((b.low if b.low is not None else -math.inf,
                   b.high if b.high is not None else math.inf) for b in entry.bins)
+    index_of = {k: i for i, k in enumerate(keys)}
+    if bins:
+        row_of: dict[bool | str, int] = {}
+    elif set(keys) == {"true", "false"}:
+        row_of = {True: index_of["true"], False: index_of["false"]}
+    else:
+        row_of = dict(index_of)
     return FindingTable(
-        id=fid, values=keys, bins=bins, index_of={k: i for i, k in enumerate(keys)}, probs=probs,
+        id=fid, values=keys, bins=bins, index_of=index_of, probs=probs,
         logs=tuple(tuple(math.log(p) for p in row) for row in probs),
-        lrs=tuple(lrs), sources=tuple(sources),
+        lrs=tuple(lrs), sources=tuple(sources), row_of=row_of,
     )
 
 

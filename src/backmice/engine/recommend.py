@@ -1,14 +1,15 @@
 """Work-up steps and treatment options, chosen by rules over the findings and the differential.
 
-Rules are evaluated through their compiled closures (``backmice.kb.rules.compiled``), and each
-outcome's treatments are listed once per knowledge base, so an assessment only evaluates the
-rules of the treatments its leading outcomes can use.
+Rules are evaluated through their compiled closures (``backmice.kb.rules.compiled``), and the
+treatments of each set of leading outcomes are listed once per knowledge base, so an assessment
+only evaluates the rules of the treatments its leading outcomes can use, each once.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from backmice.engine.model import source_of
 from backmice.kb.base import INFECTION, MALIGNANT, KnowledgeBase
@@ -18,29 +19,57 @@ from backmice.results import TreatmentOption, WorkupStep
 LEADING_MIN = 0.10  # an outcome counts as "leading" from this probability (top 3 only)
 
 
-def derived_context(findings: Mapping[str, object], p: Mapping[str, float],
-                    family: Sequence[str], red_flags: int, urgency_rank: int
-                    ) -> dict[str, object]:
-    """The findings plus the values work-up and treatment rules may use (kb.base.DERIVED_NAMES)."""
+def derived_context(findings: Mapping[str, object], outcomes: tuple[str, ...],
+                    post: Sequence[float], family: Sequence[str], red_flags: int,
+                    urgency_rank: int) -> dict[str, object]:
+    """The findings plus the values work-up and treatment rules may use (kb.base.DERIVED_NAMES):
+    ``post`` is P(outcome) in ``outcomes`` order."""
+    names = _names(outcomes, tuple(family))
     ctx: dict[str, object] = dict(findings)
-    ctx.update(zip(_p_names(tuple(p)), p.values(), strict=True))
-    ctx["top"] = max(p, key=p.__getitem__)
-    ctx["p_family"] = sum([p[o] for o in family])
-    ctx["p_malignant"] = sum([p[o] for o in MALIGNANT])
-    ctx["p_infection"] = sum([p[o] for o in INFECTION])
+    ctx.update(zip(names.p_names, post, strict=True))
+    ctx["top"] = outcomes[post.index(max(post))]  # the first outcome with the largest p
+    ctx["p_family"] = sum([post[i] for i in names.family])
+    ctx["p_malignant"] = sum([post[i] for i in names.malignant])
+    ctx["p_infection"] = sum([post[i] for i in names.infection])
     ctx["red_flags"] = red_flags
     ctx["urgency_rank"] = urgency_rank
     return ctx
 
 
+@dataclass(frozen=True)
+class _Names:
+    """Per list of outcomes: the context names of their probabilities, and the positions of
+    the outcomes each derived sum adds (in the order of its list)."""
+
+    p_names: tuple[str, ...]
+    family: tuple[int, ...]
+    malignant: tuple[int, ...]
+    infection: tuple[int, ...]
+
+
 @functools.cache
-def _p_names(outcomes: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(f"p_{o}" for o in outcomes)
+def _names(outcomes: tuple[str, ...], family: tuple[str, ...]) -> _Names:
+    return _Names(
+        p_names=tuple(f"p_{o}" for o in outcomes),
+        family=tuple(outcomes.index(o) for o in family),
+        malignant=tuple(outcomes.index(o) for o in MALIGNANT),
+        infection=tuple(outcomes.index(o) for o in INFECTION),
+    )
 
 
-def leading(outcomes: Sequence[str], post: Sequence[float]) -> list[str]:
-    ranked = sorted(zip(post, outcomes, strict=True), reverse=True)
-    return [o for i, (p, o) in enumerate(ranked[:3]) if i == 0 or p >= LEADING_MIN]
+def leading(outcomes: Sequence[str], post: Sequence[float],
+            ranked: Sequence[tuple[str, float]] = ()) -> list[str]:
+    """The most likely outcome, and the next two if at least LEADING_MIN likely; equally likely
+    outcomes are ordered by id, last first.
+
+    ``ranked`` is every (outcome, probability), most likely first, when the caller has it: with
+    four different leading probabilities it gives the same first three without another sort.
+    """
+    if len(ranked) > 3 and ranked[0][1] > ranked[1][1] > ranked[2][1] > ranked[3][1]:
+        top = [(p, o) for o, p in ranked[:3]]
+    else:
+        top = sorted(zip(post, outcomes, strict=True), reverse=True)[:3]
+    return [o for i, (p, o) in enumerate(top) if i == 0 or p >= LEADING_MIN]
 
 
 @functools.cache
@@ -88,14 +117,30 @@ def workup(kb: KnowledgeBase, ctx: Mapping[str, object]) -> tuple[WorkupStep, ..
     return tuple([step for check, step in _workup(kb) if check(ctx)])
 
 
-def treatments(kb: KnowledgeBase, ctx: Mapping[str, object],
-               lead: Sequence[str]) -> tuple[TreatmentOption, ...]:
-    chosen: list[TreatmentOption] = []
+Planned = tuple[Check | None, TreatmentOption]
+
+
+@functools.cache
+def _plan(kb: KnowledgeBase, lead: tuple[str, ...]) -> tuple[Planned, ...]:
+    """The treatments of the leading outcomes, in order, each once: (compiled rule or None,
+    option). Fixed per knowledge base and lead (at most a few thousand leads).
+
+    An option listed under two leading outcomes is the same treatment with the same rule, so
+    on one context its rule gives the same answer both times: listing it once, where it first
+    appears, chooses the same options as checking it at each appearance.
+    """
+    plan: list[Planned] = []
     keys: set[int] = set()
     by_outcome = _treatments_for(kb)
     for outcome in lead:
         for check, option, key in by_outcome.get(outcome, ()):
-            if key not in keys and (check is None or check(ctx)):
-                chosen.append(option)
+            if key not in keys:
+                plan.append((check, option))
                 keys.add(key)
-    return tuple(chosen)
+    return tuple(plan)
+
+
+def treatments(kb: KnowledgeBase, ctx: Mapping[str, object],
+               lead: Sequence[str]) -> tuple[TreatmentOption, ...]:
+    return tuple([option for check, option in _plan(kb, tuple(lead))
+                  if check is None or check(ctx)])

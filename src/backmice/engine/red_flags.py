@@ -26,7 +26,7 @@ from backmice.findings import FINDINGS, Kind, Value
 from backmice.kb.base import KnowledgeBase
 from backmice.kb.rules import Compare, Rule, compiled, to_data
 from backmice.kb.schema import RedFlag, Urgency
-from backmice.results import RedFlagHit
+from backmice.results import URGENCY_ORDER, RedFlagHit
 
 
 @functools.cache
@@ -173,6 +173,7 @@ class _Verdicts:
     entries: tuple[_Entry, ...]
     classifiers: dict[str, Callable[[Any], Any]]
     unknown: dict[str, None]  # every named finding, unknown: the starting pattern
+    booleans: frozenset[str]  # the named yes/no findings: True and False are their own patterns
 
 
 @functools.cache
@@ -187,6 +188,7 @@ def _verdicts(kb: KnowledgeBase) -> _Verdicts:
         entries=tuple(entries),
         classifiers={n: _classifier(n, _numeric_points(rules, n)) for n in names},
         unknown=dict.fromkeys(names),
+        booleans=frozenset(n for n in names if n in FINDINGS and FINDINGS[n].kind is Kind.BOOLEAN),
     )
 
 
@@ -203,8 +205,12 @@ def screen(kb: KnowledgeBase, findings: Mapping[str, Value]) -> Screening:
     verdicts = _verdicts(kb)
     patterns = dict(verdicts.unknown)
     classifiers = verdicts.classifiers
+    booleans = verdicts.booleans
     valid = True
     for fid, value in findings.items():
+        if (value is True or value is False) and fid in booleans:
+            patterns[fid] = value  # what the classifier would say, without the call
+            continue
         classify = classifiers.get(fid)
         if classify is not None and value is not None:
             pattern = classify(value)
@@ -252,4 +258,4 @@ def completing_findings(kb: KnowledgeBase, findings: Mapping[str, Value],
 def most_urgent(hits: tuple[RedFlagHit, ...]) -> Urgency | None:
     if not hits:
         return None
-    return min((Urgency(h.urgency) for h in hits), key=lambda u: u.rank)
+    return Urgency(min([h.urgency for h in hits], key=URGENCY_ORDER.index))

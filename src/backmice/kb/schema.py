@@ -235,10 +235,10 @@ class Urgency(StrEnum):
     @property
     def rank(self) -> int:
         """0 for emergency up to 4 for self care; lower is more urgent."""
-        return _URGENCY_ORDER.index(self)
+        return _URGENCY_RANK[self]
 
 
-_URGENCY_ORDER = list(Urgency)
+_URGENCY_RANK = {u: i for i, u in enumerate(Urgency)}
 
 # A rule condition: a leaf such as "size_cm > 5" or "location in [sacral_midline, buttock]",
 # or a mapping {all: [...]}, {any: [...]}, {not: ...}. Parsed by backmice.kb.rules.
