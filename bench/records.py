@@ -11,6 +11,8 @@ only). Then, through the real Store:
   - p50 / p95 of the patient list (``store.patients.search``): the first page of 50, and a name
     search; and of a patient's timeline (``store.visits.timeline``, ~10 encounters); then the
     first page and the timeline again from READ_THREADS threads at once (calls/s, p50, p95);
+  - p50 / p95 of the two pages as rendered HTML, through the whole app in-process (the first
+    page of /patients, and /patients/{id} with its timeline, alerts and charts);
   - writes/s and p50 / p95 of ``store.visits.record_encounter`` (an encounter with its findings
     and assessment snapshot) with 1 and WRITE_THREADS threads;
 
@@ -276,6 +278,7 @@ def measure(store: Store, actor: Any, docs: tuple[dict, dict]) -> list[tuple[str
         ("patient list, name search", "",
          *timed(lambda: store.patients.search(actor, text=rng.choice(FAMILY)[:4]))),
         (f"timeline (~{VISITS} encounters)", "", *timed(lambda: timeline(rng))),
+        *pages(store, actor, patients, rng),
     ]
     for what, call in (("patient list", page), ("timeline", timeline)):
         rate, p50, p95 = in_threads(call, READ_THREADS)
@@ -285,6 +288,31 @@ def measure(store: Store, actor: Any, docs: tuple[dict, dict]) -> list[tuple[str
         rows.append((f"record_encounter, {threads} thread{'s' * (threads > 1)}",
                      f"{rate:,.0f}/s", p50, p95))
     return rows
+
+
+def pages(store: Store, actor: Any, patients: list[int],
+          rng: random.Random) -> list[tuple[str, str, float, float]]:
+    """The two pages as a browser gets them: the whole app in-process (routing, login by
+    token, storage, audit, Jinja2 rendering, charts), through Starlette's TestClient."""
+    from fastapi.testclient import TestClient
+
+    from backmice.config import Settings
+    from backmice.web.app import create_app
+
+    secret, _ = store.accounts.create_token(user_id=actor.user_id, name="bench")
+    app = create_app(Settings.load(database_url="sqlite://"), store=store)
+    headers = {"authorization": f"Bearer {secret}", "accept": "text/html"}
+
+    def get(client: TestClient, path: str) -> None:
+        answer = client.get(path)
+        assert answer.status_code == 200, (path, answer.status_code)
+
+    with TestClient(app, headers=headers) as web:
+        return [
+            ("page /patients (rendered HTML)", "", *timed(lambda: get(web, "/patients"))),
+            ("page /patients/{id} (rendered HTML)", "",
+             *timed(lambda: get(web, f"/patients/{rng.choice(patients)}"))),
+        ]
 
 
 # --- the two databases -----------------------------------------------------------------------
