@@ -60,7 +60,7 @@ end
 '''
 
 
-def _bodies() -> list[bytes]:
+def case_bodies() -> list[bytes]:
     """The development cases in the case format: id, first-visit findings and later tests."""
     bodies = []
     for line in (ROOT / "tests" / "data" / "dev_cases.jsonl").read_text().splitlines():
@@ -137,7 +137,7 @@ def main() -> None:
 
     folder = Path(tempfile.mkdtemp(prefix="backmice-bench-http-"))
     try:
-        bodies = _bodies()
+        bodies = case_bodies()
         cases_file = folder / "cases.jsonl"
         cases_file.write_bytes(b"\n".join(bodies) + b"\n")
         lua = folder / "post.lua"

@@ -19,7 +19,6 @@ tests/data/dev_cases.jsonl (steadier than a mean on a shared machine); printed, 
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 import tempfile
 import time
@@ -38,6 +37,7 @@ from backmice.config import Settings  # noqa: E402
 from backmice.kb.loader import default_kb  # noqa: E402
 from backmice.web import assessing  # noqa: E402
 from backmice.web.app import create_app  # noqa: E402
+from web_load import case_bodies  # noqa: E402  (bench/ is the script's folder)
 
 ROUNDS = 30
 PIECES = {"read_document": "read and validate", "assess_patient": "engine (with next questions)",
@@ -54,16 +54,6 @@ def _timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
             spent[name] += time.perf_counter_ns() - start
 
     return timed
-
-
-def _bodies() -> list[bytes]:
-    bodies = []
-    for line in (ROOT / "tests" / "data" / "dev_cases.jsonl").read_text().splitlines():
-        case = json.loads(line)
-        doc = {"id": case["id"], "findings": case["findings"],
-               "later_tests": case.get("later_tests")}
-        bodies.append(json.dumps(doc, ensure_ascii=False).encode())
-    return bodies
 
 
 async def _post(app: Any, body: bytes) -> None:
@@ -123,7 +113,7 @@ async def _measure(bodies: list[bytes]) -> tuple[float, float, dict[str, float]]
 def main() -> None:
     for name in PIECES:
         setattr(assessing, name, _timed(name, getattr(assessing, name)))
-    floor, whole, pieces = asyncio.run(_measure(_bodies()))
+    floor, whole, pieces = asyncio.run(_measure(case_bodies()))
     print(f"\nPOST /api/v1/assess in-process (ASGI, no server): µs per request, fastest of "
           f"{ROUNDS} passes over 60 cases")
     rows = [("bare FastAPI endpoint (constant answer)", floor),

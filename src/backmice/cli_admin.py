@@ -41,6 +41,13 @@ def _store(data_dir: Path | None, database_url: str | None) -> Any:
         _fail(str(exc))
 
 
+def _user_named(store: Any, username: str) -> Any:
+    try:
+        return store.accounts.find_user(username)
+    except BackmiceError:
+        _fail(f"no user {username!r}")
+
+
 def _password() -> str:
     """From BACKMICE_PASSWORD (for scripts) or asked twice without echo."""
     if os.environ.get("BACKMICE_PASSWORD"):
@@ -89,11 +96,9 @@ def user_disable(username: str, data_dir: DataDir = None,
                  database_url: DatabaseUrl = None) -> None:
     """Disable a user (their logins end at once; their records stay)."""
     with _store(data_dir, database_url) as store:
-        found = [u for u in store.accounts.list_users() if u.username == username]
-        if not found:
-            _fail(f"no user {username!r}")
-        store.accounts.update_user(found[0].id, active=False)
-        store.audit.add(None, "user_change", target=f"user:{found[0].id}",
+        user = _user_named(store, username)
+        store.accounts.update_user(user.id, active=False)
+        store.audit.add(None, "user_change", target=f"user:{user.id}",
                         username="(command line)")
     typer.echo(f"disabled {username}")
 
@@ -104,10 +109,8 @@ def token_create(username: str,
                  data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     """Create an API token for a user; it is printed once and never stored in clear."""
     with _store(data_dir, database_url) as store:
-        found = [u for u in store.accounts.list_users() if u.username == username]
-        if not found:
-            _fail(f"no user {username!r}")
-        secret, token = store.accounts.create_token(user_id=found[0].id, name=name)
+        user = _user_named(store, username)
+        secret, token = store.accounts.create_token(user_id=user.id, name=name)
         store.audit.add(None, "token_change", target=f"token:{token.id}",
                         username="(command line)")
     typer.echo(secret)

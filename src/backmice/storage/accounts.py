@@ -122,6 +122,15 @@ class Accounts:
             raise NotFoundError("user", str(user_id))
         return found
 
+    def find_user(self, username: str) -> User:
+        """The user with this user name; NotFoundError if there is none."""
+        query = select(UserRow, ClinicRow.name).join(ClinicRow).where(
+            UserRow.username == username.strip().lower())
+        found = self.db.read(lambda session: session.execute(query).first())
+        if found is None:
+            raise NotFoundError("user", username[:64])
+        return _user(*found)
+
     def list_users(self) -> list[User]:
         query = select(UserRow, ClinicRow.name).join(ClinicRow).order_by(UserRow.username)
         return self.db.read(lambda session: [_user(*r) for r in session.execute(query)])
@@ -280,7 +289,7 @@ class Accounts:
             session.flush()
             return _token(row)
 
-        found = self.db.write(work) if 0 < token_id < 2**31 else None
+        found = self.db.write(work) if validate.is_record_id(token_id) else None
         if found is None:
             raise NotFoundError("API token", str(token_id))
         return found

@@ -33,10 +33,7 @@ def require_clinician(actor: Actor) -> None:
 def owned_patient(session: Session, actor: Actor, patient_id: Any) -> PatientRow:
     """The patient row if it belongs to the actor's clinic; NotFoundError otherwise."""
     require_clinician(actor)
-    row = None
-    if isinstance(patient_id, int) and not isinstance(patient_id, bool) and \
-            0 < patient_id < 2**31:
-        row = session.get(PatientRow, patient_id)
+    row = session.get(PatientRow, patient_id) if validate.is_record_id(patient_id) else None
     if row is None or row.clinic_id != actor.clinic_id:
         raise NotFoundError("patient", str(patient_id)[:40])
     return row
@@ -44,9 +41,7 @@ def owned_patient(session: Session, actor: Actor, patient_id: Any) -> PatientRow
 
 def owned_lesion(session: Session, actor: Actor, lesion_id: Any,
                  patient_id: int | None = None) -> LesionRow:
-    row = None
-    if isinstance(lesion_id, int) and not isinstance(lesion_id, bool) and 0 < lesion_id < 2**31:
-        row = session.get(LesionRow, lesion_id)
+    row = session.get(LesionRow, lesion_id) if validate.is_record_id(lesion_id) else None
     if row is None or (patient_id is not None and row.patient_id != patient_id):
         raise NotFoundError("lesion", str(lesion_id)[:40])
     owned_patient(session, actor, row.patient_id)

@@ -128,7 +128,7 @@ class Store(Database):
             session.flush()
             return _feedback(row)
 
-        found = self.write(work) if 0 < feedback_id < 2**31 else None
+        found = self.write(work) if validate.is_record_id(feedback_id) else None
         if found is None:
             raise NotFoundError("feedback", str(feedback_id))
         return found

@@ -99,8 +99,13 @@ def flag(field: str, value: Any) -> bool | None:
     raise InputError(field, f"expected true or false, got {value!r}"[:120], "true, false or null")
 
 
+def is_record_id(value: Any) -> bool:
+    """A value that can be a row id (a positive 32-bit whole number, not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
+
+
 def record_id(field: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**31:
+    if not is_record_id(value):
         raise InputError(field, f"expected a record id, got {value!r}"[:120],
                          "a positive whole number")
     return value

@@ -154,6 +154,14 @@ def _encounters(session: Session, patient_id: int) -> list[Encounter]:
             for r in rows]
 
 
+def _get(session: Session, table: Any, key: Any, kind: str) -> Any:
+    """The row of ``table`` with id ``key``; NotFoundError otherwise."""
+    row = session.get(table, key) if validate.is_record_id(key) else None
+    if row is None:
+        raise NotFoundError(kind, str(key)[:40])
+    return row
+
+
 class Visits:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -188,9 +196,7 @@ class Visits:
 
     def get_encounter(self, actor: Actor, encounter_id: int) -> Encounter:
         def work(session: Session) -> Encounter:
-            row = session.get(EncounterRow, encounter_id) if 0 < encounter_id < 2**31 else None
-            if row is None:
-                raise NotFoundError("encounter", str(encounter_id))
+            row = _get(session, EncounterRow, encounter_id, "encounter")
             owned_patient(session, actor, row.patient_id)
             audit.record(session, actor, "read", patient_id=row.patient_id,
                          target=f"encounter:{row.id}")
@@ -240,9 +246,7 @@ class Visits:
             changes["notes"] = validate.text("notes", data["notes"], 5000)
 
         def work(session: Session) -> Procedure:
-            row = session.get(ProcedureRow, procedure_id) if 0 < procedure_id < 2**31 else None
-            if row is None:
-                raise NotFoundError("procedure", str(procedure_id))
+            row = _get(session, ProcedureRow, procedure_id, "procedure")
             owned_patient(session, actor, row.patient_id)
             if row.version != version:
                 raise ConflictError("procedure", str(procedure_id), version)
@@ -264,9 +268,7 @@ class Visits:
         values = _complication_values(data, "complication")
 
         def work(session: Session) -> Complication:
-            row = session.get(ProcedureRow, procedure_id) if 0 < procedure_id < 2**31 else None
-            if row is None:
-                raise NotFoundError("procedure", str(procedure_id))
+            row = _get(session, ProcedureRow, procedure_id, "procedure")
             owned_patient(session, actor, row.patient_id)
             if values["noted_on"] < row.performed_on:
                 raise InputError("complication.noted_on", "is before the procedure",
