@@ -3,6 +3,7 @@ concurrent writers, and the SQLite serial writer's group commit."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import sqlite3
 import threading
@@ -151,6 +152,55 @@ def test_a_failing_write_in_a_group_fails_alone(tmp_path):
             t.join()
         assert sum(isinstance(r, StorageError) for r in results.values()) == 8
         assert store.count_feedback() == 32
+
+
+def test_async_writes_from_many_coroutines_are_all_acknowledged(store):
+    """The web routes' write path: coroutines await the write without holding a thread."""
+    fields = {"kind": "helpful", "helpful": True, "text": None, "contact": None,
+              "kb_version": "k"}
+
+    async def write_all() -> list:
+        return await asyncio.gather(*(store.write_async(store.feedback_write(
+            page=f"p{n}", **fields)) for n in range(64)))
+
+    made = asyncio.run(write_all())
+    assert sorted(f.page for f in made) == sorted(f"p{n}" for n in range(64))
+    assert len({f.id for f in made}) == 64 and store.count_feedback() == 64
+    with pytest.raises(InputError, match="page"):  # checked before anything is queued
+        store.feedback_write(page=" ", **fields)
+
+
+def test_a_write_cancelled_while_queued_is_skipped_whole(tmp_path):
+    """A request cancelled while its write waits in the queue (a client gone, a shutdown):
+    the write is not done at all, and the writer carries on."""
+    with open_store(f"sqlite:///{tmp_path / 'c.sqlite3'}") as store:
+        entered, release = threading.Event(), threading.Event()
+
+        def hold_the_writer(session):
+            entered.set()
+            release.wait(10)
+
+        holder = threading.Thread(target=store.write, args=(hold_the_writer,))
+        holder.start()
+        assert entered.wait(10)
+
+        async def cancel_one_queued() -> None:
+            task = asyncio.create_task(store.write_async(store.feedback_write(
+                page="cancelled", kind="helpful", helpful=True, text=None, contact=None,
+                kb_version="k")))
+            await asyncio.sleep(0.05)  # the write is queued behind the held one
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+
+        asyncio.run(cancel_one_queued())
+        release.set()
+        holder.join(10)
+        after = asyncio.run(asyncio.wait_for(store.write_async(store.feedback_write(
+            page="after", kind="helpful", helpful=True, text=None, contact=None,
+            kb_version="k")), 10))  # a dead writer fails here instead of hanging
+        assert [f.page for f in store.list_feedback()] == ["after"]
+        assert after.page == "after"
 
 
 def test_sqlite_savepoints_nest_and_reads_see_one_snapshot(tmp_path):

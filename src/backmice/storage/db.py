@@ -6,6 +6,7 @@ callers; ``repository.Store`` adds the domain operations on top of ``Database``.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,17 @@ class Database:
             # PostgreSQL handles concurrent writers itself: one transaction per call.
             with Session(self.engine, expire_on_commit=False) as session, session.begin():
                 return work(session)
+        except SQLAlchemyError as exc:
+            raise StorageError(f"the database write failed: {exc.__class__.__name__}") from None
+
+    async def write_async(self, work: Callable[[Session], Any]) -> Any:
+        """``write`` for a coroutine: on SQLite it awaits the writer's COMMIT without holding a
+        thread (a request parked in the thread pool costs about 0.6 ms of CPU under load);
+        elsewhere the transaction runs in a worker thread."""
+        if self._writer is None:
+            return await asyncio.to_thread(self.write, work)
+        try:
+            return await asyncio.wrap_future(self._writer.enqueue(work))
         except SQLAlchemyError as exc:
             raise StorageError(f"the database write failed: {exc.__class__.__name__}") from None
 

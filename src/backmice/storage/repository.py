@@ -7,6 +7,7 @@ write, so bad input raises InputError naming the field and nothing is written.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -23,6 +24,7 @@ from backmice.storage.records import FEEDBACK_KINDS, FEEDBACK_STATUSES, Feedback
 from backmice.storage.tables import FeedbackRow, SavedAssessmentRow
 from backmice.storage.visits import Visits
 
+Write = Callable[[Session], Any]  # one checked change, run by Database.write or write_async
 LIMITS = {"page": 200, "text": 5000, "contact": 320, "title": 200}
 
 
@@ -56,9 +58,14 @@ class Store(Database):
         self.audit = AuditLog(self)
 
     # --- saved assessments ------------------------------------------------------------------
-    def save_assessment(self, *, input_doc: dict[str, Any], result_doc: dict[str, Any],
-                        kb_version: str, engine_version: str,
-                        title: str | None = None) -> SavedAssessment:
+    def save_assessment(self, **fields: Any) -> SavedAssessment:
+        """Keep an assessment (the fields of ``assessment_write``); answers it with its share id."""
+        return self.write(self.assessment_write(**fields))
+
+    def assessment_write(self, *, input_doc: dict[str, Any], result_doc: dict[str, Any],
+                         kb_version: str, engine_version: str,
+                         title: str | None = None) -> Write:
+        """The checked write of a saved assessment, for ``write`` or ``write_async``."""
         title = _text("title", title)
 
         def work(session: Session) -> SavedAssessment:
@@ -69,7 +76,7 @@ class Store(Database):
             session.flush()
             return _saved(row)
 
-        return self.write(work)
+        return work
 
     def get_assessment(self, *, share_id: str) -> SavedAssessment:
         def work(session: Session) -> SavedAssessment | None:
@@ -83,8 +90,13 @@ class Store(Database):
         return found
 
     # --- feedback ---------------------------------------------------------------------------
-    def add_feedback(self, *, page: str, kind: str, helpful: bool | None, text: str | None,
-                     contact: str | None, kb_version: str) -> Feedback:
+    def add_feedback(self, **fields: Any) -> Feedback:
+        """Store reader feedback (the fields of ``feedback_write``)."""
+        return self.write(self.feedback_write(**fields))
+
+    def feedback_write(self, *, page: str, kind: str, helpful: bool | None, text: str | None,
+                       contact: str | None, kb_version: str) -> Write:
+        """The checked write of one piece of feedback; InputError now if a field is wrong."""
         if kind not in FEEDBACK_KINDS:
             raise InputError("kind", f"unknown kind {kind!r}", ", ".join(FEEDBACK_KINDS))
         page = _text("page", page, required=True)
@@ -100,7 +112,7 @@ class Store(Database):
             session.flush()
             return _feedback(row)
 
-        return self.write(work)
+        return work
 
     def list_feedback(self, *, status: str | None = None, limit: int = 100,
                       offset: int = 0) -> list[Feedback]:

@@ -6,6 +6,10 @@ writer that takes whatever is queued and commits it in one transaction keeps lat
 shares one fsync among the group. Each queued write runs inside its own SAVEPOINT, so a write
 that fails rolls back alone and raises in its caller; the rest of the group still commits. A
 caller's write is acknowledged (its future resolved) only after the group's COMMIT.
+
+A thread waits with ``submit``; a coroutine awaits the future of ``enqueue`` (``Database.
+write_async``) and holds no thread meanwhile. A write whose future was cancelled before the
+writer reached it is skipped, never half-done: it is either not written or written whole.
 """
 
 from __future__ import annotations
@@ -38,12 +42,16 @@ class SerialWriter:
 
     def submit(self, work: Work) -> Any:
         """Run ``work(session)`` in the writer; return its result after COMMIT, or raise."""
+        return self.enqueue(work).result()
+
+    def enqueue(self, work: Work) -> Future[Any]:
+        """Queue ``work(session)``; its future resolves after COMMIT (or holds the error)."""
         future: Future[Any] = Future()
         with self._lock:
             if self._closed:
                 raise StorageError("the store is closed")
             self._queue.put((work, future))
-        return future.result()
+        return future
 
     def close(self) -> None:
         """Finish every queued write, then stop the thread."""
@@ -66,6 +74,9 @@ class SerialWriter:
             if _STOP in group:
                 stopping = True
                 group = [item for item in group if item is not _STOP]
+            # A future cancelled while queued is dropped; the rest can no longer be cancelled.
+            group = [(work, future) for work, future in group
+                     if future.set_running_or_notify_cancel()]
             if group:
                 self._commit_group(group)
 

@@ -13,7 +13,6 @@ import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
-from starlette.concurrency import run_in_threadpool
 
 from backmice.errors import NotFoundError
 from backmice.interop.schema import input_schema
@@ -121,10 +120,11 @@ def build_router(kb: KnowledgeBase) -> APIRouter:
 
     @router.post("/feedback", tags=["feedback"], status_code=status.HTTP_201_CREATED,
                  response_model=Feedback)
-    def create_feedback(body: FeedbackIn, store: Store) -> Feedback:
+    async def create_feedback(body: FeedbackIn, store: Store) -> Feedback:
         """'Was this helpful?' or 'Report an inaccuracy' about a page."""
-        return store.add_feedback(page=body.page, kind=body.kind, helpful=body.helpful,
-                                  text=body.text, contact=body.contact, kb_version=kb.version)
+        return await store.write_async(store.feedback_write(
+            page=body.page, kind=body.kind, helpful=body.helpful, text=body.text,
+            contact=body.contact, kb_version=kb.version))
 
     @router.get("/feedback", tags=["feedback"], response_model=FeedbackList)
     def list_feedback(store: Store, _: Reviewer,
@@ -149,9 +149,9 @@ def build_router(kb: KnowledgeBase) -> APIRouter:
         """Assess and keep the result; answers a share id for GET /api/v1/assessments/{id}."""
         body = await request.body()
         done = assess_bytes(kb, body)
-        saved = await run_in_threadpool(
-            store.save_assessment, input_doc=json.loads(body), result_doc=done.document,
-            kb_version=kb.version, engine_version=done.result.engine_version, title=title)
+        saved = await store.write_async(store.assessment_write(
+            input_doc=json.loads(body), result_doc=done.document, kb_version=kb.version,
+            engine_version=done.result.engine_version, title=title))
         return saved_data(request, saved)
 
     @router.get("/assessments/{share_id}", tags=["saved assessments"],

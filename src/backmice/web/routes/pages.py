@@ -11,7 +11,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from backmice.errors import InputError, NotFoundError
 from backmice.findings import FINDINGS
@@ -205,9 +204,9 @@ async def condition_feedback(request: Request, condition_id: str, kb: KB, store:
     if condition_id not in kb.conditions:
         raise NotFoundError("condition", condition_id)
     answer = {"yes": True, "no": False}.get(helpful or "")
-    await run_in_threadpool(store.add_feedback, page=condition_id, kind=kind, helpful=answer,
-                            text=(text or "").strip() or None,
-                            contact=(contact or "").strip() or None, kb_version=kb.version)
+    await store.write_async(store.feedback_write(
+        page=condition_id, kind=kind, helpful=answer, text=(text or "").strip() or None,
+        contact=(contact or "").strip() or None, kb_version=kb.version))
     return RedirectResponse(f"/conditions/{condition_id}?thanks={kind}#feedback", 303)
 
 
