@@ -6,7 +6,10 @@ Measured in the same run, each for DURATION seconds at 32 concurrent connections
      and later tests), so consecutive requests differ and every answer is computed;
   2. the baseline: a bare FastAPI endpoint that answers a constant of the mean answer size, served
      with the same uvicorn settings as `backmice serve` (backmice.web.server) and sent the same
-     request bodies;
+     request bodies. Two forms of "a constant": the bytes of the document (the floor: no
+     serialising at all, the ratio the issue's aim is read against here), and the document as
+     a Python dict returned the way a FastAPI endpoint usually returns data (FastAPI encodes it
+     to JSON on every request), shown for reference;
   3. the write path: POST /api/v1/feedback (one SQLite write per request, serial writer).
 Prints requests/s, p50 and p99 latency, the throughput ratio to the baseline, and the server
 process's CPU time per request, all its threads included (steadier than the rest when other
@@ -32,6 +35,7 @@ DURATION = int(os.environ.get("BENCH_HTTP_SECONDS", "10"))
 CONNECTIONS = 32
 
 BASELINE_APP = '''
+import json
 import sys
 from fastapi import FastAPI
 from fastapi.responses import Response
@@ -39,9 +43,15 @@ from backmice.web.server import serve
 body = open(sys.argv[1], "rb").read()
 app = FastAPI()
 
+document = json.loads(body)
+
 @app.post("/api/v1/assess")
 async def constant() -> Response:
     return Response(body, media_type="application/json")
+
+@app.post("/api/v1/assess-dict")
+async def constant_dict() -> dict:
+    return document
 
 serve(app, host="127.0.0.1", port=int(sys.argv[2]))
 '''
@@ -168,8 +178,10 @@ def main() -> None:
         script.write_text(BASELINE_APP)
         base, base_port = _serve([str(script), str(constant), "{port}"], folder, "baseline")
         try:
-            results["baseline"] = _wrk(f"http://127.0.0.1:{base_port}/api/v1/assess",
-                                       cases_file, lua, base)
+            base_url = f"http://127.0.0.1:{base_port}/api/v1"
+            assert httpx.post(f"{base_url}/assess-dict").json() == json.loads(nearest)
+            results["baseline"] = _wrk(f"{base_url}/assess", cases_file, lua, base)
+            results["baseline_dict"] = _wrk(f"{base_url}/assess-dict", cases_file, lua, base)
         finally:
             _stop(base)
     finally:
@@ -182,6 +194,7 @@ def main() -> None:
     print(f"{'endpoint':<44}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'vs baseline':>13}"
           f"{'server CPU µs/req':>19}")
     rows = [("bare FastAPI constant (baseline)", "baseline"),
+            ("bare FastAPI constant, dict encoded per req.", "baseline_dict"),
             ("POST /api/v1/assess", "assess"),
             ("POST /api/v1/feedback (one SQLite write)", "feedback")]
     for label, key in rows:
