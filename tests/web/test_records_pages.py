@@ -19,6 +19,7 @@ import pytest
 from fastapi.routing import APIRoute
 
 from backmice.testing import make_user
+from backmice.web.handoff import OneTimeHandoff
 from backmice.web.recording import draft_encounter
 from backmice.web.routes import records_pages
 
@@ -125,8 +126,7 @@ def test_every_page_route_checks_login_and_role(client, login_as, store, kb, met
     me = login_as(role)
     answer = me.request(method, url, headers=HTML, data=data, follow_redirects=False)
     if method == "POST":
-        expected = 200 if path.endswith("/tokens") else 303
-        assert answer.status_code == expected, (url, answer.text[:2000])
+        assert answer.status_code == 303, (url, answer.text[:2000])
         return
     assert answer.status_code == 200, (url, answer.text[:2000])
     twin = re.fullmatch(r'<([^>]+)>; rel="alternate"; type="application/json"',
@@ -376,9 +376,16 @@ def test_admins_manage_users_tokens_and_read_the_audit_log(login_as, store, clie
     doc = next(u for u in store.accounts.list_users() if u.username == "newdoc")
     assert doc.roles == ("clinician", "reviewer")
     assert post(f"/admin/users/{doc.id}", action="roles", roles="clinician").status_code == 303
-    shown = post(f"/admin/users/{doc.id}/tokens", name="export script")
+    made = post(f"/admin/users/{doc.id}/tokens", name="export script")
+    assert made.status_code == 303 and "bm_" not in made.headers["location"]
+    other_admin = login_as("admin", username="boss2")  # the handle alone reveals nothing
+    assert 'id="new-token"' not in other_admin.get(made.headers["location"]).text
+    shown = admin.get(made.headers["location"])
     assert shown.status_code == 200 and shown.headers["cache-control"] == "no-store"
     secret = re.search(r'id="new-token"[^>]*value="(bm_[^"]+)"', shown.text).group(1)
+    again = admin.get(made.headers["location"])  # a reload: shown once, no second token
+    assert secret not in again.text and "already been shown" in again.text
+    assert len(store.accounts.list_tokens(user_id=doc.id)) == 1
     assert client.get("/api/v1/patients",
                       headers={"authorization": f"Bearer {secret}"}).status_code == 200
     assert secret not in admin.get("/admin/users").text  # shown once only
@@ -403,3 +410,12 @@ def test_admins_manage_users_tokens_and_read_the_audit_log(login_as, store, clie
     assert "user change" in admin.get("/admin/audit").text
     bad = admin.get("/admin/audit?patient_id=abc")
     assert bad.status_code == 422 and _error_field(bad.text) == "patient_id"
+
+
+def test_a_handed_off_value_expires_and_is_bound_to_its_owner():
+    handoff = OneTimeHandoff(lifetime=60)
+    handle = handoff.put(1, "secret")
+    assert handoff.take(2, handle) is None and handoff.take(1, handle) == "secret"
+    assert handoff.take(1, handle) is None
+    stale = OneTimeHandoff(lifetime=-1)
+    assert stale.take(1, stale.put(1, "late")) is None

@@ -24,6 +24,7 @@ from backmice.kb.base import KnowledgeBase
 from backmice.kb.loader import default_kb
 from backmice.web import filters
 from backmice.web.errors import BodyLimitMiddleware, install_error_handlers
+from backmice.web.handoff import OneTimeHandoff
 from backmice.web.routes import api, login, pages, records_api, records_pages
 
 STATIC = Path(__file__).parent / "static"
@@ -111,6 +112,7 @@ def create_app(settings: Settings, *, kb: KnowledgeBase | None = None,
     app.state.settings = settings
     app.state.templates = _templates(kb)
     app.state.store = store
+    app.state.handoff = OneTimeHandoff()
     install_error_handlers(app)
     app.include_router(api.build_router(kb))
     app.include_router(records_api.router)

@@ -327,9 +327,18 @@ async def _users_page(request: Request, store: Any, *, status: int = 200,
 
 
 @router.get("/admin/users", response_class=HTMLResponse)
-async def users(request: Request, _: Admin, store: Store, saved: Saved = None) -> HTMLResponse:
-    return await _users_page(request, store, saved={
-        "user": "User saved.", "token": "Token revoked."}.get(saved or ""))
+async def users(request: Request, actor: Admin, store: Store, saved: Saved = None,
+                new_token: Annotated[str | None, Query(max_length=64)] = None) -> HTMLResponse:
+    """With ``new_token`` (a hand-off handle, never the secret): a token just made, shown once."""
+    shown = request.app.state.handoff.take(actor.user_id, new_token) if new_token else None
+    message = {"user": "User saved.", "token": "Token revoked."}.get(saved or "")
+    if new_token and shown is None:
+        message = ("That new token has already been shown, and is never shown again. If it "
+                   "was not copied, revoke it and create another.")
+    response = await _users_page(request, store, saved=message, new_token=shown)
+    if shown is not None:
+        response.headers["cache-control"] = "no-store"
+    return response
 
 
 async def _admin_change(request: Request, actor: Any, store: Any, work: Any,
@@ -380,9 +389,9 @@ async def update_user(request: Request, user_id: int, actor: Admin, store: Store
 
 
 @router.post("/admin/users/{user_id}/tokens", response_class=HTMLResponse)
-async def create_token(request: Request, user_id: int, actor: Admin,
-                       store: Store) -> HTMLResponse:
-    """The new token's secret is on this answer only (never in a URL, never again)."""
+async def create_token(request: Request, user_id: int, actor: Admin, store: Store) -> Response:
+    """The new token's secret is shown once, on the page this redirects to (see handoff.py):
+    never in a URL, and reloading that page creates no second token."""
     form = await request.form()
     try:
         secret, token = await _call(store.accounts.create_token, user_id=user_id,
@@ -390,9 +399,8 @@ async def create_token(request: Request, user_id: int, actor: Admin,
     except InputError as exc:
         return await _users_page(request, store, status=422, error=exc, posted=_posted(form))
     await _call(store.audit.add, actor, "token_change", target=f"token:{token.id}")
-    response = await _users_page(request, store, new_token={"secret": secret, **plain(token)})
-    response.headers["cache-control"] = "no-store"
-    return response
+    handle = request.app.state.handoff.put(actor.user_id, {"secret": secret, **plain(token)})
+    return _see(f"/admin/users?new_token={handle}")
 
 
 @router.post("/admin/tokens/{token_id}/revoke")
