@@ -240,6 +240,24 @@ def test_a_patient_record_through_the_forms(login_as, store):
 
     post(f"/patients/{pid}/lesions/{cluster}", version="1", status="resolved")
     assert 'class="tag status-resolved"' in c.get(f"/patients/{pid}").text
+    # the details form: same place keeps the map point; another side drops it to its region
+    reader = make_user(store, "lesion-reader")  # the same (default) clinic
+    left_version = next(le.version for le in store.patients.lesions(reader, pid)
+                        if le.id == left)
+    same = {"action": "details", "region": "buttock", "side": "left", "region_was": "buttock",
+            "side_was": "left", "nodule_count": "1"}
+    post(f"/patients/{pid}/lesions/{left}", version=str(left_version), label="left buttock, upper",
+         **same)
+    moved = {**same, "side": "right"}
+    post(f"/patients/{pid}/lesions/{left}", version=str(left_version + 1), label="renamed",
+         **moved)
+    edited = next(le for le in store.patients.lesions(reader, pid) if le.id == left)
+    assert (edited.label, edited.side, edited.x, edited.y) == ("renamed", "right", None, None)
+    assert "renamed" in c.get(f"/patients/{pid}").text
+    stale = c.post(f"/patients/{pid}/lesions/{left}",
+                   data={"csrf_token": csrf, "version": str(left_version), "label": "late",
+                         **same})
+    assert stale.status_code == 409
     outcomes = c.get("/clinic/outcomes").text
     assert "Excision with fascial repair" in outcomes and "<svg" in outcomes
     assert "1 patient, 1 paired" in outcomes

@@ -70,8 +70,18 @@ def lesion(form: Form) -> dict[str, Any]:
     return data
 
 
-def lesion_status(form: Form) -> dict[str, Any]:
-    return {"status": text(form, "status")}
+def lesion_change(form: Form) -> dict[str, Any]:
+    """A lesion card's form: its status, or (``action=details``) its label, place and count.
+    A lesion moved to another region or side loses its map point and is drawn at its region
+    until placed again."""
+    if text(form, "action") != "details":
+        return {"status": text(form, "status")}
+    data: dict[str, Any] = {"label": text(form, "label"), "region": text(form, "region"),
+                            "side": text(form, "side"),
+                            "nodule_count": number(form, "nodule_count", whole=True)}
+    if (data["region"], data["side"]) != (text(form, "region_was"), text(form, "side_was")):
+        data.update(x=None, y=None)
+    return data
 
 
 def procedure(form: Form) -> dict[str, Any]:

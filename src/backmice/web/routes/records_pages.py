@@ -165,7 +165,7 @@ async def update_lesion(request: Request, patient_id: int, lesion_id: int, actor
                         kb: KB, store: Store) -> Response:
     def work(form: Any) -> Any:
         return store.patients.update_lesion(actor, lesion_id, version=record_forms.version(form),
-                                            data=record_forms.lesion_status(form))
+                                            data=record_forms.lesion_change(form))
 
     return await _change(request, actor, kb, store, patient_id, f"lesion-{lesion_id}", work,
                          lambda le: f"/patients/{le.patient_id}?saved=lesion#lesion-{le.id}")
