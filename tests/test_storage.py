@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 import sqlite3
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 
 import pytest
@@ -154,6 +155,13 @@ def test_a_failing_write_in_a_group_fails_alone(tmp_path):
         assert store.count_feedback() == 32
 
 
+def _run(coroutine):
+    """asyncio.run in a thread of its own: Playwright's sync API, when the browser tests ran
+    first in this process, leaves an event loop running in the main thread."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
+
+
 def test_async_writes_from_many_coroutines_are_all_acknowledged(store):
     """The web routes' write path: coroutines await the write without holding a thread."""
     fields = {"kind": "helpful", "helpful": True, "text": None, "contact": None,
@@ -163,7 +171,7 @@ def test_async_writes_from_many_coroutines_are_all_acknowledged(store):
         return await asyncio.gather(*(store.write_async(store.feedback_write(
             page=f"p{n}", **fields)) for n in range(64)))
 
-    made = asyncio.run(write_all())
+    made = _run(write_all())
     assert sorted(f.page for f in made) == sorted(f"p{n}" for n in range(64))
     assert len({f.id for f in made}) == 64 and store.count_feedback() == 64
     with pytest.raises(InputError, match="page"):  # checked before anything is queued
@@ -193,10 +201,10 @@ def test_a_write_cancelled_while_queued_is_skipped_whole(tmp_path):
             with pytest.raises(asyncio.CancelledError):
                 await task
 
-        asyncio.run(cancel_one_queued())
+        _run(cancel_one_queued())
         release.set()
         holder.join(10)
-        after = asyncio.run(asyncio.wait_for(store.write_async(store.feedback_write(
+        after = _run(asyncio.wait_for(store.write_async(store.feedback_write(
             page="after", kind="helpful", helpful=True, text=None, contact=None,
             kb_version="k")), 10))  # a dead writer fails here instead of hanging
         assert [f.page for f in store.list_feedback()] == ["after"]
