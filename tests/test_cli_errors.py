@@ -89,6 +89,8 @@ BAD_DOCUMENTS = [
     pytest.param({"lumps": []}, "lumps", id="native-empty-lumps"),
     pytest.param({"lumps": [{"findings": {}, "colour": "red"}]}, "lumps.0.colour",
                  id="native-unknown-lump-key"),
+    pytest.param({"lumps": [{"id": "a"}, {"id": "b"}, {"id": "a"}]}, "lumps.2.id",
+                 id="duplicate-lump-id"),
 ]
 
 
@@ -254,6 +256,27 @@ def test_schema_prints_json(which):
     assert result.exit_code == 0, result.output
     schema = json.loads(result.stdout)
     assert isinstance(schema, dict) and schema
+
+
+def test_assess_names_an_ignored_key_in_the_note():
+    doc = {"id": "x", "findings": {"location": "buttock", "size_cm": 3},
+           "later_test": {"histopathology": "myxoid liposarcoma"}}
+    result = invoke(["assess", "--format", "markdown", "-"], input=json.dumps(doc))
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "_Ignored key 'later_test' (did you mean 'later_tests'?)" in result.stdout
+
+
+def test_validate_reads_cases_with_unknown_keys(tmp_path):
+    """case-format.md: extra keys are ignored, at the top level and (leniently) inside."""
+    case = json.loads(good_cases(1)[0])
+    case |= {"reviewer": "me", "later_tests": {**(case.get("later_tests") or {}), "xray": "-"}}
+    case["findings"]["colour"] = "red"
+    path = tmp_path / "cases.jsonl"
+    path.write_text(json.dumps(case) + "\n", encoding="utf-8")
+    result = invoke(["validate", str(path), "--no-interview", "--json", "--later-tests"])
+    assert result.exit_code == 0, result.exception
+    m = json.loads(result.stdout)
+    assert m["n"] == 1 and m["bad_lines"] == []
 
 
 def test_assess_json_output():

@@ -101,15 +101,60 @@ def test_red_flag_questions_come_first(kb):
     assert a.triage.provisional
 
 
-def test_many_lumps_bring_up_liposuction_and_patient_triage_is_the_worst(kb):
-    small = FindingSet(parse_findings(BACK_MOUSE).values)
-    big = small.with_values(size_cm=8.0)
-    lumps = (*(LumpInput(f"l{i}", small) for i in range(5)), LumpInput("big", big))
-    result = assess_patient(kb, PatientInput(lumps=lumps))
+def test_a_cluster_given_as_a_nodule_count_brings_up_liposuction_and_triage_is_the_worst(kb):
+    """A cluster of similar nodules is one lump with its nodule count (the clinician says so)."""
+    cluster = FindingSet(parse_findings({**BACK_MOUSE, "nodule_count": 40}).values)
+    big = FindingSet(parse_findings(BACK_MOUSE).values).with_values(size_cm=8.0)
+    result = assess_patient(kb, PatientInput(lumps=(LumpInput("cluster", cluster),
+                                                    LumpInput("big", big))))
     assert result.triage.level == "urgent_2_weeks"
-    assert any("liposuction" in n.lower() for n in result.notes)
-    first = result.lumps[0]
-    assert any(t.kind == "liposuction" for t in first.treatments)
+    assert any(t.kind == "liposuction" for t in result.lumps[0].treatments)
+    assert not any(t.kind == "liposuction" for t in result.lumps[1].treatments)
+
+
+def test_many_lumps_without_counts_are_not_taken_as_a_cluster(kb):
+    """Five lumps recorded one by one: each is assessed alone, and a note points to the count.
+
+    Before this rule the number of lumps was written into every lump's nodule count, so five
+    lumps anywhere made each one "many nodules" (and offered liposuction for each)."""
+    small = FindingSet(parse_findings(BACK_MOUSE).values)
+    lumps = tuple(LumpInput(f"l{i}", small) for i in range(5))
+    result = assess_patient(kb, PatientInput(lumps=lumps))
+    alone = assess(kb, small, lump_id="l0")
+    assert result.lumps[0].outcomes == alone.outcomes
+    assert "nodule_count" not in result.lumps[0].findings
+    assert not any(t.kind == "liposuction" for t in result.lumps[0].treatments)
+    assert any("nodule count" in n and "liposuction" in n for n in result.notes)
+    assert not any("taken as" in n for n in result.notes)
+
+
+ABSCESS = {"location": "buttock", "laterality": "right", "size_cm": 3.0, "erythema": True,
+           "warmth": True, "consistency": "fluctuant", "tender": True, "pain": True}
+
+
+def test_an_unrelated_lump_does_not_change_another_lumps_result(kb):
+    """The reviewer's case: a buttock abscess kept its probability only when it was alone."""
+    abscess = parse_findings(ABSCESS)
+    psis = parse_findings({"location": "posterior_superior_iliac_spine", "laterality": "left",
+                           "size_cm": 1.2, "mobile": True, "tender": True})
+    alone = assess_patient(kb, PatientInput(lumps=(LumpInput("a", abscess),)))
+    both = assess_patient(kb, PatientInput(lumps=(LumpInput("a", abscess),
+                                                  LumpInput("b", psis))))
+    assert both.lumps[0].outcomes == alone.lumps[0].outcomes
+    assert both.lumps[0].differential == alone.lumps[0].differential
+    assert both.lumps[0].triage == alone.lumps[0].triage
+    assert both.lumps[1].outcomes == assess(kb, psis).outcomes
+    assert any("own findings" in n for n in both.notes)
+
+
+def test_an_explicit_nodule_count_is_kept_for_its_lump_only(kb):
+    counted = parse_findings({**BACK_MOUSE, "nodule_count": 3})
+    other = parse_findings(ABSCESS)
+    result = assess_patient(kb, PatientInput(lumps=(LumpInput("a", counted),
+                                                    LumpInput("b", other))))
+    assert result.lumps[0].findings["nodule_count"] == 3
+    assert "nodule_count" not in result.lumps[1].findings
+    assert len(result.notes) == 1 and "own findings" in result.notes[0]
 
 
 def test_weak_evidence_is_stated_for_complementary_options(kb):

@@ -63,6 +63,10 @@ def _copy(tmp_path: Path) -> Path:
     return target
 
 
+def _finding(data: dict, fid: str) -> dict:
+    return next(f for f in data["findings"] if f["id"] == fid)
+
+
 def _edit(path: Path, change) -> None:
     data = yaml.safe_load(path.read_text())
     change(data)
@@ -96,6 +100,20 @@ def _edit(path: Path, change) -> None:
      lambda d: d["settings"][0]["priors"]["lipoma"]["provenance"].update(
          grade="evidence", citations=[]),
      "priors.yaml: settings.0.priors.lipoma.provenance"),
+    ("findings.yaml",
+     lambda d: _finding(d, "anesthetic_injection_relief").pop("reading"),
+     "findings.yaml: anesthetic_injection_relief.reading: needed"),
+    ("findings.yaml",
+     lambda d: _finding(d, "anesthetic_injection_relief")["reading"]["provenance"].update(
+         citations=["R9999"]),
+     "findings.yaml: anesthetic_injection_relief.reading.provenance: unknown citation id R9999"),
+    ("findings.yaml",
+     lambda d: _finding(d, "anesthetic_injection_relief")["reading"].update(min_relief=1.5),
+     "reading.min_relief: Input should be less than or equal to 1"),
+    ("findings.yaml",
+     lambda d: _finding(d, "tender").update(reading=_finding(d, "anesthetic_injection_relief")[
+         "reading"]),
+     "findings.yaml: tender.reading: only anesthetic_injection_relief has one"),
 ])
 def test_check_names_file_and_path(tmp_path, file, change, expected):
     data = _copy(tmp_path)

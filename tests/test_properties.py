@@ -13,10 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backmice.engine import assess, bayes, red_flags
+from backmice.engine import assess, assess_patient, bayes, red_flags
 from backmice.engine.model import compile_model
 from backmice.errors import InputError
-from backmice.findings import FINDINGS, Kind, parse_findings, parse_value
+from backmice.findings import FINDINGS, Kind, LumpInput, PatientInput, parse_findings, parse_value
 from backmice.kb.loader import default_kb
 from backmice.results import URGENCY_ORDER
 from strategies import ALL_IDS, finding_sets, finding_values, invalid_values
@@ -261,6 +261,18 @@ def test_assessment_is_deterministic(raw, setting):
     second = assess(KB, findings, setting=setting)
     assert first == second
     assert assess(KB, dict(findings), setting=setting) == first
+
+
+@PROPERTY
+@given(finding_sets(), st.lists(finding_sets(max_size=8), min_size=1, max_size=4),
+       st.sampled_from(SETTINGS))
+def test_other_lumps_never_change_a_lumps_assessment(raw, others, setting):
+    """A lump's result depends on its own findings only, however many lumps are recorded."""
+    own = LumpInput("own", parse_findings(raw))
+    alone = assess_patient(KB, PatientInput(lumps=(own,), setting=setting)).lumps[0]
+    lumps = (own, *(LumpInput(f"o{i}", parse_findings(f)) for i, f in enumerate(others)))
+    together = assess_patient(KB, PatientInput(lumps=lumps, setting=setting))
+    assert together.lumps[0] == alone
 
 
 # --- precomputed structures equal the plain definitions -------------------------------------

@@ -60,7 +60,8 @@ class Report:
     interviewed: bool = True
 
 
-def read_cases(lines: Iterable[str]) -> Iterator[tuple[int, CaseRecord | BadLine]]:
+def read_cases(lines: Iterable[str], kb: KnowledgeBase | None = None
+               ) -> Iterator[tuple[int, CaseRecord | BadLine]]:
     """Each non-blank line → a CaseRecord, or a BadLine with its 1-based number and the reason."""
     for number, line in enumerate(lines, 1):
         if not line.strip():
@@ -74,7 +75,7 @@ def read_cases(lines: Iterable[str]) -> Iterator[tuple[int, CaseRecord | BadLine
             yield number, BadLine(number, f"JSON that cannot be read safely ({exc})"[:160])
             continue
         try:
-            yield number, read_case(obj, strict=False)
+            yield number, read_case(obj, strict=False, kb=kb)
         except InputError as exc:
             yield number, BadLine(number, str(exc))
 
@@ -117,7 +118,7 @@ def score_case(kb: KnowledgeBase, case: CaseRecord, *, later: bool, setting: str
 def evaluate(kb: KnowledgeBase, lines: Iterable[str], *, later: bool = False,
              setting: str | None = None, interview: bool = True) -> Report:
     report = Report(interviewed=interview)
-    for _, item in read_cases(lines):
+    for _, item in read_cases(lines, kb):
         if isinstance(item, BadLine):
             report.bad_lines.append(item)
         elif not item.gold:

@@ -76,6 +76,27 @@ def test_assess_bad_input_names_the_field(client, body, field, allowed_part):
         assert allowed_part in (err["allowed"] or "")
 
 
+def test_ignored_keys_and_per_lump_notes_reach_the_answer(client):
+    """A mistyped top-level key is not refused (case-format.md) but is named in the notes."""
+    body = {"id": "x", "findings": {"location": "buttock", "size_cm": 3},
+            "later_test": {"histopathology": "myxoid liposarcoma"}}
+    notes = client.post("/api/v1/assess", json=body).json()["notes"]
+    assert any("'later_test' (did you mean 'later_tests'?)" in n for n in notes)
+    two = {"lumps": [
+        {"id": "a", "findings": {"location": "buttock"},
+         "later_tests": {"injection_pain_before": 8, "injection_pain_after": 1}},
+        {"id": "b", "later_tests": {"injection_pain_before": 8}}]}
+    notes = client.post("/api/v1/assess", json=two).json()["notes"]
+    assert any(n.startswith("Lump a (buttock): anaesthetic test pain 8 → 1") for n in notes)
+    assert any(n.startswith("Lump b: anaesthetic test not used") for n in notes)
+
+
+def test_duplicate_lump_ids_are_a_422_naming_the_lump(client):
+    body = {"lumps": [{"id": "a"}, {"id": "a"}]}
+    err = assert_error(client.post("/api/v1/assess", json=body), 422, "lumps.1.id")
+    assert "unique" in err["message"]
+
+
 def test_unknown_setting_is_a_422(client):
     body = (ROOT / "examples" / "back_mouse.json").read_bytes()
     err = assert_error(client.post("/api/v1/assess?setting=moon", content=body), 422, "setting")

@@ -23,7 +23,7 @@ ENGINE_VERSION = "0.1.0"
 EXPLAINED = 3  # differential entries that carry a for/against explanation
 _PROBABILITY = itemgetter(0)
 _SECOND = itemgetter(1)
-CLUSTER_MIN = 5  # this many lumps make "many nodules" treatments relevant
+CLUSTER_MIN = 5  # this many lumps without a nodule count: point to the cluster option
 
 
 @functools.cache
@@ -132,24 +132,28 @@ def assess(kb: KnowledgeBase, findings: Mapping[str, Value], *, setting: str | N
 
 def assess_patient(kb: KnowledgeBase, patient: PatientInput, *,
                    with_questions: bool = True) -> PatientAssessment:
-    """Assess every lump of a patient; the patient's triage is the most urgent lump's."""
+    """Assess every lump of a patient; the patient's triage is the most urgent lump's.
+
+    Each lump is assessed on its own findings (with the patient-level ones): another lump of
+    the same patient never changes its result. In particular the number of lumps is not read
+    as a nodule count, since lumps elsewhere are not evidence of similar nodules at this site;
+    a cluster of similar nodules is entered as one lump with its ``nodule_count``.
+    """
     if not patient.lumps:
         raise InputError("lumps", "at least one lump is needed")
     count = len(patient.lumps)
+    lumps = [assess(kb, lump.findings, setting=patient.setting, lump_id=lump.id,
+                    with_questions=with_questions) for lump in patient.lumps]
     notes = []
-    lumps = []
-    for lump in patient.lumps:
-        findings: FindingSet = lump.findings
-        if count > 1 and "nodule_count" not in findings:
-            findings = findings.with_values(nodule_count=count)
-        lumps.append(assess(kb, findings, setting=patient.setting, lump_id=lump.id,
-                            with_questions=with_questions))
-    if count > 1:
-        notes.append(f"{count} lumps recorded; where a lump's nodule count was not given it is "
-                     f"taken as {count}.")
-    if count >= CLUSTER_MIN:
-        notes.append("Many nodules: fluid liposuction may be an option for many small similar "
-                     "nodules (no study in back mice; see the treatment options).")
+    uncounted = sum(1 for lump in patient.lumps if "nodule_count" not in lump.findings)
+    if count > 1 and uncounted:
+        notes.append(f"Each of the {count} lumps is assessed on its own findings; for several "
+                     "similar nodules at one site, give their number as that lump's nodule "
+                     "count.")
+    if count >= CLUSTER_MIN and uncounted:
+        notes.append("If these are many small similar nodules, liposuction may be an option "
+                     "(no study in back mice); give their number as the nodule count to see it "
+                     "among the treatment options.")
     worst = min(lumps, key=lambda a: Urgency(a.triage.level).rank)
     return PatientAssessment(
         kb_version=kb.version, engine_version=ENGINE_VERSION, setting=lumps[0].setting,

@@ -1,8 +1,9 @@
 """What earlier procedures on a lesion tell its next assessment, as case-format later tests.
 
 The anaesthetic test is the pain score just before and shortly after an injection into the
-nodule (the case format turns the two scores into relief or no relief, at a 70% threshold); an
-excision's histopathology settles the diagnosis. The most recent result of each kind counts.
+nodule (the case reader turns the two scores into relief or no relief with the knowledge base's
+threshold and time window, so ``minutes_after`` travels with them); an excision's
+histopathology settles the diagnosis. The most recent result of each kind counts.
 """
 
 from __future__ import annotations

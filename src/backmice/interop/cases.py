@@ -6,14 +6,18 @@ Two shapes are accepted wherever one case is read (``backmice assess``, the API)
 * the native patient document: ``{"setting", "patient": {...}, "lumps": [{"id", "findings",
   "later_tests"}, ...]}``: patient-level findings apply to every lump.
 
-Free-text imaging and pathology reports go through :mod:`backmice.nlp.later_tests`. Every
-problem raises :class:`~backmice.errors.InputError` naming the field and what is allowed.
+Free-text imaging and pathology reports go through :mod:`backmice.nlp.later_tests`; pain scores
+around an anaesthetic injection are read with the knowledge base's threshold and time window.
+Every problem raises :class:`~backmice.errors.InputError` naming the field and what is allowed.
+What is read but not used (a case-format key it does not know, one pain score without the other,
+a score taken too late) is not an error: it leaves a note, and a note about one lump names it.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,13 +33,20 @@ from backmice.findings import (
     parse_findings,
     parse_value,
 )
+from backmice.kb.base import INJECTION_FINDING, KnowledgeBase
+from backmice.kb.loader import default_kb
+from backmice.kb.schema import InjectionReading
 from backmice.nlp.later_tests import finding_for, read_report
 
 TEXT_REPORTS = ("ultrasound", "mri", "histopathology")
-RELIEF_THRESHOLD = 0.7  # fraction of the index pain that must go (EVIDENCE.md 5.1, estimate)
 LATER_KEYS = ("anesthetic_injection_relief", "injection_pain_before", "injection_pain_after",
               "minutes_after", *TEXT_REPORTS, "ultrasound_finding", "mri_finding",
               "histopathology_finding")
+# The top-level keys of case-format.md; any other key is ignored, with a note.
+CASE_KEYS = ("id", "gold", "source", "vignette", "findings", "later_tests", "urgent_expected",
+             "notes")
+_CASE_KEYS = frozenset(CASE_KEYS)
+MAX_IGNORED_NOTES = 10  # past this many ignored keys, one note counts the rest
 
 
 @dataclass(frozen=True)
@@ -58,31 +69,113 @@ def _pain(raw: Any, path: str) -> float | None:
     return float(raw)
 
 
-def read_later_tests(raw: Any, *, path: str = "later_tests") -> tuple[dict[str, Value], list[str]]:
-    """Later tests → finding values, plus notes on anything that could not be read."""
+def _minutes(raw: Any, path: str) -> float | None:
+    if raw is None:
+        return None
+    if (isinstance(raw, bool) or not isinstance(raw, int | float) or not 0 <= raw < 1e9):
+        raise InputError(path, f"expected minutes after the injection, got {raw!r}"[:120],
+                         "a number of minutes, 0 or more")
+    return float(raw)
+
+
+def _suggestion(key: str, known: Collection[str]) -> str:
+    close = difflib.get_close_matches(key[:60], known, n=1, cutoff=0.7)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def ignored_key_notes(keys: Collection[Any], known: Collection[str], *, where: str = "",
+                      what: str = "key") -> list[str]:
+    """One note per ignored key (naming the nearest known key when one is close)."""
+    notes = []
+    for key in list(keys)[:MAX_IGNORED_NOTES]:
+        name = str(key)
+        shown = name if len(name) <= 60 else name[:57] + "..."
+        notes.append(f"{where}{'ignored' if where else 'Ignored'} {what} '{shown}'"
+                     f"{_suggestion(name, known)}: it is not part of the case format, so it was "
+                     "not used.")
+    if len(keys) > MAX_IGNORED_NOTES:
+        notes.append(f"{where}{len(keys) - MAX_IGNORED_NOTES} more unknown {what}s were "
+                     "ignored.")
+    return notes
+
+
+def lump_label(lump_id: str | None, findings: Mapping[str, Value]) -> str:
+    """How a note names its lump: its id and, when known, where (``Lump a (left buttock)``)."""
+    side = findings.get("laterality")
+    place = findings.get("location")
+    words = []
+    if side is not None and side != "midline":
+        words.append(str(side))
+    if place is not None:
+        words.append("other site" if place == "other" else str(place).replace("_", " "))
+    where = " ".join(words)
+    if lump_id:
+        return f"Lump {lump_id} ({where})" if where else f"Lump {lump_id}"
+    return f"The lump ({where})" if where else "The lump"
+
+
+def _injection(raw: Mapping[str, Any], path: str, rule: InjectionReading,
+               label: str) -> tuple[bool | None, list[str]]:
+    """The anaesthetic test: the recorded answer, or relief read from the two pain scores."""
+    relief = parse_value(FINDINGS[INJECTION_FINDING], raw.get(INJECTION_FINDING),
+                         f"{path}.{INJECTION_FINDING}")
+    before = _pain(raw.get("injection_pain_before"), f"{path}.injection_pain_before")
+    after = _pain(raw.get("injection_pain_after"), f"{path}.injection_pain_after")
+    minutes = _minutes(raw.get("minutes_after"), f"{path}.minutes_after")
+    if relief is not None:
+        return bool(relief), []
+    head = f"{label}: anaesthetic test not used"
+    if before is None and after is None:
+        if minutes is not None:
+            return None, [f"{head}: a time after the injection was given but no pain scores."]
+        return None, []
+    if after is None:
+        return None, [f"{head}: the pain score after the injection is missing (only the score "
+                      f"before, {before:g}, was given)."]
+    if before is None:
+        return None, [f"{head}: the pain score before the injection is missing (only the score "
+                      f"after, {after:g}, was given)."]
+    if before == 0:
+        return None, [f"{head}: there was no pain before the injection."]
+    window = rule.within_minutes
+    if minutes is not None and minutes > window:
+        return None, [f"{head}: the pain after ({after:g}) was scored {minutes:g} minutes after "
+                      f"the injection, later than the {window:g} minutes within which relief is "
+                      "read."]
+    relief = (before - after) / before >= rule.min_relief
+    at = f" at {minutes:g} minutes" if minutes is not None else ""
+    unknown_time = "" if minutes is not None else "; the time of the second score was not given"
+    return relief, [f"{label}: anaesthetic test pain {before:g} → {after:g}{at} counted as "
+                    f"{'relief' if relief else 'no relief'} (relief is a fall of at least "
+                    f"{rule.min_relief:.0%} within {window:g} minutes{unknown_time})."]
+
+
+def read_later_tests(raw: Any, *, path: str = "later_tests", kb: KnowledgeBase | None = None,
+                     label: str = "The lump", strict: bool = True,
+                     ) -> tuple[dict[str, Value], list[str]]:
+    """Later tests → finding values, plus notes (each naming ``label``) on what was not used.
+
+    ``strict`` rejects unknown keys; a lenient read (``backmice validate``) ignores them with a
+    note. The anaesthetic test is read with the knowledge base's rule (threshold and window).
+    """
     if raw is None:
         return {}, []
     if not isinstance(raw, Mapping):
         raise InputError(path, "expected an object")
     unknown = [k for k in raw if k not in LATER_KEYS]
-    if unknown:
-        raise InputError(f"{path}.{unknown[0]}", "unknown later test", ", ".join(LATER_KEYS))
-    values: dict[str, Value] = {}
     notes: list[str] = []
-    relief = parse_value(FINDINGS["anesthetic_injection_relief"],
-                         raw.get("anesthetic_injection_relief"),
-                         f"{path}.anesthetic_injection_relief")
-    before = _pain(raw.get("injection_pain_before"), f"{path}.injection_pain_before")
-    after = _pain(raw.get("injection_pain_after"), f"{path}.injection_pain_after")
-    if relief is None and before is not None and after is not None:
-        if before > 0:
-            relief = (before - after) / before >= RELIEF_THRESHOLD
-            notes.append(f"Anaesthetic test: pain {before:g} → {after:g} counted as "
-                         f"{'relief' if relief else 'no relief'} (threshold 70%).")
-        else:
-            notes.append("Anaesthetic test: no pain before the injection, result not used.")
+    if unknown and strict:
+        raise InputError(f"{path}.{unknown[0]}", "unknown later test" + _suggestion(
+            str(unknown[0]), LATER_KEYS), ", ".join(LATER_KEYS))
+    if unknown:
+        notes += ignored_key_notes(unknown, LATER_KEYS, where=f"{label}: ", what="later test")
+    rule = (kb or default_kb()).findings[INJECTION_FINDING].reading
+    assert rule is not None  # the knowledge-base checks require it
+    values: dict[str, Value] = {}
+    relief, injection_notes = _injection(raw, path, rule, label)
+    notes += injection_notes
     if relief is not None:
-        values["anesthetic_injection_relief"] = relief
+        values[INJECTION_FINDING] = relief
     for kind in TEXT_REPORTS:
         finding = finding_for(kind)
         coded = parse_value(FINDINGS[finding], raw.get(finding), f"{path}.{finding}")
@@ -92,8 +185,8 @@ def read_later_tests(raw: Any, *, path: str = "later_tests") -> tuple[dict[str, 
         if coded is None and text and text.strip():
             coded = read_report(kind, text)
             if coded is None:
-                notes.append(f"The {kind} report could not be read into a finding; it was "
-                             "not used.")
+                notes.append(f"{label}: the {kind} report could not be read into a finding; it "
+                             "was not used.")
         if coded is not None:
             values[finding] = coded
     return values, notes
@@ -112,13 +205,26 @@ def _parse_json(text: str) -> Any:
                               "one JSON object of ordinary size") from None
 
 
-def read_case(obj: Any, *, strict: bool = True) -> CaseRecord:
-    """One case-format object. ``strict=False`` ignores unknown finding keys (validation runs)."""
+def read_case(obj: Any, *, strict: bool = True, kb: KnowledgeBase | None = None) -> CaseRecord:
+    """One case-format object. Unknown top-level keys are ignored, each with a note.
+
+    ``strict=False`` (validation runs) also ignores unknown keys inside ``findings`` and
+    ``later_tests``, with a note each; ``strict=True`` (the CLI and API) rejects them.
+    """
     if not isinstance(obj, Mapping):
         raise CaseFormatError("(case)", "expected a JSON object")
     case_id = obj.get("id")
-    first = parse_findings(obj.get("findings"), strict=strict)
-    later, notes = read_later_tests(obj.get("later_tests"))
+    unknown = [k for k in obj if k not in _CASE_KEYS]
+    notes = ignored_key_notes(unknown, CASE_KEYS) if unknown else []
+    raw_findings = obj.get("findings")
+    first = parse_findings(raw_findings, strict=strict)
+    label = lump_label(str(case_id) if case_id is not None else None, first.values)
+    if not strict and isinstance(raw_findings, Mapping):
+        notes += ignored_key_notes([k for k in raw_findings if k not in FINDINGS], FINDINGS,
+                                   where=f"{label}: ", what="finding")
+    later, later_notes = read_later_tests(obj.get("later_tests"), kb=kb, label=label,
+                                          strict=strict)
+    notes += later_notes
     gold = obj.get("gold")
     if gold is not None and not isinstance(gold, str):
         raise InputError("gold", "expected a condition id or other:<name>")
@@ -166,46 +272,83 @@ def _allowed(err: Any) -> str:
     return "see backmice schema input"
 
 
-def _patient(obj: Mapping[str, Any]) -> tuple[PatientInput, list[str]]:
+def _lump_ids(doc: PatientDocument) -> list[str]:
+    """Each lump's id: its own (which must be unique), else ``lump-<n>`` not used by another."""
+    given: dict[str, int] = {}
+    for i, lump in enumerate(doc.lumps):
+        if lump.id:
+            if lump.id in given:
+                raise InputError(f"lumps.{i}.id", f"the lump id {lump.id!r} is already used by "
+                                 f"lumps.{given[lump.id]}.id; lump ids must be unique",
+                                 "a different id for each lump, or no id")
+            given[lump.id] = i
+    ids = []
+    for i, lump in enumerate(doc.lumps):
+        lump_id = lump.id or f"lump-{i + 1}"
+        n = 1
+        while not lump.id and lump_id in given:
+            n += 1
+            lump_id = f"lump-{i + 1}-{n}"
+        given.setdefault(lump_id, i)
+        ids.append(lump_id)
+    return ids
+
+
+def _patient(obj: Mapping[str, Any], kb: KnowledgeBase | None
+             ) -> tuple[PatientInput, list[str]]:
     try:
         doc = PatientDocument.model_validate(obj)
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
-        raise InputError(where, err["msg"], _allowed(err)) from None
+        message = err["msg"]
+        if err["type"] == "extra_forbidden":
+            known = _Lump.model_fields if err["loc"][:1] == ("lumps",) else \
+                PatientDocument.model_fields
+            message = "unknown key" + _suggestion(str(err["loc"][-1]), list(known))
+        raise InputError(where, message, _allowed(err)) from None
     shared = parse_findings(doc.patient, path="patient")
+    ids = _lump_ids(doc)
     lumps = []
     notes: list[str] = []
+    common = shared.values
     for i, lump in enumerate(doc.lumps):
-        own = parse_findings(lump.findings, path=f"lumps.{i}.findings")
-        for key in own:
-            if key in shared and shared[key] != own[key]:
+        own = parse_findings(lump.findings, path=f"lumps.{i}.findings").values
+        for key, value in own.items():
+            if key in common and common[key] != value:
                 raise InputError(f"lumps.{i}.findings.{key}",
                                  "contradicts the patient-level value",
-                                 f"{json.dumps(shared[key])} or leave it out")
-        later, lump_notes = read_later_tests(lump.later_tests, path=f"lumps.{i}.later_tests")
-        values = {**own, **later}
-        merged = shared.with_values(**values)
-        lumps.append(LumpInput(id=lump.id or f"lump-{i + 1}", findings=merged))
+                                 f"{json.dumps(common[key])} or leave it out")
+        # only later tests leave notes about a lump, and each note names it
+        label = lump_label(lump.id or str(i + 1), {**common, **own}) if lump.later_tests else ""
+        later, lump_notes = read_later_tests(lump.later_tests, path=f"lumps.{i}.later_tests",
+                                             kb=kb, label=label)
+        merged = shared.with_values(**{**own, **later})
+        lumps.append(LumpInput(id=ids[i], findings=merged))
         notes.extend(lump_notes)
     return PatientInput(lumps=tuple(lumps), setting=doc.setting), notes
 
 
-def read_document(text: str, *, setting: str | None = None) -> tuple[PatientInput, list[str]]:
-    """Parse either accepted shape from JSON text into a PatientInput (and reading notes)."""
+def read_document(text: str, *, setting: str | None = None, kb: KnowledgeBase | None = None
+                  ) -> tuple[PatientInput, list[str]]:
+    """Parse either accepted shape from JSON text into a PatientInput (and reading notes).
+
+    ``kb`` gives the rule for reading the anaesthetic test (the packaged knowledge base if None).
+    """
     obj = _parse_json(text)
     if not isinstance(obj, Mapping):
         raise CaseFormatError("(input)", "expected one JSON object",
                               "a case-format object or a patient document with lumps")
     if "lumps" in obj:
-        patient, notes = _patient(obj)
+        patient, notes = _patient(obj, kb)
         if setting:
             patient = PatientInput(lumps=patient.lumps, setting=setting)
         return patient, notes
     if "findings" not in obj:
-        raise CaseFormatError("(input)", "found neither 'findings' nor 'lumps'",
+        near = next((hint for k in obj if (hint := _suggestion(str(k), ("findings", "lumps")))),
+                    "")
+        raise CaseFormatError("(input)", f"found neither 'findings' nor 'lumps'{near}",
                               "a case-format object or a patient document with lumps")
-    case = read_case(obj)
+    case = read_case(obj, kb=kb)
     lump = LumpInput(id=case.id, findings=case.with_later_tests)
     return PatientInput(lumps=(lump,), setting=setting), list(case.notes)
-

@@ -6,7 +6,7 @@ from typing import Any
 
 from backmice.findings import FINDINGS, Kind, Scope
 from backmice.interop.cases import LATER_KEYS, PatientDocument
-from backmice.kb.base import KnowledgeBase
+from backmice.kb.base import INJECTION_FINDING, KnowledgeBase
 
 
 def findings_schema(kb: KnowledgeBase, *, scope: Scope | None = None) -> dict[str, Any]:
@@ -29,13 +29,22 @@ def findings_schema(kb: KnowledgeBase, *, scope: Scope | None = None) -> dict[st
     return {"type": "object", "properties": props, "additionalProperties": False}
 
 
-def later_tests_schema() -> dict[str, Any]:
+def later_tests_schema(kb: KnowledgeBase) -> dict[str, Any]:
+    rule = kb.findings[INJECTION_FINDING].reading
+    assert rule is not None  # the knowledge-base checks require it
+    relief, window = f"{rule.min_relief:.0%}", f"{rule.within_minutes:g} minutes"
     props: dict[str, Any] = {
-        "anesthetic_injection_relief": {"type": ["boolean", "null"],
-                                        "description": "at least 70% relief of the index pain"},
-        "injection_pain_before": {"type": ["number", "null"], "minimum": 0, "maximum": 10},
-        "injection_pain_after": {"type": ["number", "null"], "minimum": 0, "maximum": 10},
-        "minutes_after": {"type": ["number", "null"], "minimum": 0},
+        "anesthetic_injection_relief": {"type": ["boolean", "null"], "description":
+                                        f"at least {relief} relief of the index pain within "
+                                        f"{window} (used instead of the pain scores)"},
+        "injection_pain_before": {"type": ["number", "null"], "minimum": 0, "maximum": 10,
+                                  "description": "index pain (0-10) just before the injection"},
+        "injection_pain_after": {"type": ["number", "null"], "minimum": 0, "maximum": 10,
+                                 "description": f"index pain (0-10) after the injection; a fall "
+                                 f"of at least {relief} counts as relief"},
+        "minutes_after": {"type": ["number", "null"], "minimum": 0, "description":
+                          f"minutes from the injection to the score after; a score taken later "
+                          f"than {window} is not used"},
     }
     for kind in ("ultrasound", "mri", "histopathology"):
         props[kind] = {"type": ["string", "null"], "description": f"free-text {kind} report"}
@@ -51,13 +60,13 @@ def input_schema(kb: KnowledgeBase) -> dict[str, Any]:
         "description": "patient-level findings, applied to every lump"}
     lump = doc["$defs"]["_Lump"]
     lump["properties"]["findings"] = findings_schema(kb)
-    lump["properties"]["later_tests"] = later_tests_schema()
+    lump["properties"]["later_tests"] = later_tests_schema(kb)
     doc["properties"]["setting"] = {"enum": [*kb.setting_ids, None]}
     case = {
         "title": "Case-format object (one lump)",
         "type": "object",
         "properties": {"id": {"type": ["string", "null"]}, "findings": findings_schema(kb),
-                       "later_tests": later_tests_schema()},
+                       "later_tests": later_tests_schema(kb)},
         "required": ["findings"],
     }
     doc["title"] = "Patient document (many lumps)"

@@ -82,3 +82,5 @@ DERIVED_NAMES: frozenset[str] = frozenset(
 MALIGNANT: tuple[str, ...] = ("liposarcoma", "other_soft_tissue_sarcoma", "cutaneous_metastasis")
 INFECTION: tuple[str, ...] = ("subcutaneous_abscess", "pilonidal_abscess")
 OTHER = "other"
+# The later test read from pain scores (findings.yaml gives it a ``reading``).
+INJECTION_FINDING = "anesthetic_injection_relief"

@@ -11,7 +11,14 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 
 from backmice.findings import FINDINGS, HISTOPATHOLOGY, Kind
-from backmice.kb.base import DERIVED_NAMES, INFECTION, MALIGNANT, OTHER, KnowledgeBase
+from backmice.kb.base import (
+    DERIVED_NAMES,
+    INFECTION,
+    INJECTION_FINDING,
+    MALIGNANT,
+    OTHER,
+    KnowledgeBase,
+)
 from backmice.kb.rules import Compare, Rule
 from backmice.kb.schema import ConditionRole, FindingEntry, Likelihood, LikelihoodFile, Provenance
 
@@ -71,6 +78,8 @@ def _check_bins(entry: FindingEntry) -> Iterator[str]:
 def _provenances(kb: KnowledgeBase) -> Iterator[tuple[str, Provenance]]:
     for f in kb.findings.values():
         yield f"findings.yaml: {f.id}.default.provenance", f.default.provenance
+        if f.reading is not None:
+            yield f"findings.yaml: {f.id}.reading.provenance", f.reading.provenance
     for g in kb.dependence_groups:
         for m in g.members:
             yield f"findings.yaml: {g.id}.{m.finding}.provenance", m.provenance
@@ -185,6 +194,10 @@ def _check_findings(kb: KnowledgeBase) -> Iterator[str]:
         yield from _check_bins(entry)
         yield from _check_distribution(f"findings.yaml: {entry.id}.default", entry, entry.default)
         spec = FINDINGS[entry.id]
+        if (entry.reading is None) == (entry.id == INJECTION_FINDING):
+            yield (f"findings.yaml: {entry.id}.reading: "
+                   + ("needed (how pain scores around the injection are read)"
+                      if entry.reading is None else f"only {INJECTION_FINDING} has one"))
         if spec.kind is Kind.CATEGORY:
             for v in entry.value_labels:
                 if v not in spec.values:

@@ -168,6 +168,18 @@ class FindingGroup(StrEnum):
     LATER_TESTS = "later_tests"
 
 
+class InjectionReading(Strict):
+    """How pain scores before and after a diagnostic injection are read as relief or not.
+
+    ``min_relief``: the fraction of the pain before that must go; ``within_minutes``: the latest
+    time after the injection at which the "after" score is read as the test result.
+    """
+
+    min_relief: float = Field(gt=0.0, le=1.0)
+    within_minutes: float = Field(gt=0.0)
+    provenance: Provenance
+
+
 class FindingEntry(Strict):
     id: str
     label: str
@@ -177,6 +189,8 @@ class FindingEntry(Strict):
     bins: list[Bin] = Field(default_factory=list)
     # The distribution used for any outcome with no specific entry: "not discriminating".
     default: Likelihood
+    # Only for anesthetic_injection_relief: how two pain scores become this finding.
+    reading: InjectionReading | None = None
 
 
 class LatentMember(Strict):

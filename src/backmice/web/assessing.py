@@ -34,7 +34,7 @@ class Assessed:
 
 def assess_text(kb: KnowledgeBase, text: str, *, setting: str | None = None) -> Assessed:
     """Read, validate and assess; raises InputError (with the field path) on bad input."""
-    patient, notes = read_document(text, setting=setting)
+    patient, notes = read_document(text, setting=setting, kb=kb)
     result = assess_patient(kb, patient)
     if notes:
         result = replace(result, notes=(*notes, *result.notes))
