@@ -136,6 +136,28 @@ def test_an_unknown_finding_changes_nothing(raw, key, setting):
     assert assess(KB, via_parse, setting=setting) == base
 
 
+
+@PROPERTY
+@given(finding_sets(), st.sets(st.sampled_from(ALL_IDS), max_size=6), st.sampled_from(SETTINGS))
+def test_dont_know_is_not_a_no(raw, dont_know, setting):
+    """Answering "don't know" fires nothing and changes no level, but every red flag that one of
+    those answers alone could fire is named as not ruled out (and the triage is provisional)."""
+    findings = {k: v for k, v in parse_findings(raw).items() if k not in dont_know}
+    base = assess(KB, findings, setting=setting)
+    unsure = assess(KB, findings, setting=setting, skip=dont_know)
+    assert unsure.triage.level == base.triage.level
+    assert flag_ids(unsure.red_flags) == flag_ids(base.red_flags)
+    open_ = set(unsure.triage.red_flags_not_ruled_out)
+    assert not open_ & flag_ids(base.red_flags)
+    assert set(unsure.triage.unknown_red_flag_questions) <= set(dont_know)
+    assert unsure.triage.provisional or not open_
+    probes = red_flags._probe_values(KB)
+    for fid in dont_know:
+        for value in probes[fid]:
+            new = flag_ids(red_flags.fired(KB, {**findings, fid: value})) - flag_ids(base.red_flags)
+            assert new <= open_, (fid, value)
+
+
 def _conditional_likelihoods(model, known: dict, fid: str, value) -> list[float]:
     """P(value | outcome, known) for every outcome."""
     n = len(model.outcomes)

@@ -1,7 +1,8 @@
 """The terminal interview: asks the engine's next question, reads the answer, shows the result.
 
 Answers: the number or word of an option, a number for numeric questions, ``d`` (or ``?``) for
-"don't know", ``b`` to go back, ``q`` to stop and see the result so far.
+"don't know", ``b`` to go back, ``q`` to stop and see the result so far. As soon as the answers
+fire a red flag, a patient is told what to do now (the same alert as the web interview's).
 """
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ from __future__ import annotations
 from rich.console import Console
 from rich.panel import Panel
 
-from backmice.engine.interview import InterviewState, step
+from backmice.engine.interview import InterviewState, finish, step
 from backmice.findings import FINDINGS, Kind, Value
 from backmice.kb.base import KnowledgeBase
-from backmice.results import PatientAssessment, Question
+from backmice.render.patient import alert, answer_summary, option_label
+from backmice.results import Assessment, PatientAssessment, Question
 
 DONT_KNOW = {"d", "?", "dont know", "don't know", "unknown", "idk"}
 
@@ -51,15 +53,17 @@ def parse_answer(q: Question, text: str) -> tuple[str, Value | None] | None:
     return "answer", int(number) if spec.kind is Kind.COUNT and number.is_integer() else number
 
 
-def _prompt(console: Console, q: Question, audience: str, number: int) -> str:
+def _prompt(console: Console, kb: KnowledgeBase, q: Question, audience: str,
+            number: int) -> str:
     text = q.patient if audience == "patient" else q.clinician
     console.print(f"\n[bold]Question {number}.[/bold] {text}")
     spec = FINDINGS[q.finding]
     if spec.kind is Kind.BOOLEAN:
         console.print("  y = yes, n = no")
     elif spec.kind is Kind.CATEGORY:
-        for i, (_, label) in enumerate(q.options, 1):
-            console.print(f"  {i} = {label}")
+        for i, (value, label) in enumerate(q.options, 1):
+            shown = option_label(kb, q.finding, value) if audience == "patient" else label
+            console.print(f"  {i} = {shown}", markup=False)
     else:
         console.print("  type a number" + (' (or "many")' if spec.kind is Kind.COUNT else ""))
     console.print("  d = don't know, b = back, q = stop and show the result", style="dim")
@@ -69,17 +73,33 @@ def _prompt(console: Console, q: Question, audience: str, number: int) -> str:
         return "q"
 
 
+def _alert(console: Console, kb: KnowledgeBase, a: Assessment) -> None:
+    found = alert(kb, a)
+    if found is None:
+        return
+    lines = [found.advice, "", *[f"- {s.message} {s.meaning}" for s in found.signs], "",
+             "Type q to stop and see the result now, or carry on answering."]
+    style = "bold red" if found.urgent else "yellow"
+    console.print(Panel("\n".join(lines), title=found.heading, border_style=style),
+                  markup=False)
+
+
 def run_interview(kb: KnowledgeBase, *, audience: str, setting: str | None,
                   console: Console | None = None) -> PatientAssessment:
     console = console or Console()
     console.print(Panel(kb.texts.disclaimer.patient if audience == "patient"
                         else kb.texts.disclaimer.clinician, title="backmice interview"))
     state = InterviewState(setting=setting)
+    alerted: tuple[str, ...] = ()
     while True:
-        question, _ = step(kb, state)
+        question, now = step(kb, state)
         if question is None:
             break
-        raw = _prompt(console, question, audience, len(state.asked) + 1)
+        fired = tuple(h.id for h in now.red_flags)
+        if audience == "patient" and fired and fired != alerted:  # new red flags: say so now
+            _alert(console, kb, now)
+        alerted = fired
+        raw = _prompt(console, kb, question, audience, len(state.asked) + 1)
         parsed = parse_answer(question, raw)
         if parsed is None:
             console.print("Sorry, I did not understand that answer.", style="yellow")
@@ -88,7 +108,7 @@ def run_interview(kb: KnowledgeBase, *, audience: str, setting: str | None,
         if action == "quit":
             break
         state = state.back() if action == "back" else state.answer(question.finding, value)
-    _, final = step(kb, state)
+    final = finish(kb, state)  # stopped early: safety questions not asked are named, not "no"
     patient = PatientAssessment(kb_version=final.kb_version, engine_version=final.engine_version,
                                 setting=final.setting, lumps=(final,), triage=final.triage,
                                 disclaimer=final.disclaimer)
@@ -96,7 +116,8 @@ def run_interview(kb: KnowledgeBase, *, audience: str, setting: str | None,
     if audience == "patient":
         from backmice.render.patient import patient_summary
 
-        console.print(patient_summary(kb, patient))
+        answers = answer_summary(kb, state.asked, final.findings, state.dont_know)
+        console.print(patient_summary(kb, patient, answers), markup=False)
     else:
         from backmice.render.terminal import patient_view
 

@@ -76,8 +76,14 @@ class Triage:
     reason: str
     advice_clinician: str
     advice_patient: str
-    provisional: bool = False  # red-flag questions are still unanswered
-    unanswered_red_flag_questions: tuple[str, ...] = ()
+    provisional: bool = False  # red-flag questions are unanswered or answered "don't know"
+    unanswered_red_flag_questions: tuple[str, ...] = ()  # not asked yet
+    # Asked and answered "don't know": an answer to them could still fire a red flag. They fire
+    # nothing (a rule fires only on known findings), but they are not a "no" either.
+    unknown_red_flag_questions: tuple[str, ...] = ()
+    # Red flags that have not fired but that answers to the "don't know" questions could still
+    # fire, most urgent first.
+    red_flags_not_ruled_out: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -182,6 +182,52 @@ def test_interview_red_flag_answer_raises_urgency(client):
     step = client.post("/api/v1/interview/step",
                        json={"answers": {"bladder_or_bowel_dysfunction": True}}).json()
     assert step["triage"]["level"] == "emergency"
+    assert not step["done"]  # the patient may carry on, but is told now:
+    alert = step["alert"]
+    assert alert["level"] == "emergency" and alert["urgent"] is True
+    assert "emergency" in alert["advice"].lower()
+    (sign,) = alert["signs"]
+    assert sign["id"] == "cauda_equina" and "cauda equina" in sign["meaning"]
+    assert sign["read_more"] == [{"id": "cauda_equina_syndrome",
+                                  "name": sign["read_more"][0]["name"]}]
+    assert step["patient_advice"]["level"] == "emergency"
+
+
+def test_interview_has_no_alert_without_a_red_flag(client):
+    step = client.post("/api/v1/interview/step", json={"answers": {"pain": True}}).json()
+    assert step["alert"] is None and step["not_ruled_out"] == []
+
+
+def test_interview_dont_know_is_not_a_safe_no(client):
+    dont_know: list[str] = []
+    for _ in range(60):
+        step = client.post("/api/v1/interview/step", json={"dont_know": dont_know}).json()
+        if step["done"]:
+            break
+        dont_know.append(step["question"]["finding"])
+    triage = step["triage"]
+    assert triage["provisional"] is True
+    assert {"bladder_or_bowel_dysfunction", "spreading_redness"} <= set(
+        triage["unknown_red_flag_questions"])
+    assert "cauda_equina" in triage["red_flags_not_ruled_out"]
+    assert triage["level"] == "routine"  # no rule fired...
+    assert step["patient_advice"]["level"] == "soon"  # ...but the patient is not told "routine"
+    assert step["patient_advice"]["raised_from"] == "routine"
+    ids = [s["id"] for s in step["not_ruled_out"]]
+    assert ids[0] == "cauda_equina" and "necrotising_infection_signs" in ids
+    cauda = step["not_ruled_out"][0]
+    assert any("bladder" in q for q in cauda["questions"])
+
+
+def test_interview_finish_returns_the_result_so_far(client):
+    step = client.post("/api/v1/interview/step",
+                       json={"answers": {"bladder_or_bowel_dysfunction": True},
+                             "finish": True}).json()
+    assert step["done"] and step["question"] is None and step["progress"] == 1.0
+    assert step["triage"]["level"] == "emergency"
+    assert step["triage"]["unanswered_red_flag_questions"] == []
+    assert "spreading_redness" in step["triage"]["unknown_red_flag_questions"]
+    assert step["not_ruled_out"]
 
 
 @pytest.mark.parametrize(("body", "field"), [

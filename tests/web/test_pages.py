@@ -126,26 +126,159 @@ def test_interview_reaches_a_result_with_urgency(client):
     assert 'href="/conditions/' in html
 
 
-def test_interview_emergency_answer(client):
-    html = client.post("/interview", data={
-        "state": json.dumps({"answers": {}, "dont_know": [], "order": []}),
-        "finding": "bladder_or_bowel_dysfunction", "value": "true", "action": "answer"}).text
-    # the remaining safety questions are still asked, but the urgency is already set
-    response = client.post("/api/v1/interview/step",
-                           json={"answers": {"bladder_or_bowel_dysfunction": True}})
-    assert response.json()["triage"]["level"] == "emergency"
-    assert "Question 2" in html or "emergency" in html.lower()
+def _post(client, html: str, **data):
+    return client.post("/interview", data={"state": _form_state(html), **data})
 
 
-def test_interview_rejects_a_bad_answer_and_keeps_the_state(client):
+def _answer_until(client, finding: str, answers: dict[str, str] | None = None) -> str:
+    """Answer "no" (or the first option, or ``answers``) until ``finding`` is asked."""
     html = client.get("/interview").text
-    again = client.post("/interview", data={"state": _form_state(html),
-                                            "finding": _question(html), "value": "perhaps",
-                                            "action": "answer"})
-    assert again.status_code == 422 and "could not be used" in again.text
-    broken = client.post("/interview", data={"state": "{not json", "action": "answer"},
-                         headers={"accept": "text/html"})
-    assert broken.status_code == 422 and "state" in broken.text
+    for _ in range(45):
+        asked = _question(html)
+        if asked == finding:
+            return html
+        options = re.findall(r'name="value" value="([^"]+)"', html)
+        value = (answers or {}).get(asked) or ("false" if "false" in options else
+                                                (options[0] if options else "2"))
+        html = _post(client, html, finding=asked, value=value, action="answer").text
+    raise AssertionError(f"{finding} was never asked")
+
+
+def _alert(html: str) -> str:
+    match = re.search(r'<section class="interview-alert[^"]*"[^>]*>.*?</section>', html, re.S)
+    return match.group(0) if match else ""
+
+
+def test_interview_emergency_answer_warns_at_once(client, kb):
+    empty = json.dumps({"answers": {}, "dont_know": [], "order": []})
+    html = client.post("/interview", data={
+        "state": empty, "finding": "bladder_or_bowel_dysfunction", "value": "true",
+        "action": "answer"}).text
+    assert "Question 2" in html  # the patient may carry on...
+    box = _alert(html)  # ...but the alert comes first, before the next question
+    assert box and html.index(box) < html.index('class="question-text"')
+    assert 'role="alert"' in box and "Get emergency help now" in box
+    assert "emergency department" in box and "cauda equina" in box
+    assert 'value="finish"' in box and "See my result now" in box
+    assert 'href="#question-form"' in box and 'id="question-form"' in html
+    # the next page keeps the alert while the red flag stands
+    nxt = _post(client, html, finding=_question(html), value="false", action="answer").text
+    assert "Get emergency help now" in _alert(nxt)
+    # the JSON twin says the same
+    step = client.post("/api/v1/interview/step",
+                       json={"answers": {"bladder_or_bowel_dysfunction": True}}).json()
+    assert step["triage"]["level"] == "emergency" and step["alert"]["urgent"]
+
+
+def test_same_day_red_flag_gets_an_alert_and_a_two_week_flag_a_calm_note(client):
+    state = json.dumps({"answers": {"neurological_deficit": True}, "dont_know": [],
+                        "order": ["neurological_deficit"]})
+    html = client.post("/interview", data={"state": state, "action": "continue"}).text
+    assert 'role="alert"' in _alert(html) and "See a doctor today" in _alert(html)
+    state = json.dumps({"answers": {"size_cm": 7}, "dont_know": [], "order": ["size_cm"]})
+    html = client.post("/interview", data={"state": state, "action": "continue"}).text
+    assert 'role="status"' in _alert(html) and "within two weeks" in _alert(html)
+    assert 'role="alert"' not in _alert(html)
+    assert "Get emergency help" not in html.split('class="question-text"')[0]
+
+
+def test_emergency_result_leads_with_the_red_flag(client, kb):
+    html = client.post("/interview", data={
+        "state": json.dumps({"answers": {"bladder_or_bowel_dysfunction": True},
+                             "dont_know": [], "order": ["bladder_or_bowel_dysfunction"]}),
+        "action": "finish"}).text
+    assert "What we found" in html and "How soon to be seen: Emergency" in html
+    why = html.index("Why: a warning sign")
+    assert why < html.index("About the lump itself")
+    assert "cauda equina" in html[why:html.index("About the lump itself")].lower()
+    assert 'href="/conditions/cauda_equina_syndrome"' in html
+    assert "numb it with a small injection" not in html  # the routine lump advice is not shown
+    assert "after you have been checked" in html
+    assert "only an examination" in html.lower() and "not a diagnosis" in html
+    assert "You stopped before the end" in html and 'value="continue"' in html
+    summary = html[html.index('id="answers"'):]
+    assert kb.findings["bladder_or_bowel_dysfunction"].question.patient in summary
+    assert "<td>Yes</td>" in summary
+
+
+def test_dont_know_to_every_question_is_not_a_routine_all_clear(client, kb):
+    html = client.get("/interview").text
+    for _ in range(60):
+        if "What we found" in html:
+            break
+        html = _post(client, html, finding=_question(html), action="dont_know").text
+    assert "What we found" in html
+    banner = html[html.index("triage-banner"):html.index("</section>")]
+    assert "Soon, within a few days" in banner and "Routine" not in banner
+    section = html[html.index('id="nro"'):]
+    assert "Warning signs we could not rule out" in html
+    cauda = next(f for f in kb.red_flags if f.id == "cauda_equina")
+    assert cauda.patient_message in section
+    assert "not the same as &#34;no&#34;" in section or 'not the same as "no"' in section
+    summary = html[html.index('id="answers"'):]
+    assert summary.count("<td>I don&#39;t know</td>") >= 10
+    step = client.post("/api/v1/interview/step",
+                       json={"dont_know": list(json.loads(_form_state(html))["dont_know"])})
+    body = step.json()
+    assert body["done"] and body["triage"]["provisional"]
+    assert "bladder_or_bowel_dysfunction" in body["triage"]["unknown_red_flag_questions"]
+    assert body["patient_advice"]["level"] == "soon"
+    assert body["patient_advice"]["raised_from"] == body["triage"]["level"] == "routine"
+
+
+def test_warning_signs_list_every_red_flag(client, kb):
+    for html in (client.get("/interview").text,
+                 client.post("/interview", data={"state": "{}", "action": "finish"}).text):
+        for flag in kb.red_flags:
+            assert flag.patient_message.replace("&", "&amp;") in html, flag.id
+    assert "Redness that is spreading fast" in client.get("/interview").text
+
+
+def test_location_options_are_plain_words(client):
+    html = _answer_until(client, "location")
+    assert "dimples at the top of the buttocks (PSIS)</label>" in html
+    assert "natal cleft" not in html
+    for jargon in ("over the sacroiliac joint",
+                   "at the PSIS (the dimple at the top of the buttock)"):
+        assert f"> {jargon}</label>" not in html  # the clinician's wording is not shown
+
+
+def test_interview_rejects_a_bad_answer_in_plain_words(client):
+    html = _answer_until(client, "size_cm")
+    again = _post(client, html, finding="size_cm", value="perhaps", action="answer")
+    assert again.status_code == 422 and _question(again.text) == "size_cm"
+    assert "Please type a number from 0 to 100" in again.text
+    assert "null" not in again.text and "allowed are" not in again.text
+    where = _answer_until(client, "location")
+    choice = _post(client, where, finding="location", value="moon", action="answer")
+    assert choice.status_code == 422 and "Please choose one of the answers" in choice.text
+
+
+def test_damaged_state_gets_an_html_page_with_a_restart(client):
+    for headers in ({}, {"accept": "text/html"}, {"accept": "*/*"}):
+        broken = client.post("/interview", data={"state": "{not json", "action": "answer"},
+                             headers=headers)
+        assert broken.status_code == 422
+        assert broken.headers["content-type"].startswith("text/html")
+        assert 'href="/interview"' in broken.text and "Start the questions again" in broken.text
+        assert "not a diagnosis" in broken.text
+    odd = client.post("/interview", data={"state": "{}", "finding": "nope", "value": "1"})
+    assert odd.status_code == 422 and "Start the questions again" in odd.text
+    api = client.post("/interview", data={"state": "[1]", "action": "back"},
+                      headers={"accept": "application/json"})
+    assert api.status_code == 422 and api.json()["error"]["field"] == "state"
+
+
+def test_patient_can_stop_early_and_carry_on(client):
+    html = client.get("/interview").text
+    first = _question(html)
+    html = _post(client, html, finding=first, value="false", action="answer").text
+    assert 'value="finish"' in html  # offered once there is an answer
+    result = _post(client, html, action="finish").text
+    assert "What we found" in result and "You stopped before the end" in result
+    assert "Warning signs we could not rule out" in result
+    again = _post(client, result, action="continue").text
+    assert "Question 2" in again
 
 
 def test_feedback_forms_and_reviewer_page(client, login_as):

@@ -106,7 +106,9 @@ def assess(kb: KnowledgeBase, findings: Mapping[str, Value], *, setting: str | N
     by_id = dict(zip(model.outcomes, post, strict=True))
     p_malignant = sum([by_id[o] for o in MALIGNANT])
     red = questions.red_flag_questions(kb, findings, skip, screening=screening)
-    tri = triage.decide(kb, hits, p_malignant, findings, tuple(red))
+    # "don't know" answers fire no rule, but what they leave open is named (never a "no")
+    left_open = (red_flags.left_open(kb, findings, skip, [h.id for h in hits]) if skip else ())
+    tri = triage.decide(kb, hits, p_malignant, findings, tuple(red), left_open=left_open)
     family = kb.family()
     ctx = recommend.derived_context(findings, model.outcomes, post, family, len(hits),
                                     URGENCY_ORDER.index(tri.level))

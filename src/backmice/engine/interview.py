@@ -3,7 +3,8 @@
 ``step(kb, state)`` returns the next question (or None when done) and the current assessment.
 The interview stops when no red-flag question is pending and either the leading entry of the
 differential reaches STOP_CONFIDENCE, no question gains MIN_GAIN bits, or MAX_QUESTIONS is hit.
-The CLI and the web pages hold the state; nothing here does I/O.
+``finish(kb, state)`` is the result when the patient stops early. The CLI and the web pages hold
+the state; nothing here does I/O.
 """
 
 from __future__ import annotations
@@ -55,3 +56,17 @@ def step(kb: KnowledgeBase, state: InterviewState) -> tuple[Question | None, Ass
     if result.differential[0].probability >= STOP_CONFIDENCE:
         return None, result
     return first, result
+
+
+def finish(kb: KnowledgeBase, state: InterviewState) -> Assessment:
+    """The assessment when the patient stops before the interview is over.
+
+    Safety questions not asked yet are counted with the "don't know" ones, so the red flags they
+    could fire are named as not ruled out (``Triage.red_flags_not_ruled_out``), never read as a
+    "no".
+    """
+    question, result = step(kb, state)
+    if question is None or not result.triage.unanswered_red_flag_questions:
+        return result
+    pending = frozenset(result.triage.unanswered_red_flag_questions)
+    return assess(kb, state.answers, setting=state.setting, skip=state.dont_know | pending)

@@ -9,15 +9,19 @@ so that the interview asks those questions first.
 only through its position relative to the rule's thresholds, so after the first time a given
 pattern is seen its answer is a dictionary look-up. The answers themselves always come from
 evaluating the rule as written (:func:`_verdict`); nothing is approximated or skipped.
+
+:func:`left_open` looks at the questions answered "I don't know" together: which red flags some
+answers to them could still fire. "Don't know" fires no rule, but it is not a "no".
 """
 
 from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import math
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -253,6 +257,67 @@ def completing_findings(kb: KnowledgeBase, findings: Mapping[str, Value],
     if not could:
         return {}
     return {fid: could[fid] for fid in candidates if fid in could}
+
+
+# Above this many combinations of "don't know" answers a rule is taken as open without trying them
+# all (the conservative answer). The rules of the knowledge base stay far below it.
+MAX_COMBINATIONS = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class OpenFlag:
+    """A red flag that has not fired but that answers to "don't know" questions could fire."""
+
+    flag: RedFlag
+    findings: tuple[str, ...]  # the "don't know" findings whose answer decides it
+
+
+def left_open(kb: KnowledgeBase, findings: Mapping[str, Value], unknown: Collection[str],
+              fired_ids: Collection[str] = ()) -> tuple[OpenFlag, ...]:
+    """Red flags that some answers to the ``unknown`` ("don't know") findings could fire.
+
+    For each rule that names a "don't know" finding, every combination of the probe values of
+    the rule's unknown findings (the "don't know" ones, and those never asked: often not asked
+    because of an earlier "don't know") is tried. The rule is open when some combination fires
+    it and a "don't know" finding decides it (changing that answer alone can stop it firing);
+    those findings are listed. Most urgent flags first.
+    """
+    dont_know = {f for f in unknown if findings.get(f) is None}
+    if not dont_know:
+        return ()
+    probes = _probe_values(kb)
+    out = []
+    for index, (flag, rule, _) in enumerate(_compiled(kb)):
+        if flag.id in fired_ids or rule.names().isdisjoint(dont_know):
+            continue
+        names = sorted(rule.names())
+        free = tuple(f for f in names if findings.get(f) is None and f in probes)
+        known = tuple((f, findings[f]) for f in names if findings.get(f) is not None)
+        deciding = _deciding(kb, index, known, free, tuple(f for f in free if f in dont_know))
+        if deciding:
+            out.append(OpenFlag(flag, deciding))
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=8192)
+def _deciding(kb: KnowledgeBase, index: int, known: tuple[tuple[str, Value], ...],
+              free: tuple[str, ...], dont_know: tuple[str, ...]) -> tuple[str, ...]:
+    """The "don't know" findings that decide rule ``index`` (see :func:`left_open`); the answer
+    depends only on the values of the findings the rule names, so it is remembered."""
+    probes = _probe_values(kb)
+    if math.prod(len(probes[f]) for f in free) > MAX_COMBINATIONS:
+        return dont_know  # too many to try: open, conservatively
+    check = compiled(_compiled(kb)[index][1])
+    trial: dict[str, Value] = dict(known)
+    firing = set()
+    for combo in itertools.product(*(probes[f] for f in free)):
+        trial.update(zip(free, combo, strict=True))
+        if check(trial):
+            firing.add(combo)
+    return tuple(
+        name for i, name in enumerate(free)
+        if name in dont_know and any((*combo[:i], v, *combo[i + 1:]) not in firing
+                                     for combo in firing for v in probes[name]))
 
 
 def most_urgent(hits: tuple[RedFlagHit, ...]) -> Urgency | None:

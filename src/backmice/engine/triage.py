@@ -4,13 +4,21 @@ Red flags set the level; no probability can lower it. Without a red flag, a diff
 gives malignancy at least MALIGNANCY_ESCALATION raises the level to urgent_2_weeks (it never raises
 above it, so adding a red flag can only keep or raise the urgency). Otherwise a painful lump is
 ``routine`` and a painless one ``self_care``.
+
+Unknown safety answers never change the level here: a red-flag rule fires only on known findings,
+in the clinician view as in the interview. They make the triage provisional instead, and it names
+them: ``unanswered_red_flag_questions`` (not asked yet), ``unknown_red_flag_questions`` (answered
+"don't know") and ``red_flags_not_ruled_out`` (what those "don't know" answers leave open). The
+patient view turns these into advice (``backmice.render.patient.patient_advice``: "soon, within a
+few days" when a same-day or emergency sign is left open).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
-from backmice.engine.red_flags import most_urgent
+from backmice.engine.red_flags import OpenFlag, most_urgent
 from backmice.findings import Value
 from backmice.kb.base import KnowledgeBase
 from backmice.kb.schema import Urgency
@@ -21,8 +29,16 @@ from backmice.results import RedFlagHit, Triage
 MALIGNANCY_ESCALATION = 0.10
 
 
+@functools.cache
+def _finding_order(kb: KnowledgeBase) -> dict[str, int]:
+    return {f: i for i, f in enumerate(kb.findings)}
+
+
 def decide(kb: KnowledgeBase, hits: tuple[RedFlagHit, ...], p_malignant: float,
-           findings: Mapping[str, Value], unanswered: tuple[str, ...]) -> Triage:
+           findings: Mapping[str, Value], unanswered: tuple[str, ...], *,
+           left_open: tuple[OpenFlag, ...] = ()) -> Triage:
+    """The triage. ``unanswered`` are the red-flag questions not asked yet; ``left_open`` the
+    red flags that answers to the "don't know" questions could still fire."""
     level = most_urgent(hits)
     if level is not None:
         titles = [h.title for h in hits if h.urgency == level.value]
@@ -41,10 +57,20 @@ def decide(kb: KnowledgeBase, hits: tuple[RedFlagHit, ...], p_malignant: float,
         level = Urgency.ROUTINE
         reason = "No red flag; pain or tenderness deserves a clinical assessment"
     text = kb.texts.triage[level]
+    unknown: tuple[str, ...] = ()
+    not_ruled_out: tuple[str, ...] = ()
+    if left_open:
+        unknown = tuple(sorted({f for o in left_open for f in o.findings},
+                               key=_finding_order(kb).__getitem__))
+        not_ruled_out = tuple(o.flag.id for o in left_open)  # most urgent first already
     if unanswered:
         reason += "; provisional until the red-flag questions are answered"
+    if unknown:
+        reason += (f"; {len(unknown)} red-flag question{'s' if len(unknown) > 1 else ''} "
+                   "answered \"don't know\": not ruled out")
     return Triage(
         level=level.value, label=text.label, reason=reason, advice_clinician=text.clinician,
-        advice_patient=text.patient, provisional=bool(unanswered),
-        unanswered_red_flag_questions=unanswered,
+        advice_patient=text.patient, provisional=bool(unanswered or unknown),
+        unanswered_red_flag_questions=unanswered, unknown_red_flag_questions=unknown,
+        red_flags_not_ruled_out=not_ruled_out,
     )

@@ -199,9 +199,12 @@ def _check_findings(kb: KnowledgeBase) -> Iterator[str]:
                    + ("needed (how pain scores around the injection are read)"
                       if entry.reading is None else f"only {INJECTION_FINDING} has one"))
         if spec.kind is Kind.CATEGORY:
-            for v in entry.value_labels:
-                if v not in spec.values:
-                    yield f"findings.yaml: {entry.id}.value_labels: {v!r} is not a value"
+            for name in ("value_labels", "patient_value_labels"):
+                for v in getattr(entry, name):
+                    if v not in spec.values:
+                        yield f"findings.yaml: {entry.id}.{name}: {v!r} is not a value"
+        elif entry.patient_value_labels:
+            yield f"findings.yaml: {entry.id}.patient_value_labels: only categories have labels"
     for g in kb.dependence_groups:
         for m in g.members:
             spec = FINDINGS.get(m.finding)
@@ -255,6 +258,10 @@ def _check_misc(kb: KnowledgeBase) -> Iterator[str]:
         for cid in t.conditions:
             if cid not in kb.conditions:
                 yield f"treatments.yaml: {t.id}.conditions: unknown condition {cid!r}"
+    for r in kb.red_flags:
+        for cid in r.related_conditions:
+            if cid not in kb.conditions:
+                yield f"red_flags.yaml: {r.id}.related_conditions: unknown condition {cid!r}"
     ids = [r.id for r in kb.red_flags] + [w.id for w in kb.workup] + [t.id for t in kb.treatments]
     for dup in sorted({i for i in ids if ids.count(i) > 1}):
         yield f"red_flags/workup/treatments: duplicate id {dup!r}"

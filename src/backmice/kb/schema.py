@@ -186,6 +186,9 @@ class FindingEntry(Strict):
     group: FindingGroup
     question: Question
     value_labels: dict[str, str] = Field(default_factory=dict)
+    # Plainer labels for a patient where value_labels use anatomical words (the interview shows
+    # these; a value without one falls back to its value label).
+    patient_value_labels: dict[str, str] = Field(default_factory=dict)
     bins: list[Bin] = Field(default_factory=list)
     # The distribution used for any outcome with no specific entry: "not discriminating".
     default: Likelihood
@@ -267,6 +270,11 @@ class RedFlag(Strict):
     rationale: str
     action: str
     patient_message: str
+    # What the warning sign can mean, in plain words and never as a certainty: the patient result
+    # leads with it when the flag fires, and the interview's alert repeats it.
+    patient_meaning: str = Field(min_length=20)
+    # Condition pages that explain the serious cause behind the flag (ids of conditions/).
+    related_conditions: list[str] = Field(default_factory=list)
     provenance: Provenance
     review: Review
 
@@ -328,6 +336,10 @@ class TextsFile(Strict):
     disclaimer: Text
     post_procedure_warning: Text
     triage: dict[Urgency, TriageText]
+    # The patient-only step "soon" (between same day and two weeks): shown instead of a less
+    # urgent level when a safety question that could call for same-day or emergency care was
+    # answered "I don't know" or never asked (backmice.render.patient.patient_advice).
+    not_ruled_out: TriageText
     review: Review
 
 

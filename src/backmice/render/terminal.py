@@ -29,9 +29,13 @@ def _triage(a: Assessment) -> Panel:
     body = Text()
     body.append(f"{t.label}\n", style=STYLE[t.level])
     body.append(f"{t.reason}.\n{t.advice_clinician}")
-    if t.provisional:
+    if t.unanswered_red_flag_questions:
         body.append("\nStill unanswered red-flag questions: " +
                     ", ".join(q.replace("_", " ") for q in t.unanswered_red_flag_questions),
+                    style="yellow")
+    if t.unknown_red_flag_questions:
+        body.append("\nAnswered \"don't know\" (not ruled out): " +
+                    ", ".join(q.replace("_", " ") for q in t.unknown_red_flag_questions),
                     style="yellow")
     return Panel(body, title="Triage", border_style=STYLE[t.level].split()[-1])
 

@@ -29,6 +29,9 @@ class InterviewStepIn(Strict):
                                  description="finding ids answered \"don't know\"")
     setting: str | None = Field(default=None, max_length=50)
     audience: Literal["patient", "clinician"] = "patient"
+    finish: bool = Field(
+        default=False, description="stop now and return the result so far (done: true); safety "
+        "questions not asked yet are then named as not ruled out")
 
 
 class QuestionOut(BaseModel):
@@ -53,6 +56,17 @@ class InterviewStepOut(BaseModel):
     triage: dict[str, Any]
     possibilities: list[dict[str, Any]] = Field(
         description="for a patient: what the lump might be, never a certainty")
+    alert: dict[str, Any] | None = Field(
+        default=None, description="set as soon as the answers so far fire a red flag: what to do "
+        "now (advice), why (signs: message and plain meaning) and whether it is same-day or "
+        "sooner (urgent); shown at the top of the interview page, which offers the result at once")
+    patient_advice: dict[str, Any] = Field(
+        description="how soon to be seen, for a patient: the triage level, or \"soon\" when "
+        "safety questions answered \"don't know\" leave a same-day or emergency sign open "
+        "(raised_from then names the triage level)")
+    not_ruled_out: list[dict[str, Any]] = Field(
+        default_factory=list, description="warning signs that \"don't know\" answers (or, after "
+        "finish, questions not asked) leave open, with the questions behind each")
     assessment: dict[str, Any] = Field(description="the document of POST /api/v1/assess")
 
 

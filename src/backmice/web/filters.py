@@ -12,7 +12,7 @@ from backmice.render.wording import likelihood_ratio, percent
 GRADES = {"evidence": "evidence", "expert_opinion": "expert opinion", "estimate": "estimate"}
 URGENCY_CLASS = {"emergency": "u-emergency", "urgent_same_day": "u-same-day",
                  "urgent_2_weeks": "u-2-weeks", "routine": "u-routine",
-                 "self_care": "u-self-care"}
+                 "self_care": "u-self-care", "soon": "u-soon"}  # soon: patient view only
 
 
 def shown_value(value: Any) -> str:

@@ -1,19 +1,21 @@
 """One stateless step of the interview, for the JSON API and the interview pages.
 
 The client holds the state (answers so far, in the order given, and the questions answered
-"don't know"); each step rebuilds the engine's InterviewState from it. Imports no web framework.
+"don't know"); each step rebuilds the engine's InterviewState from it. The patient may stop at
+any time and see the result so far (:func:`finish_now`). Imports no web framework.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from backmice.engine.interview import MAX_QUESTIONS, InterviewState, step
+from backmice.engine.interview import MAX_QUESTIONS, InterviewState, finish, step
 from backmice.errors import InputError
 from backmice.findings import FINDINGS, Kind, parse_value
 from backmice.kb.base import KnowledgeBase
+from backmice.render.patient import alert, not_ruled_out, option_label, patient_advice
 from backmice.results import Assessment, PatientAssessment, Question
 
 TYPICAL_MORE = 4  # for the progress bar only: questions usually needed after the safety ones
@@ -24,6 +26,7 @@ class Step:
     state: InterviewState
     question: Question | None  # None: the interview is over
     assessment: Assessment
+    stopped_early: bool = False  # the patient asked for the result before the last question
 
     @property
     def done(self) -> bool:
@@ -78,6 +81,14 @@ def run_step(kb: KnowledgeBase, state: InterviewState) -> Step:
     return Step(state, question, assessment)
 
 
+def finish_now(kb: KnowledgeBase, state: InterviewState) -> Step:
+    """The result as it stands, when the patient stops before the interview is over."""
+    now = run_step(kb, state)
+    if now.done:
+        return now
+    return Step(state, None, finish(kb, state), stopped_early=True)
+
+
 def question_data(kb: KnowledgeBase, q: Question, audience: str) -> dict[str, Any]:
     """A question as the pages and the API show it; options carry values the API accepts."""
     spec = FINDINGS[q.finding]
@@ -90,9 +101,20 @@ def question_data(kb: KnowledgeBase, q: Question, audience: str) -> dict[str, An
     if spec.kind is Kind.BOOLEAN:
         entry["options"] = [{"value": True, "label": "Yes"}, {"value": False, "label": "No"}]
     elif spec.kind is Kind.CATEGORY:
-        entry["options"] = [{"value": v, "label": label} for v, label in q.options]
+        entry["options"] = [
+            {"value": v,
+             "label": option_label(kb, q.finding, v) if audience == "patient" else label}
+            for v, label in q.options]
     else:
         entry["options"] = []
         entry["minimum"], entry["maximum"] = spec.minimum, spec.maximum
         entry["accepts_many"] = spec.kind is Kind.COUNT
     return entry
+
+
+def patient_view(kb: KnowledgeBase, a: Assessment) -> dict[str, Any]:
+    """The interview's patient wording: the red-flag alert, the advice, what is not ruled out."""
+    found = alert(kb, a)
+    return {"alert": asdict(found) if found else None,
+            "patient_advice": asdict(patient_advice(kb, a.triage)),
+            "not_ruled_out": [asdict(s) for s in not_ruled_out(kb, a.triage)]}

@@ -34,7 +34,13 @@ from backmice.web.api_models import (
 )
 from backmice.web.assessing import assess_bytes
 from backmice.web.deps import Reviewer, Store
-from backmice.web.interviewing import build_state, question_data, run_step
+from backmice.web.interviewing import (
+    build_state,
+    finish_now,
+    patient_view,
+    question_data,
+    run_step,
+)
 from backmice.web.query import query_parameters, read_query
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -82,7 +88,7 @@ def build_router(kb: KnowledgeBase) -> APIRouter:
     async def interview_step(body: InterviewStepIn) -> dict[str, Any]:
         """One stateless step: answers so far in, next question and current assessment out."""
         state = build_state(kb, body.answers, body.dont_know, body.setting)
-        now = run_step(kb, state)
+        now = finish_now(kb, state) if body.finish else run_step(kb, state)
         a = now.assessment
         return {
             "done": now.done, "asked": now.asked, "progress": now.progress,
@@ -90,6 +96,7 @@ def build_router(kb: KnowledgeBase) -> APIRouter:
             "triage": dataclasses.asdict(a.triage),
             "possibilities": [{"id": oid, "name": name, "phrase": phrase}
                               for oid, name, phrase in possibilities(kb, a)],
+            **patient_view(kb, a),
             "assessment": to_data(now.as_patient_assessment()),
         }
 

@@ -16,11 +16,20 @@ from backmice.errors import InputError, NotFoundError
 from backmice.findings import FINDINGS
 from backmice.render.json_doc import from_data, to_data
 from backmice.render.note import clinician_note
-from backmice.render.patient import possibilities
+from backmice.render.patient import (
+    alert,
+    answer_summary,
+    input_hint,
+    not_ruled_out,
+    patient_advice,
+    possibilities,
+    signs,
+    warning_signs,
+)
 from backmice.web import kb_views
 from backmice.web.assessing import assess_bytes
 from backmice.web.deps import KB, Reviewer, Store
-from backmice.web.interviewing import build_state, question_data, run_step
+from backmice.web.interviewing import build_state, finish_now, question_data, run_step
 
 router = APIRouter(include_in_schema=False)
 
@@ -79,6 +88,7 @@ def shared_assessment(request: Request, share_id: str, store: Store) -> HTMLResp
 
 # --- patient interview ---------------------------------------------------------------------
 EMPTY_STATE: dict[str, Any] = {"answers": {}, "dont_know": [], "order": []}
+DAMAGED = "Your answers could not be read back (the page may be old or incomplete)."
 
 
 def _interview_state(raw: str) -> dict[str, Any]:
@@ -119,20 +129,38 @@ def _coerce(kind: str, raw: str) -> Any:
     return raw
 
 
+def _wants_json(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def _interview_error(request: Request, kb: Any, message: str) -> HTMLResponse:
+    """A plain error page with a way to start again (a form post gets HTML, not the JSON body)."""
+    return page(request, "interview_error.html",
+                {"message": message, "warning_groups": warning_signs(kb)},
+                twin=None, status_code=422)
+
+
 def _render_interview(request: Request, kb: Any, state: dict[str, Any],
-                      error: str | None = None) -> HTMLResponse:
-    now = run_step(kb, build_state(kb, state["answers"], state["dont_know"]))
+                      error: str | None = None, *, finish: bool = False) -> HTMLResponse:
+    built = build_state(kb, state["answers"], state["dont_know"])
+    now = finish_now(kb, built) if finish else run_step(kb, built)
+    a = now.assessment
+    found = alert(kb, a)
     context: dict[str, Any] = {"state_json": json.dumps(state), "step": now, "error": error,
-                               "can_go_back": bool(state["answers"] or state["dont_know"])}
+                               "can_go_back": bool(state["answers"] or state["dont_know"]),
+                               "alert": found, "warning_groups": warning_signs(kb),
+                               "patient_disclaimer": kb.texts.disclaimer.patient}
     if now.done:
-        doc = to_data(now.as_patient_assessment())
+        advice = patient_advice(kb, a.triage)
         context.update(
-            doc=doc, triage=now.assessment.triage,
-            triage_text=kb.texts.triage[now.assessment.triage.level],
-            red_flags=now.assessment.red_flags,
-            possibilities=possibilities(kb, now.assessment),
+            doc=to_data(now.as_patient_assessment()), triage=a.triage, advice=advice,
+            signs=signs(kb, a.red_flags), not_ruled_out=not_ruled_out(kb, a.triage),
+            urgent=found is not None and found.urgent,
+            possibilities=possibilities(kb, a),
+            answers=answer_summary(kb, state["order"], built.answers.values, built.dont_know),
             post_procedure=kb.texts.post_procedure_warning.patient,
-            patient_disclaimer=kb.texts.disclaimer.patient,
+            said_dont_know=bool(built.dont_know),
         )
         return page(request, "interview_result.html", context, twin="/api/v1/interview/step")
     context["question"] = question_data(kb, now.question, "patient")
@@ -151,15 +179,21 @@ async def interview_answer(request: Request, kb: KB,
                      finding: Annotated[str, Form(max_length=100)] = "",
                      value: Annotated[str, Form(max_length=100)] = "",
                      action: Annotated[str, Form(max_length=20)] = "answer") -> HTMLResponse:
-    current = _interview_state(state)
-    if action == "back":
-        if current["order"]:
-            current = _without(current, current["order"][-1])
-        return _render_interview(request, kb, current)
     if action == "restart":
         return _render_interview(request, kb, EMPTY_STATE)
-    if finding not in kb.findings:
-        raise InputError("finding", "unknown question", "a question the interview asked")
+    try:
+        current = _interview_state(state)
+        if action in ("back", "finish", "continue"):
+            if action == "back" and current["order"]:
+                current = _without(current, current["order"][-1])
+            return _render_interview(request, kb, current, finish=action == "finish")
+        if finding not in kb.findings:
+            raise InputError("finding", "unknown question", "a question the interview asked")
+        build_state(kb, current["answers"], current["dont_know"])
+    except InputError:
+        if _wants_json(request):  # an API client posting the form: the usual JSON error body
+            raise
+        return _interview_error(request, kb, DAMAGED)
     rest = _without(current, finding)
     if action == "dont_know":
         return _render_interview(request, kb, {**rest, "dont_know": [*rest["dont_know"], finding],
@@ -169,11 +203,9 @@ async def interview_answer(request: Request, kb: KB,
              "order": [*rest["order"], finding]}
     try:
         build_state(kb, trial["answers"], trial["dont_know"])
-    except InputError as exc:
-        message = "Please choose one of the answers, or \"I don't know\"."
-        if exc.allowed:
-            message = f"That answer could not be used: allowed are {exc.allowed}."
-        return _render_interview(request, kb, current, error=message)
+    except InputError:
+        # plain words for a patient, never the API's "allowed are ... or null"
+        return _render_interview(request, kb, current, error=input_hint(finding))
     return _render_interview(request, kb, trial)
 
 
