@@ -182,7 +182,7 @@ def test_kb_endpoints(client, kb):
     conditions = client.get("/api/v1/kb/conditions").json()
     assert {c["id"] for c in conditions} == set(kb.conditions)
     page = client.get("/api/v1/kb/conditions/episacral_lipoma").json()
-    assert page["references"] and all(r["title"] for r in page["references"])
+    assert page["references"] and all(r["title"] or r["description"] for r in page["references"])
     assert page["review"]["reviewed_by"]
     findings = {f["id"]: f for f in client.get("/api/v1/kb/findings").json()}
     assert set(findings) == set(kb.findings)

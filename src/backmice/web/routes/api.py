@@ -104,6 +104,12 @@ def build_router(kb: KnowledgeBase) -> APIRouter:
 
     @router.get("/kb/conditions/{condition_id}", tags=["knowledge base"], responses=NOT_FOUND)
     async def condition(condition_id: str) -> dict[str, Any]:
+        """One condition page. The prose keeps the knowledge base's citation markers (`[R40]`,
+        the ids of GET /api/v1/kb/citations); `citation_numbers` maps each cited id to its
+        number on this page (the "[29]" the HTML page shows, numbered by first mention), and
+        `references` lists exactly the cited sources in that order, each with its `number`.
+        `further_reading` holds sources named for the condition but cited nowhere in its
+        text. A source whose title was not recorded has `title: null` and a `description`."""
         page = kb_views.condition_page(kb, condition_id)
         if page is None:
             raise NotFoundError("condition", condition_id)
