@@ -249,7 +249,7 @@ def test_kb_endpoints(client, kb):
     conditions = client.get("/api/v1/kb/conditions").json()
     assert {c["id"] for c in conditions} == set(kb.conditions)
     page = client.get("/api/v1/kb/conditions/episacral_lipoma").json()
-    assert page["references"] and all(r["title"] for r in page["references"])
+    assert page["references"] and all(r["title"] or r["description"] for r in page["references"])
     assert page["review"]["reviewed_by"]
     findings = {f["id"]: f for f in client.get("/api/v1/kb/findings").json()}
     assert set(findings) == set(kb.findings)
@@ -280,17 +280,29 @@ def test_feedback_round_trip_and_review(client, login_as, kb):
 
 
 @pytest.mark.parametrize(("body", "field"), [
-    ({"page": "x", "kind": "helpful"}, "helpful"),
-    ({"page": "x", "kind": "inaccuracy"}, "text"),
-    ({"page": "x", "kind": "praise", "helpful": True}, "kind"),
+    ({"page": "lipoma", "kind": "helpful"}, "helpful"),
+    ({"page": "lipoma", "kind": "inaccuracy"}, "text"),
+    ({"page": "lipoma", "kind": "praise", "helpful": True}, "kind"),
     ({"page": "", "kind": "helpful", "helpful": True}, "page"),
-    ({"page": "x", "kind": "inaccuracy", "text": "y" * 5001}, "text"),
+    ({"page": "lipoma", "kind": "inaccuracy", "text": "y" * 5001}, "text"),
+    ({"page": "nope", "kind": "helpful", "helpful": True}, "page"),
+    ({"page": "/about", "kind": "inaccuracy", "text": "no form on this page"}, "page"),
 ])
 def test_feedback_bad_input_saves_nothing(client, login_as, body, field):
     reviewer = login_as("reviewer")
     before = reviewer.get("/api/v1/feedback?status=open").json()["total"]
     assert_error(client.post("/api/v1/feedback", json=body), 422, field)
     assert reviewer.get("/api/v1/feedback?status=open").json()["total"] == before
+
+
+def test_feedback_names_the_pages_that_take_it(client, kb):
+    err = assert_error(client.post("/api/v1/feedback", json={
+        "page": "nope", "kind": "helpful", "helpful": True}), 422, "page")
+    assert "nope" in err["message"]
+    assert all(cid in err["allowed"] for cid in kb.conditions)
+    # the HTML form refuses the same page, so both doors agree
+    assert client.post("/conditions/nope/feedback",
+                       data={"kind": "helpful", "helpful": "yes"}).status_code == 404
 
 
 def test_reviewer_endpoints_need_the_reviewer_role(remote_client, login_as):

@@ -7,7 +7,6 @@ YAML can go straight to the place. ``backmice kb check`` and the test suite run 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Mapping
 
 from backmice.findings import FINDINGS, HISTOPATHOLOGY, Kind
@@ -20,10 +19,16 @@ from backmice.kb.base import (
     KnowledgeBase,
 )
 from backmice.kb.rules import Compare, Rule
-from backmice.kb.schema import ConditionRole, FindingEntry, Likelihood, LikelihoodFile, Provenance
+from backmice.kb.schema import (
+    CITATION_MARKER,
+    ConditionRole,
+    FindingEntry,
+    Likelihood,
+    LikelihoodFile,
+    Provenance,
+)
 
 SUM_TOLERANCE = 0.005
-_MARKER = re.compile(r"\[(R\d+)\]")
 
 
 def value_ids(entry: FindingEntry) -> tuple[str, ...]:
@@ -108,6 +113,9 @@ def _texts(kb: KnowledgeBase) -> Iterator[tuple[str, str]]:
             yield f"conditions/{c.id}.yaml: {name}.clinician", getattr(c, name).clinician
         for i, feature in enumerate(c.distinguishing_features):
             yield f"conditions/{c.id}.yaml: distinguishing_features.{i}", feature
+        for i, code in enumerate(c.codes):
+            if code.note:
+                yield f"conditions/{c.id}.yaml: codes.{i}.note", code.note
     for t in kb.treatments:
         yield f"treatments.yaml: {t.id}.summary", t.summary.clinician
         yield f"treatments.yaml: {t.id}.evidence_summary", t.evidence_summary
@@ -127,7 +135,7 @@ def _check_citations(kb: KnowledgeBase) -> Iterator[str]:
             if cid not in known:
                 yield f"conditions/{c.id}.yaml: references: unknown citation id {cid}"
     for where, text in _texts(kb):
-        for cid in _MARKER.findall(text):
+        for cid in CITATION_MARKER.findall(text):
             if cid not in known:
                 yield f"{where}: text cites unknown id [{cid}]"
 

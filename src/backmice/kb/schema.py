@@ -8,6 +8,7 @@ findings) live in :mod:`backmice.kb.checks`.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -50,7 +51,14 @@ Probability = Annotated[float, Field(gt=0.0, lt=1.0)]
 
 
 # --- citations.yaml ---------------------------------------------------------------------------
+CITATION_MARKER = re.compile(r"\[(R\d+)\]")  # an in-text citation in KB prose: [R40]
+UNTITLED = "[title not captured]"  # opens ``title`` when the brief recorded no title
+
+
 class Citation(Strict):
+    """One source. A title the evidence brief did not record reads ``[title not captured] ...``
+    followed by our own description of the work (never a guessed title)."""
+
     title: str = Field(min_length=3)
     authors: str | None = None
     year: int | None = Field(default=None, ge=1800, le=2100)
@@ -66,6 +74,21 @@ class Citation(Strict):
         if v is not None and not v.isdigit():
             raise ValueError("pmid must be digits only")
         return v
+
+    @property
+    def link(self) -> str | None:
+        """Where to read it: the recorded address, else doi.org or PubMed."""
+        return self.url or (f"https://doi.org/{self.doi}" if self.doi else None) or (
+            f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/" if self.pmid else None)
+
+    @property
+    def title_recorded(self) -> bool:
+        return not self.title.startswith(UNTITLED)
+
+    @property
+    def description(self) -> str | None:
+        """What the work is, in our words, when its title was not recorded (else None)."""
+        return None if self.title_recorded else self.title[len(UNTITLED):].strip() or None
 
 
 # --- conditions/<id>.yaml ---------------------------------------------------------------------

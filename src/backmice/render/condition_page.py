@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from backmice.kb.base import KnowledgeBase
+from backmice.kb.schema import Condition
+from backmice.render.citing import PageReferences, number_citations, reference_text, with_numbers
 
 SECTIONS = (
     ("what_it_is", "What it is"),
@@ -15,32 +19,59 @@ SECTIONS = (
 )
 
 
+def condition_texts(c: Condition) -> Iterator[str]:
+    """Every piece of a condition's prose, in the order its page shows them."""
+    yield c.summary.patient
+    yield c.summary.clinician
+    for attr, _ in SECTIONS:
+        yield getattr(c, attr).patient
+        yield getattr(c, attr).clinician
+    yield from c.distinguishing_features
+    yield from (code.note for code in c.codes if code.note)
+
+
+def condition_references(c: Condition) -> PageReferences:
+    """The page's sources: those its text cites, numbered by first mention, then the rest of
+    the condition's ``references`` as further reading."""
+    return number_citations(condition_texts(c), c.references)
+
+
 def condition_markdown(kb: KnowledgeBase, condition_id: str, *, audience: str = "clinician"
                        ) -> str:
     c = kb.conditions[condition_id]
+    refs = condition_references(c)
+
+    def cite(text: str) -> str:
+        return with_numbers(text, refs.numbers)
+
     lines = [f"# {c.name}", ""]
     if c.synonyms:
         lines += [f"*Also called:* {', '.join(c.synonyms)}", ""]
-    lines += [getattr(c.summary, audience), ""]
+    lines += [cite(getattr(c.summary, audience)), ""]
     for attr, title in SECTIONS:
-        lines += [f"## {title}", "", getattr(getattr(c, attr), audience), ""]
+        lines += [f"## {title}", "", cite(getattr(getattr(c, attr), audience)), ""]
     if audience == "clinician":
-        lines += ["## What distinguishes it", ""] + [f"- {f}" for f in c.distinguishing_features]
+        lines += ["## What distinguishes it", ""]
+        lines += [f"- {cite(f)}" for f in c.distinguishing_features]
         if c.codes:
             lines += ["", "## Codes", ""]
             lines += [f"- {code.system} {code.code}: {code.title} ({code.status.value})"
-                      for code in c.codes]
+                      + (f". {cite(code.note)}" if code.note else "") for code in c.codes]
     if c.related:
         names = [kb.conditions[r].name for r in c.related if r in kb.conditions]
         lines += ["", "## Related conditions", "", ", ".join(names)]
     lines += ["", "## References", ""]
-    for i, rid in enumerate(c.references, 1):
-        ref = kb.citations[rid]
-        bits = [ref.authors, ref.title, ref.journal, str(ref.year) if ref.year else None]
-        text = ". ".join(b.rstrip(".") for b in bits if b)
-        link = f" <{ref.url}>" if ref.url else ""
-        lines.append(f"{i}. [{rid}] {text}.{link}")
+    lines += [_reference_line(kb, cid, f"{n}.") for cid, n in refs.numbers.items()]
+    if refs.further:
+        lines += ["", "## Further reading", ""]
+        lines += [_reference_line(kb, cid, "-") for cid in refs.further]
     lines += ["", f"*Medically reviewed by:* {c.review.reviewed_by}, on {c.review.reviewed_on}; "
               f"last modified {c.review.last_modified}. Knowledge base {kb.version}.", "",
               f"*{getattr(kb.texts.disclaimer, audience)}*"]
     return "\n".join(lines)
+
+
+def _reference_line(kb: KnowledgeBase, cid: str, bullet: str) -> str:
+    ref = kb.citations[cid]
+    link = f" <{ref.link}>" if ref.link else ""
+    return f"{bullet} {reference_text(ref)}{link}"

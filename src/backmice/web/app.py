@@ -23,7 +23,7 @@ from backmice.engine import ENGINE_VERSION
 from backmice.kb.base import KnowledgeBase
 from backmice.kb.loader import default_kb
 from backmice.web import filters
-from backmice.web.errors import BodyLimitMiddleware, install_error_handlers
+from backmice.web.errors import BodyLimitMiddleware, JsonBodyMiddleware, install_error_handlers
 from backmice.web.handoff import OneTimeHandoff
 from backmice.web.routes import api, login, pages, records_api, records_pages
 
@@ -55,6 +55,35 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class HeadMiddleware:
+    """HEAD for every GET route: answered as the GET would be (status and headers, the ``Link``
+    to the JSON twin and Content-Length included) without the body. FastAPI's routes, unlike
+    Starlette's, do not take HEAD by themselves; one rule here covers pages and API alike and
+    keeps HEAD out of the OpenAPI document."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_headers_only)
+
+
+def reads_json(path: str) -> bool:
+    """The paths whose POST, PUT and PATCH bodies are JSON: the API and the clinician panel."""
+    return path.startswith("/api/") or path == "/clinician/result"
 
 
 def signed_in(request: Any) -> Any:
@@ -105,7 +134,10 @@ def create_app(settings: Settings, *, kb: KnowledgeBase | None = None,
         title="backmice", version=ENGINE_VERSION, lifespan=lifespan,
         description="Clinical decision support for painful lumps of the lower back, sacrum, "
                     "iliac crest and hip ('back mice'). It supports, and does not replace, a "
-                    "clinician's judgement.",
+                    "clinician's judgement.\n\nRequest bodies are JSON: send `Content-Type: "
+                    "application/json`. A body without a Content-Type is read as JSON; one "
+                    "declared as any other type is answered 415. Every GET route also answers "
+                    "HEAD (same status and headers, no body).",
         docs_url=None, redoc_url=None, openapi_url="/api/v1/openapi.json",
     )
     app.state.kb = kb
@@ -121,5 +153,7 @@ def create_app(settings: Settings, *, kb: KnowledgeBase | None = None,
     app.include_router(records_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
+    app.add_middleware(JsonBodyMiddleware, reads_json=reads_json)
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(HeadMiddleware)
     return app

@@ -1,4 +1,4 @@
-"""One error body for every failure, and the body-size limit.
+"""One error body for every failure, the body-size limit and the JSON-only rule for bodies.
 
 Every error the API returns looks the same::
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -182,14 +183,52 @@ class BodyLimitMiddleware:
         await self.app(scope, _replay(chunks, None, receive), send)
 
     async def _too_large(self, send: Send) -> None:
-        body = json.dumps(error_body(413, "body_too_large",
-                                     f"the request body is larger than {self.limit} bytes",
-                                     "(body)", f"at most {self.limit} bytes")).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode()),
-                                (b"connection", b"close")]})
-        await send({"type": "http.response.body", "body": body})
+        await _send_json(send, 413, error_body(
+            413, "body_too_large", f"the request body is larger than {self.limit} bytes",
+            "(body)", f"at most {self.limit} bytes"), [(b"connection", b"close")])
+
+
+def is_json_type(content_type: str) -> bool:
+    """``application/json`` or an ``application/...+json`` type, parameters aside."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/")
+                                            and media.endswith("+json"))
+
+
+class JsonBodyMiddleware:
+    """Answer 415 to a POST, PUT or PATCH of a JSON route whose body is declared as anything
+    but JSON (``text/plain``, a form, ...), before the route reads it.
+
+    ``reads_json(path)`` says which paths take JSON bodies. A request without a Content-Type
+    is still read as JSON, for scripts that post raw bytes; a browser cannot send JSON to these
+    routes as ``text/plain`` or a form, the types a cross-site page may send without asking.
+    """
+
+    def __init__(self, app: ASGIApp, reads_json: Callable[[str], bool]) -> None:
+        self.app = app
+        self.reads_json = reads_json
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (scope["type"] == "http" and scope["method"] in ("POST", "PUT", "PATCH")
+                and self.reads_json(scope["path"])):
+            declared = dict(scope.get("headers") or ()).get(b"content-type", b"").decode(
+                "latin-1").strip()
+            if declared and not is_json_type(declared):
+                await _send_json(send, 415, error_body(
+                    415, "unsupported_media_type",
+                    f"the body must be JSON, sent as application/json, not {declared[:100]}",
+                    "content-type", "application/json"))
+                return
+        await self.app(scope, receive, send)
+
+
+async def _send_json(send: Send, status: int, body: dict[str, Any],
+                     extra: list[tuple[bytes, bytes]] | None = None) -> None:
+    data = json.dumps(body).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(data)).encode()), *(extra or [])]})
+    await send({"type": "http.response.body", "body": data})
 
 
 def _replay(chunks: list[bytes], final: Message | None, upstream: Receive) -> Receive:

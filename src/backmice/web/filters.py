@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from jinja2 import Environment
+from markupsafe import Markup, escape
 
 from backmice.findings import FINDINGS, Kind
+from backmice.render.citing import split_markers
 from backmice.render.wording import likelihood_ratio, percent
 
 GRADES = {"evidence": "evidence", "expert_opinion": "expert opinion", "estimate": "estimate"}
@@ -25,7 +28,28 @@ def shown_value(value: Any) -> str:
     return str(value).replace("_", " ")
 
 
+CITE_PAGE = Markup('<sup class="cite"><a href="#ref-{0}" aria-label="reference {0}">[{0}]</a>'
+                   '</sup>')
+CITE_KB = Markup('<sup class="cite"><a href="/knowledge-base#{0}" aria-label="source {0}">[{0}]'
+                 '</a></sup>')
+
+
+def cite(text: str, numbers: Mapping[str, int] | None = None) -> Markup:
+    """KB prose as HTML with each marker ([R40]) a superscript link: "[n]" to reference n of
+    this page when ``numbers`` numbers the id, else to the source on the knowledge-base page."""
+    out = []
+    for i, part in enumerate(split_markers(str(text))):
+        if i % 2 == 0:
+            out.append(escape(part))
+        elif numbers is not None and part in numbers:
+            out.append(CITE_PAGE.format(numbers[part]))
+        else:
+            out.append(CITE_KB.format(part))
+    return Markup("").join(out)
+
+
 def install(env: Environment) -> None:
+    env.filters["cite"] = cite
     env.filters["percent"] = percent
     env.filters["lr"] = likelihood_ratio
     env.filters["grade"] = lambda g: GRADES.get(g, str(g).replace("_", " "))

@@ -7,7 +7,8 @@ from typing import Any
 from backmice.findings import FINDINGS, Kind
 from backmice.kb.base import KnowledgeBase
 from backmice.kb.schema import ConditionRole
-from backmice.render.condition_page import SECTIONS
+from backmice.render.citing import reference_text
+from backmice.render.condition_page import SECTIONS, condition_references
 
 ROLE_TITLES = {
     ConditionRole.CONDITION: "Back-mouse conditions",
@@ -21,11 +22,13 @@ UNITS = {"cm": "cm", "weeks": "weeks", "years": "years"}  # from the id's suffix
 
 
 def citation_data(kb: KnowledgeBase, cid: str) -> dict[str, Any]:
+    """One source. ``title`` is null when the brief recorded none; ``description`` then says
+    what the work is, and ``text`` is the whole reference as one line either way."""
     c = kb.citations[cid]
-    link = c.url or (f"https://doi.org/{c.doi}" if c.doi else None) or (
-        f"https://pubmed.ncbi.nlm.nih.gov/{c.pmid}/" if c.pmid else None)
-    return {"id": cid, "title": c.title, "authors": c.authors, "year": c.year,
-            "journal": c.journal, "pmid": c.pmid, "doi": c.doi, "url": link, "note": c.note}
+    return {"id": cid, "title": c.title if c.title_recorded else None,
+            "description": c.description, "authors": c.authors, "year": c.year,
+            "journal": c.journal, "pmid": c.pmid, "doi": c.doi, "url": c.link, "note": c.note,
+            "text": reference_text(c)}
 
 
 def condition_summaries(kb: KnowledgeBase) -> list[dict[str, Any]]:
@@ -36,9 +39,13 @@ def condition_summaries(kb: KnowledgeBase) -> list[dict[str, Any]]:
 
 
 def condition_page(kb: KnowledgeBase, condition_id: str) -> dict[str, Any] | None:
+    """A condition page. Its prose keeps the KB's markers ([R40]); ``citation_numbers`` maps
+    each cited id to its number on the page, and ``references`` lists exactly those sources in
+    number order (``further_reading``: sources named for the condition but cited nowhere)."""
     c = kb.conditions.get(condition_id)
     if c is None:
         return None
+    refs = condition_references(c)
     return {
         "id": c.id, "name": c.name, "patient_name": c.patient_name, "role": c.role.value,
         "role_title": ROLE_TITLES[c.role], "synonyms": list(c.synonyms),
@@ -50,10 +57,18 @@ def condition_page(kb: KnowledgeBase, condition_id: str) -> dict[str, Any] | Non
         "codes": [code.model_dump(mode="json") for code in c.codes],
         "related": [{"id": r, "name": kb.conditions[r].name} for r in c.related
                     if r in kb.conditions],
-        "references": [citation_data(kb, r) for r in c.references],
+        "citation_numbers": dict(refs.numbers),
+        "references": [{"number": n, **citation_data(kb, r)} for r, n in refs.numbers.items()],
+        "further_reading": [citation_data(kb, r) for r in refs.further],
         "review": c.review.model_dump(mode="json"),
         "kb_version": kb.version,
     }
+
+
+def feedback_pages(kb: KnowledgeBase) -> tuple[str, ...]:
+    """The pages that offer the feedback form, by the ``page`` value feedback names them with:
+    the condition pages (their condition ids)."""
+    return tuple(kb.conditions)
 
 
 def finding_catalogue(kb: KnowledgeBase) -> list[dict[str, Any]]:

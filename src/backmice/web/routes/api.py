@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
-from backmice.errors import NotFoundError
+from backmice.errors import InputError, NotFoundError
 from backmice.interop.schema import input_schema
 from backmice.kb.base import KnowledgeBase
 from backmice.render.json_doc import to_data
@@ -45,6 +45,8 @@ from backmice.web.query import query_parameters, read_query
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorOut, "description": "The body is larger than the limit"},
+    415: {"model": ErrorOut, "description": "The body was sent with a Content-Type other than "
+                                            "application/json"},
     422: {"model": ErrorOut, "description": "Invalid input: the field and what is allowed"},
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut, "description": "Not found"}}
@@ -67,8 +69,11 @@ def saved_data(request: Request, saved: Any) -> dict[str, Any]:
 def build_router(kb: KnowledgeBase) -> APIRouter:
     """The API router for one knowledge base: needed up front for the request-body schema, and
     used by the routes as it is (a dependency looking it up would cost each request ~10 µs)."""
-    router = APIRouter(prefix="/api/v1", responses=ERRORS)
+    # strict_content_type=False: a body without a Content-Type is read as JSON, as /assess
+    # reads it; a body declared as anything else never gets here (JsonBodyMiddleware: 415).
+    router = APIRouter(prefix="/api/v1", responses=ERRORS, strict_content_type=False)
     body_spec = _body_spec(kb)
+    pages_with_feedback = kb_views.feedback_pages(kb)
 
     @router.post("/assess", tags=["assess"],
                  openapi_extra={"parameters": query_parameters(AssessOptions), **body_spec},
@@ -77,28 +82,43 @@ def build_router(kb: KnowledgeBase) -> APIRouter:
                                               "text/markdown": {}}}})
     async def assess(request: Request) -> Response:
         """The same document as `backmice assess --format json` (or the note with
-        `format=markdown`)."""
+        `format=markdown`). The body is JSON: send `Content-Type: application/json`. A body
+        without a Content-Type is read as JSON too (for scripts posting raw bytes); any other
+        type (`text/plain`, a form) is answered 415, as on every JSON route."""
         options = read_query(AssessOptions, request)
         done = assess_bytes(kb, await request.body(), setting=options.setting)
         if options.format == "markdown":
             return Response(clinician_note(done.result), media_type="text/markdown")
         return Response(done.json_bytes(), media_type="application/json")
 
-    @router.post("/interview/step", tags=["interview"], response_model=InterviewStepOut)
-    async def interview_step(body: InterviewStepIn) -> dict[str, Any]:
-        """One stateless step: answers so far in, next question and current assessment out."""
-        state = build_state(kb, body.answers, body.dont_know, body.setting)
-        now = finish_now(kb, state) if body.finish else run_step(kb, state)
+    def step_data(answers: dict[str, Any], dont_know: list[str], setting: str | None,
+                  audience: str, *, finish: bool = False) -> dict[str, Any]:
+        state = build_state(kb, answers, dont_know, setting)
+        now = finish_now(kb, state) if finish else run_step(kb, state)
         a = now.assessment
         return {
             "done": now.done, "asked": now.asked, "progress": now.progress,
-            "question": question_data(kb, now.question, body.audience) if now.question else None,
+            "question": question_data(kb, now.question, audience) if now.question else None,
             "triage": dataclasses.asdict(a.triage),
             "possibilities": [{"id": oid, "name": name, "phrase": phrase}
                               for oid, name, phrase in possibilities(kb, a)],
             **patient_view(kb, a),
             "assessment": to_data(now.as_patient_assessment()),
         }
+
+    @router.post("/interview/step", tags=["interview"], response_model=InterviewStepOut)
+    async def interview_step(body: InterviewStepIn) -> dict[str, Any]:
+        """One stateless step: answers so far in, next question and current assessment out."""
+        return step_data(body.answers, body.dont_know, body.setting, body.audience,
+                         finish=body.finish)
+
+    @router.get("/interview/step", tags=["interview"], response_model=InterviewStepOut)
+    async def interview_first_step(
+            audience: Literal["patient", "clinician"] = "patient",
+            setting: Annotated[str | None, Query(max_length=50)] = None) -> dict[str, Any]:
+        """The interview's first step, before any answer: the same answer as POST with `{}`,
+        and the JSON twin of the /interview pages (later steps: POST the answers so far)."""
+        return step_data({}, [], setting, audience)
 
     @router.get("/kb", tags=["knowledge base"])
     async def kb_index() -> dict[str, Any]:
@@ -111,6 +131,12 @@ def build_router(kb: KnowledgeBase) -> APIRouter:
 
     @router.get("/kb/conditions/{condition_id}", tags=["knowledge base"], responses=NOT_FOUND)
     async def condition(condition_id: str) -> dict[str, Any]:
+        """One condition page. The prose keeps the knowledge base's citation markers (`[R40]`,
+        the ids of GET /api/v1/kb/citations); `citation_numbers` maps each cited id to its
+        number on this page (the "[29]" the HTML page shows, numbered by first mention), and
+        `references` lists exactly the cited sources in that order, each with its `number`.
+        `further_reading` holds sources named for the condition but cited nowhere in its
+        text. A source whose title was not recorded has `title: null` and a `description`."""
         page = kb_views.condition_page(kb, condition_id)
         if page is None:
             raise NotFoundError("condition", condition_id)
@@ -128,7 +154,11 @@ def build_router(kb: KnowledgeBase) -> APIRouter:
     @router.post("/feedback", tags=["feedback"], status_code=status.HTTP_201_CREATED,
                  response_model=Feedback)
     async def create_feedback(body: FeedbackIn, store: Store) -> Feedback:
-        """'Was this helpful?' or 'Report an inaccuracy' about a page."""
+        """'Was this helpful?' or 'Report an inaccuracy' about a page that offers the feedback
+        form: `page` is a condition id (GET /api/v1/kb/conditions); any other is refused 422."""
+        if body.page not in pages_with_feedback:
+            raise InputError("page", f"no page {body.page!r} takes feedback",
+                             "a condition id: " + ", ".join(pages_with_feedback))
         return await store.write_async(store.feedback_write(
             page=body.page, kind=body.kind, helpful=body.helpful, text=body.text,
             contact=body.contact, kb_version=kb.version))

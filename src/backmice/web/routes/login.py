@@ -1,4 +1,8 @@
-"""Logging in and out of the browser pages (API scripts use bearer tokens instead)."""
+"""Logging in and out of the browser pages (API scripts use bearer tokens instead).
+
+The login form is the one page without a JSON twin (no ``Link`` header): it shows no data,
+only a form that trades a password for a session cookie, and the API has no password login.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Server-rendered pages. Each page names its JSON twin in a ``Link`` header (rel=alternate).
+"""Server-rendered pages. Each page names its JSON twin in a ``Link`` header (rel=alternate), a
+URL a GET (or HEAD) fetches. The interview's twin is GET /api/v1/interview/step, its first step;
+later steps of the same interview are POSTs of the answers so far to that URL. Only the login
+form has no twin (see routes/login.py).
 
 As in the API, pages that only compute and render are ``async def`` (no thread-pool hop); those
 that wait on the database are plain ``def`` or hand the wait to the thread pool.
@@ -233,7 +236,7 @@ async def condition_feedback(request: Request, condition_id: str, kb: KB, store:
                              text: Annotated[str | None, Form(max_length=5000)] = None,
                              contact: Annotated[str | None, Form(max_length=320)] = None
                              ) -> Response:
-    if condition_id not in kb.conditions:
+    if condition_id not in kb_views.feedback_pages(kb):
         raise NotFoundError("condition", condition_id)
     answer = {"yes": True, "no": False}.get(helpful or "")
     await store.write_async(store.feedback_write(
