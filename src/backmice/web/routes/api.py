@@ -75,7 +75,7 @@ def build_router(kb: KnowledgeBase) -> APIRouter:
         options = read_query(AssessOptions, request)
         done = assess_bytes(kb, await request.body(), setting=options.setting)
         if options.format == "markdown":
-            return Response(clinician_note(done.result), media_type="text/markdown")
+            return Response(clinician_note(kb, done.result), media_type="text/markdown")
         return Response(done.json_bytes(), media_type="application/json")
 
     @router.post("/interview/step", tags=["interview"], response_model=InterviewStepOut)
