@@ -105,7 +105,7 @@ def assess(
     elif format is Format.markdown:
         from backmice.render.note import clinician_note
 
-        typer.echo(clinician_note(result))
+        typer.echo(clinician_note(kb, result))
     elif format is Format.patient:
         from backmice.render.patient import patient_summary
 

@@ -101,8 +101,10 @@ def log_in(live_app):
     return do
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_path):
+    # Per module, not per session: Playwright's sync API keeps an event loop running in this
+    # thread while it is open, and later tests that call asyncio.run() would fail.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -83,6 +83,40 @@ def test_clinician_fragment_shows_red_flags_and_the_note(client):
     assert bad.status_code == 422 and "lumps.0.findings.size_cm" in bad.text
 
 
+def test_clinician_fragment_speaks_in_labels_not_rule_code(client):
+    doc = {"patient": {"age_years": 15},
+           "lumps": [{"id": "b", "findings": {"location": "buttock", "laterality": "left",
+                                               "size_cm": 8, "depth": "deep_to_fascia"}}]}
+    html = client.post("/clinician/result", content=json.dumps(doc)).text
+    # the red-flag rules as words, escaped once (no JSON escapes, no double escaping)
+    assert "Rule: <span class=\"rule\">Size ≥ 5 cm</span>" in html
+    assert "Age &lt; 18 years and" in html
+    for raw in ("\\u003e", "size_cm &gt;", "&amp;lt;", "&amp;gt;", "&amp;ge;", "&#34;size_cm"):
+        assert raw not in html, raw
+    # "Still to ask" and the findings entered use the knowledge base's labels
+    still = re.search(r"Still to ask \(safety\): ([^<]+)</p>", html).group(1)
+    assert "Saddle numbness" in still and "History of cancer" in still
+    assert "_" not in still and "saddle anaesthesia" not in still
+    assert "<dt>Size:</dt> <dd>8 cm</dd>" in html
+    assert "<dt>Depth:</dt> <dd>deep to the fascia</dd>" in html
+    # the note in the page says the same, in Markdown escaped once for the textarea
+    note = re.search(r'<textarea id="note-text"[^>]*>(.*?)</textarea>', html, re.S).group(1)
+    assert "(rule: Size ≥ 5 cm)" in note and "Age &lt; 18 years" in note
+    assert "size cm" not in note and "age years" not in note and "&amp;" not in note
+
+
+def test_clinician_page_has_region_buttons_a_jump_link_and_a_polite_status(client):
+    html = client.get("/clinician").text
+    buttons = re.findall(r'<button type="button" class="region-button" data-region="([a-z_]+)" '
+                         r'data-side="([a-z]+)">', html)
+    regions = set(re.findall(r'data-location="([a-z_]+)" data-side="([a-z]+)"', html))
+    assert set(buttons) == regions and len(buttons) == len(regions) == 18
+    assert buttons[0] == ("posterior_superior_iliac_spine", "left")  # the key site first
+    assert 'id="jump-result"' in html and 'href="#result-panel"' in html
+    assert re.search(r'<p id="result-status"[^>]*role="status" aria-live="polite"', html)
+    assert not re.search(r'<div id="result"[^>]*aria-live', html)  # no re-reading of it all
+
+
 def _form_state(html: str) -> str:
     match = re.search(r'name="state" value="([^"]*)"', html)
     assert match

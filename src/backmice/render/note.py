@@ -1,28 +1,32 @@
-"""The clinician note: Markdown ready to paste into a chart."""
+"""The clinician note: Markdown ready to paste into a chart.
+
+Findings and red-flag rules are written with the knowledge base's labels ("Size: 1.5 cm",
+"Size ≥ 5 cm"), as on the clinician page; the note is shared by the CLI, the API and the pages.
+"""
 
 from __future__ import annotations
 
+from backmice.kb.base import KnowledgeBase
+from backmice.render.finding_text import finding_label, findings_text, rule_text
 from backmice.render.wording import contribution_line, percent
 from backmice.results import Assessment, PatientAssessment
 
 
-def _findings_line(a: Assessment) -> str:
-    parts = []
-    for k, v in a.findings.items():
-        if isinstance(v, float):
-            shown = f"{v:g}"
-        else:
-            shown = "yes" if v is True else "no" if v is False else str(v).replace("_", " ")
-        parts.append(f"{k.replace('_', ' ')}: {shown}")
+def _findings_line(kb: KnowledgeBase, a: Assessment) -> str:
+    parts = [f"{label}: {value}" for label, value in findings_text(kb, a.findings)]
     return "; ".join(parts) if parts else "none recorded"
 
 
-def lump_note(a: Assessment) -> list[str]:
-    lines = [f"### Lump {a.lump_id}", "", f"**Findings:** {_findings_line(a)}.", ""]
+def lump_note(kb: KnowledgeBase, a: Assessment) -> list[str]:
+    lines = [f"### Lump {a.lump_id}", "", f"**Findings:** {_findings_line(kb, a)}.", ""]
     lines.append(f"**Triage: {a.triage.label}.** {a.triage.reason}. {a.triage.advice_clinician}")
+    if a.triage.unanswered_red_flag_questions:
+        still = ", ".join(finding_label(kb, f) for f in a.triage.unanswered_red_flag_questions)
+        lines += ["", f"**Still to ask (safety):** {still}."]
     if a.red_flags:
         lines += ["", "**Red flags:**"]
-        lines += [f"- {h.title} ({h.urgency.replace('_', ' ')}): {h.action}" for h in a.red_flags]
+        lines += [f"- {h.title} ({h.urgency.replace('_', ' ')}): {h.action} "
+                  f"(rule: {rule_text(kb, h.rule)})" for h in a.red_flags]
     family = percent(a.back_mouse_family_probability)
     lines += ["", f"**Differential** (back-mouse family {family}):"]
     for i, d in enumerate(a.differential[:5], 1):
@@ -49,7 +53,7 @@ def lump_note(a: Assessment) -> list[str]:
     return lines
 
 
-def clinician_note(result: PatientAssessment) -> str:
+def clinician_note(kb: KnowledgeBase, result: PatientAssessment) -> str:
     lines = ["## Back lump assessment (backmice)", "",
              f"Setting: {result.setting.replace('_', ' ')}; knowledge base {result.kb_version}, "
              f"engine {result.engine_version}.", "",
@@ -57,7 +61,7 @@ def clinician_note(result: PatientAssessment) -> str:
     for note in result.notes:
         lines.append(f"_{note}_")
     for a in result.lumps:
-        lines += ["", *lump_note(a)]
+        lines += ["", *lump_note(kb, a)]
     first = result.lumps[0]
     lines += ["", f"Safety-netting: {first.post_procedure_warning}", "",
               f"_{result.disclaimer}_", ""]

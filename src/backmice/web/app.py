@@ -103,7 +103,7 @@ def _templates(kb: KnowledgeBase) -> Jinja2Templates:
     env = Environment(loader=PackageLoader("backmice.web", "templates"),
                       autoescape=select_autoescape(["html"]), trim_blocks=True,
                       lstrip_blocks=True, undefined=StrictUndefined)
-    filters.install(env)
+    filters.install(env, kb)
     env.globals.update(kb_version=kb.version, disclaimer=kb.texts.disclaimer,
                        csrf_input=csrf_input, signed_in=signed_in)
     return Jinja2Templates(env=env)

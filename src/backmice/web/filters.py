@@ -9,7 +9,9 @@ from jinja2 import Environment
 from markupsafe import Markup, escape
 
 from backmice.findings import FINDINGS, Kind
+from backmice.kb.base import KnowledgeBase
 from backmice.render.citing import split_markers
+from backmice.render.finding_text import finding_label, findings_text, rule_text, value_text
 from backmice.render.wording import likelihood_ratio, percent
 
 GRADES = {"evidence": "evidence", "expert_opinion": "expert opinion", "estimate": "estimate"}
@@ -48,7 +50,7 @@ def cite(text: str, numbers: Mapping[str, int] | None = None) -> Markup:
     return Markup("").join(out)
 
 
-def install(env: Environment) -> None:
+def install(env: Environment, kb: KnowledgeBase) -> None:
     env.filters["cite"] = cite
     env.filters["percent"] = percent
     env.filters["lr"] = likelihood_ratio
@@ -56,5 +58,10 @@ def install(env: Environment) -> None:
     env.filters["urgency_class"] = lambda level: URGENCY_CLASS.get(level, "")
     env.filters["shown"] = shown_value
     env.filters["words"] = lambda s: str(s).replace("_", " ")
+    # The knowledge base's words for findings and rules (as in the clinician note).
+    env.filters["finding_label"] = lambda fid: finding_label(kb, str(fid))
+    env.filters["findings_text"] = lambda findings: findings_text(kb, findings or {})
+    env.filters["finding_value"] = lambda value, fid: value_text(kb, str(fid), value)
+    env.filters["rule_text"] = lambda rule: rule_text(kb, rule)
     env.globals["NUMERIC_FINDINGS"] = frozenset(
         fid for fid, spec in FINDINGS.items() if spec.kind in (Kind.NUMBER, Kind.COUNT))

@@ -88,7 +88,7 @@ def build_router(kb: KnowledgeBase) -> APIRouter:
         options = read_query(AssessOptions, request)
         done = assess_bytes(kb, await request.body(), setting=options.setting)
         if options.format == "markdown":
-            return Response(clinician_note(done.result), media_type="text/markdown")
+            return Response(clinician_note(kb, done.result), media_type="text/markdown")
         return Response(done.json_bytes(), media_type="application/json")
 
     def step_data(answers: dict[str, Any], dont_know: list[str], setting: str | None,

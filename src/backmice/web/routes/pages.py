@@ -38,6 +38,27 @@ router = APIRouter(include_in_schema=False)
 
 GROUP_TITLES = (("history", "History"), ("examination", "Examination"),
                 ("safety", "Safety questions"), ("later_tests", "Later tests"))
+# The body-map regions as buttons (phones, touch screens), the key back-mouse sites first.
+REGION_BUTTONS = (
+    ("posterior_superior_iliac_spine", "left", "Left PSIS"),
+    ("posterior_superior_iliac_spine", "right", "Right PSIS"),
+    ("sacroiliac", "left", "Left sacroiliac joint"),
+    ("sacroiliac", "right", "Right sacroiliac joint"),
+    ("iliac_crest", "left", "Left iliac crest"),
+    ("iliac_crest", "right", "Right iliac crest"),
+    ("sacral_midline", "midline", "Sacrum (midline)"),
+    ("sacrococcygeal", "midline", "Tailbone (natal cleft)"),
+    ("lumbar_paraspinal", "left", "Left lower back"),
+    ("lumbar_paraspinal", "right", "Right lower back"),
+    ("buttock", "left", "Left buttock"),
+    ("buttock", "right", "Right buttock"),
+    ("lateral_hip", "left", "Left outer hip"),
+    ("lateral_hip", "right", "Right outer hip"),
+    ("flank", "left", "Left flank"),
+    ("flank", "right", "Right flank"),
+    ("thoracolumbar", "left", "Left thoracolumbar"),
+    ("thoracolumbar", "right", "Right thoracolumbar"),
+)
 
 
 def page(request: Request, template: str, context: dict[str, Any], *, twin: str | None,
@@ -63,7 +84,7 @@ async def clinician(request: Request, kb: KB) -> HTMLResponse:
               for gid, title in GROUP_TITLES]
     settings = kb_views.kb_overview(kb)["settings"]
     return page(request, "clinician.html",
-                {"groups": groups, "settings": settings,
+                {"groups": groups, "settings": settings, "region_buttons": REGION_BUTTONS,
                  "default_setting": kb.priors.default_setting},
                 twin="/api/v1/kb/findings")
 
@@ -76,16 +97,16 @@ async def clinician_result(request: Request, kb: KB) -> HTMLResponse:
     except InputError as exc:
         return page(request, "_input_error.html", {"error": exc}, twin=None, status_code=422)
     return page(request, "_assessment.html",
-                {"doc": done.document, "note": clinician_note(done.result)},
+                {"doc": done.document, "note": clinician_note(kb, done.result)},
                 twin="/api/v1/assess")
 
 
 @router.get("/a/{share_id}", response_class=HTMLResponse, name="shared_assessment_page")
-def shared_assessment(request: Request, share_id: str, store: Store) -> HTMLResponse:
+def shared_assessment(request: Request, share_id: str, store: Store, kb: KB) -> HTMLResponse:
     saved = store.get_assessment(share_id=share_id)
     return page(request, "shared.html",
                 {"saved": saved, "doc": saved.result_doc,
-                 "note": clinician_note(from_data(saved.result_doc))},
+                 "note": clinician_note(kb, from_data(saved.result_doc))},
                 twin=f"/api/v1/assessments/{share_id}")
 
 

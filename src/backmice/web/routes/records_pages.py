@@ -294,7 +294,7 @@ async def encounter(request: Request, encounter_id: int, actor: Clinician, kb: K
     return page(request, "records/encounter.html", {
         "e": found, "doc": found.result_doc, "keys": keys, "patient": owner,
         "names": {cid: c.name for cid, c in kb.conditions.items()},
-        "note": clinician_note(from_data(found.result_doc))},
+        "note": clinician_note(kb, from_data(found.result_doc))},
         twin=f"/api/v1/encounters/{encounter_id}")
 
 

@@ -1,10 +1,13 @@
 // Clinician workspace: lumps on the body map, findings per lump, live assessment.
 // The page holds the state; every change posts the native patient document to
 // /clinician/result (the HTML twin of POST /api/v1/assess) and shows the answer.
+// A value that cannot be used is marked at its field (checked here first, else named by the
+// server's 422 answer) and the last good assessment stays on screen, marked as out of date.
 "use strict";
 
 (function () {
   const SVG_NS = "http://www.w3.org/2000/svg";
+  const TYPING_PAUSE = 300;  // ms without a keystroke before a typed number is used
   const state = { patient: {}, lumps: [], selected: -1, next: 1, clusterMode: false };
   const $ = (sel, root) => (root || document).querySelector(sel);
   const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
@@ -14,8 +17,115 @@
   const lumpList = $("#lump-list");
   const lumpForm = $("#lump-form");
   const result = $("#result");
+  const resultPanel = $("#result-panel");
   const status = $("#map-status");
   const toolStatus = $("#tool-status");
+  const resultStatus = $("#result-status");
+  const staleNote = $("#result-stale");
+  const jump = $("#jump-result");
+  const clusterCount = $("#cluster-count");
+
+  // --- field errors: aria-invalid and a message in plain words next to the field ---------
+  const invalid = new Map();  // control id -> message, for values kept out of the state
+  let serverProblem = null;  // what the server's last answer refused, until one is accepted
+
+  function labelOf(el) {
+    const label = el.id && $("label[for='" + el.id + "']");
+    if (!label) return "This field";
+    const copy = label.cloneNode(true);
+    $$(".unit", copy).forEach((u) => u.remove());
+    return copy.textContent.trim();
+  }
+
+  function showError(el, message) {
+    const id = el.id + "-error";
+    let box = document.getElementById(id);
+    if (!box) {
+      box = document.createElement("p");
+      box.id = id;
+      box.className = "field-error";
+      // The cluster's count shares a row with its button: its message goes below both.
+      (el === clusterCount ? $("#cluster-mode") : el).insertAdjacentElement("afterend", box);
+      const described = (el.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+      el.setAttribute("aria-describedby", described.concat(id).join(" "));
+    }
+    box.textContent = message;
+    el.setAttribute("aria-invalid", "true");
+    const field = el.closest(".field");
+    if (field) field.classList.add("invalid");
+  }
+
+  function clearError(el) {
+    const id = el.id + "-error";
+    const box = document.getElementById(id);
+    if (box) box.remove();
+    el.removeAttribute("aria-invalid");
+    const described = (el.getAttribute("aria-describedby") || "").split(" ")
+      .filter((x) => x && x !== id);
+    if (described.length) el.setAttribute("aria-describedby", described.join(" "));
+    else el.removeAttribute("aria-describedby");
+    const field = el.closest(".field");
+    if (field) field.classList.remove("invalid");
+  }
+
+  function range(el) {
+    const min = el.dataset.min !== undefined ? el.dataset.min : el.min;
+    const max = el.dataset.max !== undefined ? el.dataset.max : el.max;
+    return [min === "" || min === undefined ? null : Number(min),
+      max === "" || max === undefined ? null : Number(max)];
+  }
+
+  function unitOf(el) {
+    const unit = el.id && $("label[for='" + el.id + "'] .unit");
+    return unit ? " " + unit.textContent.replace(/[()]/g, "").trim() : "";
+  }
+
+  // Why a control's value cannot be used, or null when it can (empty means unknown).
+  function problem(el) {
+    const raw = el.value.trim();
+    const kind = el.dataset.kind || (el.type === "number" ? "number" : null);
+    if (kind !== "number" && kind !== "count") return null;
+    const [min, max] = range(el);
+    const span = (min !== null && max !== null) ? " from " + min + " to " + max + unitOf(el) : "";
+    const leave = ", or leave it empty if not known.";
+    if (el.validity && el.validity.badInput) return labelOf(el) + ": enter a number" + span + leave;
+    if (raw === "") return null;
+    if (kind === "count") {
+      if (raw.toLowerCase() === "many") return null;
+      if (!/^\d+$/.test(raw)) return labelOf(el) + ": enter a whole number" + span + " or “many”" + leave;
+    }
+    const n = Number(raw);
+    if (!Number.isFinite(n)) return labelOf(el) + ": enter a number" + span + leave;
+    if ((min !== null && n < min) || (max !== null && n > max)) {
+      return labelOf(el) + ": " + raw + " is outside the allowed range; enter a number" + span + leave;
+    }
+    return null;
+  }
+
+  function setInvalid(el, message) {
+    invalid.set(el.id, message);
+    showError(el, message);
+    markStale();
+  }
+
+  function setValid(el) {
+    invalid.delete(el.id);
+    clearError(el);
+    markStale();
+  }
+
+  // The last good result stays visible while a marked field holds a value it does not include.
+  function markStale() {
+    const messages = Array.from(invalid.values());
+    if (serverProblem && !messages.includes(serverProblem)) messages.push(serverProblem);
+    const stale = messages.length > 0 && !!$(".assessment", result);
+    result.classList.toggle("stale", stale);
+    staleNote.hidden = !messages.length;
+    staleNote.textContent = messages.length
+      ? (stale ? "Out of date: the assessment below was made before this change, which cannot be used. "
+        : "Cannot assess yet. ") + messages.join(" ")
+      : "";
+  }
 
   // --- reading and writing form controls -------------------------------------------------
   function readControl(el) {
@@ -38,8 +148,29 @@
   }
 
   // --- lumps ------------------------------------------------------------------------------
+  function clusterProblem() {
+    const raw = clusterCount.value.trim();
+    const n = Number(raw);
+    if (raw === "" || clusterCount.validity.badInput || !/^\d+$/.test(raw) || n < 2 || n > 10000) {
+      return "A cluster needs at least 2 nodules: enter a whole number from 2 to 10000.";
+    }
+    return null;
+  }
+
+  function checkCluster() {
+    const message = clusterProblem();
+    if (message) showError(clusterCount, message);
+    else clearError(clusterCount);
+    return !message;
+  }
+
   function addLump(location, side, x, y) {
-    const count = state.clusterMode ? Number($("#cluster-count").value) || 2 : null;
+    if (state.clusterMode && !checkCluster()) {
+      status.textContent = "Not placed: the number of nodules in the cluster needs correcting.";
+      clusterCount.focus();
+      return;
+    }
+    const count = state.clusterMode ? Number(clusterCount.value) : null;
     const id = (count ? "cluster-" : "lump-") + state.next++;
     const findings = { location: location, laterality: side, palpable_lump: true };
     if (count) findings.nodule_count = count;
@@ -47,6 +178,7 @@
     setClusterMode(false);
     select(state.lumps.length - 1);
     status.textContent = "Placed " + describe(state.lumps[state.selected]) + ".";
+    showJump("Assessing " + state.lumps[state.selected].id + "…");
     assessSoon();
   }
 
@@ -69,6 +201,11 @@
     renderLumps();
     const lump = state.lumps[index];
     lumpForm.hidden = !lump;
+    // The form now shows this lump's stored values: errors of the previous values are gone.
+    $$("[data-scope='lump'], [data-later]", lumpForm).forEach((el) => {
+      if (invalid.has(el.id) || el.hasAttribute("aria-invalid")) { invalid.delete(el.id); clearError(el); }
+    });
+    markStale();
     if (!lump) return;
     $("#lump-form-title").textContent = "Lump " + describe(lump);
     $$("[data-scope='lump']", lumpForm).forEach((el) => writeControl(el, lump.findings[el.dataset.finding]));
@@ -112,6 +249,10 @@
   }
 
   function setClusterMode(on) {
+    if (on && !checkCluster()) {
+      clusterCount.focus();
+      return;
+    }
     state.clusterMode = on;
     $("#cluster-mode").setAttribute("aria-pressed", on ? "true" : "false");
     status.textContent = on ? "Now choose the region of the cluster on the map." : status.textContent;
@@ -124,6 +265,12 @@
     return pt.matrixTransform(map.getScreenCTM().inverse());
   }
 
+  function placeAtCentre(region) {
+    const jitter = (state.lumps.length % 5) * 3;
+    addLump(region.dataset.location, region.dataset.side,
+      Number(region.dataset.cx) + jitter, Number(region.dataset.cy) + jitter);
+  }
+
   $$("[data-location]", map).forEach((region) => {
     region.addEventListener("click", (ev) => {
       const p = svgPoint(ev);
@@ -132,42 +279,78 @@
     region.addEventListener("keydown", (ev) => {
       if (ev.key === "Enter" || ev.key === " ") {
         ev.preventDefault();
-        const jitter = (state.lumps.length % 5) * 3;
-        addLump(region.dataset.location, region.dataset.side,
-          Number(region.dataset.cx) + jitter, Number(region.dataset.cy) + jitter);
+        placeAtCentre(region);
       }
     });
   });
+  // The region buttons under the map place a lump at the centre of the matching map region.
+  $$(".region-button").forEach((button) => button.addEventListener("click", () => {
+    const region = $("[role='button'][data-location='" + button.dataset.region + "'][data-side='" +
+      button.dataset.side + "']", map);
+    if (region) placeAtCentre(region);
+  }));
   $("#cluster-mode").addEventListener("click", () => setClusterMode(!state.clusterMode));
+  let clusterTimer = null;
+  clusterCount.addEventListener("input", () => {
+    clearTimeout(clusterTimer);
+    clusterTimer = setTimeout(checkCluster, TYPING_PAUSE);
+  });
+  clusterCount.addEventListener("change", () => { clearTimeout(clusterTimer); checkCluster(); });
 
   // --- findings ---------------------------------------------------------------------------
-  $$("[data-scope='patient']").forEach((el) => el.addEventListener("change", () => {
-    const v = readControl(el);
-    if (v === null) delete state.patient[el.dataset.finding];
-    else state.patient[el.dataset.finding] = v;
+  // Store a control's value (or mark it when it cannot be used); assess only on a real change.
+  function commit(el) {
+    const message = problem(el);
+    if (message) {
+      setInvalid(el, message);
+      return;
+    }
+    if (invalid.has(el.id) || el.hasAttribute("aria-invalid")) setValid(el);
+    let target;
+    let key;
+    let value;
+    if (el.dataset.later) {
+      const lump = state.lumps[state.selected];
+      if (!lump) return;
+      const raw = el.value.trim();
+      target = lump.later;
+      key = el.dataset.later;
+      value = raw === "" ? null : (el.type === "number" ? Number(raw) : raw);
+    } else if (el.dataset.scope === "patient") {
+      target = state.patient;
+      key = el.dataset.finding;
+      value = readControl(el);
+    } else {
+      const lump = state.lumps[state.selected];
+      if (!lump) return;
+      target = lump.findings;
+      key = el.dataset.finding;
+      value = readControl(el);
+    }
+    const before = Object.prototype.hasOwnProperty.call(target, key) ? target[key] : null;
+    if (before === value) return;
+    if (value === null) delete target[key];
+    else target[key] = value;
+    if (target !== state.patient && !el.dataset.later) renderLumps();
     assessSoon();
-  }));
-  $$("[data-scope='lump']", lumpForm).forEach((el) => el.addEventListener("change", () => {
-    const lump = state.lumps[state.selected];
-    if (!lump) return;
-    const v = readControl(el);
-    if (v === null) delete lump.findings[el.dataset.finding];
-    else lump.findings[el.dataset.finding] = v;
-    renderLumps();
-    assessSoon();
-  }));
-  $$("[data-later]", lumpForm).forEach((el) => el.addEventListener("change", () => {
-    const lump = state.lumps[state.selected];
-    if (!lump) return;
-    const raw = el.value.trim();
-    const v = raw === "" ? null : (el.type === "number" ? Number(raw) : raw);
-    if (v === null) delete lump.later[el.dataset.later];
-    else lump.later[el.dataset.later] = v;
-    assessSoon();
-  }));
-  $("#setting").addEventListener("change", assessSoon);
+  }
 
-  // A next-question button answers the question for that lump (or the patient).
+  const controls = $$("[data-scope='patient']").concat($$("[data-scope='lump'], [data-later]", lumpForm));
+  controls.forEach((el) => {
+    let typing = null;
+    el.addEventListener("change", () => { clearTimeout(typing); commit(el); });
+    if (el.tagName === "INPUT") {  // numbers and counts: used while typing, after a short pause
+      el.addEventListener("input", () => {
+        clearTimeout(typing);
+        typing = setTimeout(() => commit(el), TYPING_PAUSE);
+      });
+    }
+  });
+  $("#setting").addEventListener("change", () => { clearError($("#setting")); assessSoon(); });
+
+  // A next-question button answers the question for that lump (or the patient); once the
+  // result is back, the keyboard focus goes to that lump's next question (or to the field).
+  let focusAfter = null;
   result.addEventListener("click", (ev) => {
     const btn = ev.target.closest("button.answer");
     if (!btn) return;
@@ -177,14 +360,33 @@
     const finding = btn.dataset.finding;
     const control = $("#patient-" + finding) || $("#lump-" + finding);
     if (!control) return;
-    if (btn.dataset.focus) {
-      control.closest("details") && (control.closest("details").open = true);
-      control.focus();
+    if (btn.dataset.focus || control.value === btn.dataset.value) {
+      focusControl(control);
       return;
     }
+    focusAfter = { lump: btn.dataset.lump, control: control };
     control.value = btn.dataset.value;
     control.dispatchEvent(new Event("change"));
   });
+
+  function focusControl(control) {
+    const group = control.closest("details");
+    if (group) group.open = true;
+    control.focus();
+  }
+
+  function restoreFocus(hadFocus) {
+    const wanted = focusAfter;
+    focusAfter = null;
+    if (wanted) {
+      const article = $$(".lump-result", result).find((a) => a.dataset.lump === wanted.lump);
+      const next = article && $("button.answer", article);
+      if (next) next.focus();
+      else focusControl(wanted.control);
+    } else if (hadFocus && !result.contains(document.activeElement)) {
+      resultPanel.focus({ preventScroll: true });  // never drop the keyboard user on <body>
+    }
+  }
 
   // --- assessment -------------------------------------------------------------------------
   function documentForServer() {
@@ -205,11 +407,65 @@
     timer = setTimeout(assessNow, 150);
   }
 
+  function announce(text) {
+    resultStatus.textContent = "";
+    // A fresh text node, set a moment later, is read again even if the words are the same.
+    setTimeout(() => { resultStatus.textContent = text; }, 50);
+  }
+
+  function summary() {
+    const doc = $(".assessment", result);
+    if (!doc) return null;
+    const articles = $$(".lump-result", result);
+    const selected = state.lumps[state.selected];
+    const article = articles.find((a) => selected && a.dataset.lump === selected.id) || articles[0];
+    let text = "Triage: " + doc.dataset.triageLabel;
+    if (article) text += " · " + article.dataset.lump + ": " + article.dataset.top + " " + article.dataset.topP;
+    return text;
+  }
+
+  // A field the server's 422 answer names (patient.age_years, lumps.0.findings.size_cm, ...).
+  function controlForPath(path) {
+    let m = /^patient\.([a-z0-9_]+)$/.exec(path);
+    if (m) return $("#patient-" + m[1]);
+    m = /^lumps\.(\d+)\.(findings|later_tests)\.([a-z0-9_]+)$/.exec(path);
+    if (m) {
+      const index = Number(m[1]);
+      if (!state.lumps[index]) return null;
+      if (index !== state.selected) select(index);
+      return m[2] === "findings" ? $("#lump-" + m[3]) : $("[data-later='" + m[3] + "']", lumpForm);
+    }
+    if (path === "setting") return $("#setting");
+    return null;
+  }
+
+  function serverError(html) {
+    const box = document.createElement("div");
+    box.innerHTML = html;
+    const alert = $("[data-error-field]", box);
+    const path = alert ? alert.dataset.errorField : "";
+    const control = path ? controlForPath(path) : null;
+    const code = alert && $("code", alert);
+    if (code) code.remove();  // the field path is for programs; the field itself is marked
+    const words = alert ? alert.textContent.replace(/^\s*Cannot assess yet\.\s*:?\s*/, "")
+      .replace(/\s+/g, " ").replace(/ or null\b/, ", or leave it empty if not known").trim() : "";
+    if (control) {
+      const message = labelOf(control) + ": " + words;
+      showError(control, message);
+      control.setAttribute("data-server-error", "1");
+      return { control: control, message: message };
+    }
+    return { control: null, message: words || "The server could not use these findings." };
+  }
+
   async function assessNow() {
     const tools = ["#copy-note", "#print", "#save"].map((s) => $(s));
     if (!state.lumps.length) {
       result.innerHTML = '<p class="muted">Place a lump to see the assessment.</p>';
       tools.forEach((b) => { b.disabled = true; });
+      hideJump();
+      serverProblem = null;
+      markStale();
       return;
     }
     const mine = ++sequence;
@@ -221,14 +477,73 @@
       });
       const html = await response.text();
       if (mine !== sequence) return;  // a newer request is on its way
+      $$("[data-server-error]").forEach((el) => { el.removeAttribute("data-server-error"); clearError(el); });
+      if (!response.ok) {
+        const found = serverError(html);
+        if (!$(".assessment", result)) {
+          result.innerHTML = '<p class="muted">No assessment yet: see the message above.</p>';
+          tools.forEach((b) => { b.disabled = true; });
+        }
+        serverProblem = found.message;
+        markStale();
+        focusAfter = null;
+        if (found.control) found.control.focus();
+        announce("Not updated: " + found.message);
+        showJump("Not updated: a value needs correcting");
+        return;
+      }
+      const hadFocus = result.contains(document.activeElement);
       result.innerHTML = html;
-      tools.forEach((b) => { b.disabled = !response.ok; });
+      tools.forEach((b) => { b.disabled = false; });
+      stampDate();
+      serverProblem = null;
+      markStale();
+      restoreFocus(hadFocus);
+      const gist = summary();
+      announce("Assessment updated. " + (gist || ""));
+      if (gist) showJump(gist);
     } catch (err) {
-      result.innerHTML = '<p class="alert" role="alert">The server could not be reached.</p>';
+      if (mine !== sequence) return;
+      serverProblem = "The server could not be reached; try again.";
+      markStale();
     } finally {
-      result.removeAttribute("aria-busy");
+      if (mine === sequence) result.removeAttribute("aria-busy");
     }
   }
+
+  // --- narrow screens: a bar with the gist of the result that jumps to it ----------------
+  let resultInView = false;
+  function showJump(text) {
+    const banner = $(".assessment > .triage-banner", result);
+    const level = banner ? Array.from(banner.classList).find((c) => c.startsWith("u-")) : null;
+    jump.className = "jump-result" + (level ? " " + level : "");
+    $(".jump-summary", jump).textContent = text;
+    jump.hidden = false;
+    jump.classList.toggle("away", resultInView);
+  }
+  function hideJump() { jump.hidden = true; }
+  if ("IntersectionObserver" in window) {
+    new IntersectionObserver((entries) => {
+      resultInView = entries.some((e) => e.isIntersecting);
+      jump.classList.toggle("away", resultInView);
+    }).observe(resultPanel);
+  }
+
+  // --- printing: every reasoning table opened, the date stamped --------------------------
+  function stampDate() {
+    const when = new Date().toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+    $$(".assessed-on", result).forEach((el) => { el.textContent = "assessed " + when + " · "; });
+  }
+  function openForPrint() {
+    $$("details:not([open])", result).forEach((d) => { d.open = true; d.dataset.printOpened = "1"; });
+  }
+  function restoreAfterPrint() {
+    $$("details[data-print-opened]", result).forEach((d) => { d.open = false; delete d.dataset.printOpened; });
+  }
+  window.addEventListener("beforeprint", openForPrint);
+  window.addEventListener("afterprint", restoreAfterPrint);
+  const printing = window.matchMedia("print");  // also print previews that fire no beforeprint
+  printing.addEventListener("change", (ev) => (ev.matches ? openForPrint() : restoreAfterPrint()));
 
   $("#copy-note").addEventListener("click", async () => {
     const note = $("#note-text");

@@ -1,0 +1,198 @@
+"""The clinician workspace in a real browser: keyboard focus after a one-click answer, a 375 px
+phone, the page height, values that cannot be used, and the printed assessment."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+ACTIVE = """() => { const a = document.activeElement;
+  return {tag: a.tagName, id: a.id, cls: a.className, lump: a.dataset ? a.dataset.lump : null,
+          finding: a.dataset ? a.dataset.finding : null}; }"""
+
+
+@pytest.fixture
+def page_422(browser):
+    """Like ``page``, but the console line Chromium logs for an expected 422 answer is allowed."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    yield pg
+    context.close()
+    unexpected = [e for e in errors if "status of 422" not in e]
+    assert not unexpected, f"browser errors: {unexpected}"
+
+
+def _place_left_psis(page, live_server):
+    page.goto(f"{live_server}/clinician")
+    page.click("#bodymap circle.psis[data-side='left']")
+    expect(page.locator("#lump-list li")).to_have_count(1)
+    expect(page.locator("#result .assessment")).to_be_visible()
+
+
+def _answer_with_the_keyboard(page):
+    button = page.locator("#result-lump-1 button.answer:not([data-focus])").first
+    finding, value = button.get_attribute("data-finding"), button.get_attribute("data-value")
+    button.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(f"#patient-{finding}, #lump-{finding}").first).to_have_value(value)
+    # the result came back without the question just answered
+    answered = page.locator(f"#result-lump-1 button.answer[data-finding='{finding}']")
+    expect(answered).to_have_count(0)
+    return finding
+
+
+def test_one_click_answer_keeps_the_keyboard_focus(page, live_server, shot):
+    _place_left_psis(page, live_server)
+    for _ in range(2):  # answer two questions in a row, from the keyboard only
+        finding = _answer_with_the_keyboard(page)
+        active = page.evaluate(ACTIVE)
+        assert active["tag"] != "BODY", "the focus fell back to <body>"
+        on_next_question = active["tag"] == "BUTTON" and "answer" in active["cls"] \
+            and active["lump"] == "lump-1"
+        on_the_field = active["id"] in (f"patient-{finding}", f"lump-{finding}")
+        assert on_next_question or on_the_field, active
+    expect(page.locator("#result-status")).to_contain_text("Assessment updated")
+    expect(page.locator("#result-status")).to_contain_text("Triage:")
+    shot(page, "clinician-7-keyboard-answer")
+
+
+def test_phone_375_fits_and_has_big_targets_and_a_way_to_the_result(browser, live_server, shot):
+    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True,
+                                  has_touch=True)
+    pg = context.new_page()
+    pg.goto(f"{live_server}/clinician")
+    sideways = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    assert pg.evaluate(sideways) <= 0
+    buttons = pg.locator(".region-button")
+    expect(buttons).to_have_count(18)
+    for i in range(buttons.count()):
+        box = buttons.nth(i).bounding_box()
+        assert box["height"] >= 44 and box["width"] >= 44, (buttons.nth(i).inner_text(), box)
+    dot = pg.locator("#bodymap circle.psis[data-side='left']").bounding_box()
+    hit = pg.locator("#bodymap circle.hit-area[data-side='left']").bounding_box()
+    assert hit["width"] > 1.5 * dot["width"]  # the tap area is larger than the drawn dot
+    pg.tap(".region-button[data-region='posterior_superior_iliac_spine'][data-side='left']")
+    expect(pg.locator("#lump-list li")).to_have_count(1)
+    expect(pg.locator("#lump-location")).to_have_value("posterior_superior_iliac_spine")
+    jump = pg.locator("#jump-result")
+    expect(jump).to_be_visible()
+    expect(jump).to_contain_text("Triage: ")
+    expect(jump).to_contain_text("%")
+    assert pg.evaluate(sideways) <= 0, "the page scrolls sideways once a result is shown"
+    shot(pg, "phone-375-clinician-map")
+    jump.tap()
+    expect(pg.locator("#res-h")).to_be_in_viewport()
+    expect(jump).to_be_hidden()  # the result is on screen: the bar steps aside
+    shot(pg, "phone-375-clinician-result")
+    context.close()
+
+
+def test_no_hidden_element_stretches_the_desktop_page(page, live_server, shot):
+    page.set_viewport_size({"width": 1366, "height": 768})
+    _place_left_psis(page, live_server)
+    page.select_option("#lump-tender", "true")
+    expect(page.locator("#result .assessment")).to_be_visible()
+    heights = page.evaluate("""() => ({
+        page: document.documentElement.scrollHeight,
+        content: Math.ceil(document.querySelector('.site-footer').getBoundingClientRect().bottom
+                           + window.scrollY)})""")
+    assert heights["page"] <= heights["content"] + 2, heights
+    shot(page, "clinician-desktop-1366", full_page=True)
+
+
+def test_a_value_that_cannot_be_used_is_marked_at_its_field(page_422, live_server, shot):
+    page = page_422
+    _place_left_psis(page, live_server)
+    size = page.locator("#lump-size_cm")
+    size.press_sequentially("-1")  # no Tab: typed values are used after a short pause
+    expect(size).to_have_attribute("aria-invalid", "true")
+    error = page.locator("#lump-size_cm-error")
+    expect(error).to_contain_text("Size")
+    expect(error).to_contain_text("from 0 to 100 cm")
+    assert "lump-size_cm-error" in size.get_attribute("aria-describedby")
+    # the last good result stays, marked as out of date; no field path is shown to the reader
+    expect(page.locator("#result .assessment")).to_be_visible()
+    expect(page.locator("#result")).to_have_class("stale")
+    expect(page.locator("#result-stale")).to_contain_text("Out of date")
+    expect(page.locator("main")).not_to_contain_text("lumps.0")
+    shot(page, "clinician-8-invalid-field")
+
+    size.fill("7")  # an input event only, no blur: the result follows as you type
+    expect(page.locator(".red-flag-banner").first).to_contain_text("Size ≥ 5 cm")
+    expect(size).not_to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#lump-size_cm-error")).to_have_count(0)
+    expect(page.locator("#result-stale")).to_be_hidden()
+    expect(page.locator("#result")).not_to_have_class("stale")
+
+    # a value only the server refuses: its 422 names lumps.0.findings.size_cm, mapped to the field
+    size.evaluate("el => el.removeAttribute('max')")
+    size.fill("500")
+    expect(size).to_have_attribute("aria-invalid", "true")
+    expect(error).to_contain_text("out of range")
+    expect(page.locator("#result .assessment")).to_be_visible()
+    expect(page.locator("#result")).to_have_class("stale")
+    size.fill("3")
+    expect(size).not_to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#result")).not_to_have_class("stale")
+
+
+def test_a_cluster_needs_at_least_two_nodules(page, live_server):
+    page.goto(f"{live_server}/clinician")
+    count, mode = page.locator("#cluster-count"), page.locator("#cluster-mode")
+    for bad in ("0", "", "1"):
+        count.fill(bad)
+        mode.click()
+        expect(count).to_have_attribute("aria-invalid", "true")
+        expect(page.locator("#cluster-count-error")).to_contain_text("at least 2 nodules")
+        expect(mode).to_have_attribute("aria-pressed", "false")
+    count.fill("12")
+    mode.click()
+    expect(mode).to_have_attribute("aria-pressed", "true")
+    expect(count).not_to_have_attribute("aria-invalid", "true")
+    count.fill("0")  # changed after choosing cluster mode: nothing is placed
+    page.click("#bodymap path[data-location='buttock'][data-side='left']")
+    expect(page.locator("#cluster-count-error")).to_contain_text("at least 2 nodules")
+    expect(page.locator("#lump-list li")).to_have_count(0)
+    count.fill("12")
+    page.click("#bodymap path[data-location='buttock'][data-side='left']")
+    expect(page.locator("#lump-list li")).to_contain_text("12 nodules")
+
+
+def test_print_shows_findings_and_every_reasoning_table(page, live_server, shot):
+    _place_left_psis(page, live_server)
+    page.fill("#patient-age_years", "50")
+    page.select_option("#lump-tender", "true")
+    page.fill("#lump-size_cm", "6")
+    expect(page.locator(".red-flag-banner").first).to_be_visible()
+    tables = page.locator("#result details.reasoning table")
+    assert tables.count() >= 2
+    expect(tables.nth(1)).to_be_hidden()  # on screen only the first one is open
+
+    page.emulate_media(media="print")
+    for i in range(tables.count()):
+        expect(tables.nth(i)).to_be_visible()
+    expect(page.locator("#result tr.for").first).to_be_visible()
+    expect(page.locator("#result tr.against").first).to_be_visible()
+    head = page.locator(".print-head")
+    expect(head).to_be_visible()
+    expect(head).to_contain_text("assessed ")
+    expect(head).to_contain_text("knowledge base ")
+    entered = page.locator("#result-lump-1 .compact-findings")
+    expect(entered).to_be_visible()
+    expect(entered).to_contain_text("Size: 6 cm")
+    expect(entered).to_contain_text("Location: at the PSIS")
+    expect(page.locator(".red-flag-banner").first).to_contain_text("Rule: Size ≥ 5 cm")
+    expect(page.locator("#result .workup")).to_be_visible()
+    expect(page.locator("#result .treatments")).to_be_visible()
+    expect(page.locator("#result .disclaimer-box")).to_be_visible()
+    expect(page.locator("#bodymap")).to_be_visible()  # where the lumps are
+    expect(page.locator(".findings-panel")).to_be_hidden()
+    expect(page.locator("#result .answer-buttons").first).to_be_hidden()
+    shot(page, "clinician-9-print", full_page=True)
+
+    page.emulate_media(media="screen")
+    expect(tables.nth(1)).to_be_hidden()  # the page is as it was before printing
+    expect(tables.nth(0)).to_be_visible()
