@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -348,3 +349,19 @@ def test_reviewer_page_asks_for_a_login(remote_client, login_as):
     assert 'name="next" value="/reviewer"' in page.text
     wrong = login_as("clinician").get("/reviewer", headers={"accept": "text/html"})
     assert wrong.status_code == 403
+
+
+@pytest.mark.parametrize("url", ["/clinician", "/interview", "/conditions",
+                                 "/conditions/episacral_lipoma", "/about", "/clinician/result"])
+def test_no_page_shows_a_bare_citation_marker(client, url):
+    """KB prose cites sources as [R40]; on a page every such marker is a link (the result
+    panel: a back mouse, whose treatments' texts cite the trials)."""
+    if url == "/clinician/result":
+        example = Path(__file__).parents[2] / "examples" / "back_mouse.json"
+        page = client.post(url, content=example.read_bytes(),
+                           headers={"content-type": "application/json"}).text
+        assert "Treatment options" in page
+    else:
+        page = client.get(url).text
+    outside_links = re.sub(r"<a\b[^>]*>.*?</a>", "", page, flags=re.S)
+    assert not re.findall(r"\[R\d+\]", outside_links)
