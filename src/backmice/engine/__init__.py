@@ -19,7 +19,7 @@ from backmice.kb.base import MALIGNANT, OTHER, KnowledgeBase
 from backmice.kb.schema import ConditionRole, Urgency
 from backmice.results import URGENCY_ORDER, Assessment, PatientAssessment, RankedDiagnosis
 
-ENGINE_VERSION = "0.1.0"
+ENGINE_VERSION = "0.2.0"
 EXPLAINED = 3  # differential entries that carry a for/against explanation
 _PROBABILITY = itemgetter(0)
 _SECOND = itemgetter(1)
