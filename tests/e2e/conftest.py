@@ -113,8 +113,9 @@ def browser(chromium_path):
         b.close()
 
 
-@pytest.fixture
-def page(browser):
+def _watched_page(browser, expected: str | None = None):
+    """A desktop-sized page; after the test, any script error or console error fails it
+    (except lines containing ``expected``)."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     pg = context.new_page()
     errors: list[str] = []
@@ -122,7 +123,19 @@ def page(browser):
     pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     yield pg
     context.close()
-    assert not errors, f"browser errors: {errors}"
+    unexpected = [e for e in errors if expected is None or expected not in e]
+    assert not unexpected, f"browser errors: {unexpected}"
+
+
+@pytest.fixture
+def page(browser):
+    yield from _watched_page(browser)
+
+
+@pytest.fixture
+def page_422(browser):
+    """Like ``page``, but the console line Chromium logs for an expected 422 answer is allowed."""
+    yield from _watched_page(browser, expected="status of 422")
 
 
 @pytest.fixture

@@ -3,26 +3,11 @@ phone, the page height, values that cannot be used, and the printed assessment."
 
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import expect
 
 ACTIVE = """() => { const a = document.activeElement;
   return {tag: a.tagName, id: a.id, cls: a.className, lump: a.dataset ? a.dataset.lump : null,
           finding: a.dataset ? a.dataset.finding : null}; }"""
-
-
-@pytest.fixture
-def page_422(browser):
-    """Like ``page``, but the console line Chromium logs for an expected 422 answer is allowed."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    yield pg
-    context.close()
-    unexpected = [e for e in errors if "status of 422" not in e]
-    assert not unexpected, f"browser errors: {unexpected}"
 
 
 def _place_left_psis(page, live_server):
