@@ -332,3 +332,33 @@ def test_no_patient_data_reaches_the_application_log(login_as, caplog):
         if record.name.startswith("httpx"):  # the test client's own log, not the server's
             continue
         assert "Maria" not in record.getMessage(), record.name
+
+
+def test_head_sends_nothing_and_so_writes_no_audit_row(login_as, store):
+    """HEAD is answered as GET (status, headers) but a read that sends no data is not audited;
+    the GET that does send it still is."""
+    c = login_as("clinician")
+    pid = c.post("/api/v1/patients", json={"display_name": "Headed"}).json()["id"]
+    lesion = c.post(f"/api/v1/patients/{pid}/lesions", json={
+        "label": "L PSIS", "region": "posterior_superior_iliac_spine", "side": "left"}).json()
+    eid = c.post(f"/api/v1/patients/{pid}/encounters", json={
+        "occurred_on": ago(1), "lumps": [{"lesion_id": lesion["id"], "findings": BASIC}]},
+    ).json()["id"]
+
+    def actions():
+        return [e.action for e in store.audit.events(limit=1000)]
+
+    for url in (f"/api/v1/patients/{pid}/export", f"/api/v1/patients/{pid}/export?format=csv",
+                f"/api/v1/patients/{pid}", f"/api/v1/patients/{pid}/timeline",
+                f"/api/v1/encounters/{eid}", "/api/v1/patients", "/api/v1/clinic/outcomes",
+                f"/patients/{pid}", f"/patients/{pid}/delete", f"/patients/{pid}/encounters/new",
+                f"/encounters/{eid}", "/patients", "/clinic/outcomes"):
+        before = actions()
+        head = c.head(url)
+        assert head.status_code == 200 and head.content == b"", url
+        assert actions() == before, url
+        assert c.get(url).status_code == 200
+        assert len(actions()) > len(before), url  # the GET is still audited
+    before = actions()
+    c.get(f"/api/v1/patients/{pid}/export")
+    assert actions() == ["export", *before]  # newest first

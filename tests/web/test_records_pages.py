@@ -333,6 +333,40 @@ def test_bad_form_input_is_refused_on_the_same_page(login_as, store, path, data,
 
 
 @SQLITE
+def test_a_refused_lesion_edit_keeps_what_was_typed_and_names_fields_by_label(login_as, store):
+    c, csrf = _form_client(login_as, "clinician")
+    actor = make_user(store, "editor")
+    pid = store.patients.create(actor, {"display_name": "P"}).id
+    other = store.patients.add_lesion(actor, pid, {"label": "other", "region": "buttock"})
+    le = store.patients.add_lesion(actor, pid, {"label": "L PSIS", "side": "left",
+                                                "region": "posterior_superior_iliac_spine"})
+    answer = c.post(f"/patients/{pid}/lesions/{le.id}", data={
+        "csrf_token": csrf, "version": str(le.version), "action": "details", "label": "   ",
+        "region": "iliac_crest", "side": "left", "nodule_count": "4",
+        "region_was": "posterior_superior_iliac_spine", "side_was": "left"})
+    assert answer.status_code == 422 and _error_field(answer.text) == "label"
+    card = answer.text.split(f'id="lesion-{le.id}"', 1)[1].split("</article>", 1)[0]
+    details = re.search(r'<details class="form-box"([^>]*)>', card).group(1)
+    assert "open" in details  # the refused form is shown open, with what was posted
+    assert re.search(rf'id="count-{le.id}"[^>]*value="4"', card)
+    assert re.search(r'<option value="iliac_crest" selected>', card)
+    assert '<option value="posterior_superior_iliac_spine" selected>' not in card
+    assert f'href="#form-lesion-{le.id}"' in answer.text
+    assert "Label: " in answer.text and "<code>label</code>" not in answer.text
+    untouched = answer.text.split(f'id="lesion-{other.id}"', 1)[1].split("</article>", 1)[0]
+    assert "open" not in re.search(r'<details class="form-box"([^>]*)>', untouched).group(1)
+    assert store.patients.lesions(actor, pid)[1].nodule_count == 1  # nothing saved
+
+    bad_count = c.post(f"/patients/{pid}/lesions/{le.id}", data={
+        "csrf_token": csrf, "version": str(le.version), "action": "details", "label": "L2",
+        "region": "iliac_crest", "side": "left", "nodule_count": "0",
+        "region_was": "posterior_superior_iliac_spine", "side_was": "left"})
+    assert bad_count.status_code == 422 and _error_field(bad_count.text) == "nodule_count"
+    assert "Nodules: " in bad_count.text and "<code>nodule_count</code>" not in bad_count.text
+    assert re.search(rf'id="label-{le.id}"[^>]*value="L2"', bad_count.text)
+
+
+@SQLITE
 def test_a_stale_version_is_a_clear_conflict(login_as, store):
     c, csrf = _form_client(login_as, "clinician")
     actor = make_user(store, "other")
@@ -398,6 +432,8 @@ def test_admins_manage_users_tokens_and_read_the_audit_log(login_as, store, clie
     assert made.status_code == 303 and "bm_" not in made.headers["location"]
     other_admin = login_as("admin", username="boss2")  # the handle alone reveals nothing
     assert 'id="new-token"' not in other_admin.get(made.headers["location"]).text
+    head = admin.head(made.headers["location"])  # HEAD must not use up the one showing
+    assert head.status_code == 200 and head.content == b""
     shown = admin.get(made.headers["location"])
     assert shown.status_code == 200 and shown.headers["cache-control"] == "no-store"
     secret = re.search(r'id="new-token"[^>]*value="(bm_[^"]+)"', shown.text).group(1)
@@ -437,3 +473,6 @@ def test_a_handed_off_value_expires_and_is_bound_to_its_owner():
     assert handoff.take(1, handle) is None
     stale = OneTimeHandoff(lifetime=-1)
     assert stale.take(1, stale.put(1, "late")) is None
+    peeked = handoff.put(1, "again")
+    assert handoff.peek(2, peeked) is None and handoff.peek(1, peeked) == "again"
+    assert handoff.take(1, peeked) == "again" and handoff.peek(1, peeked) is None

@@ -175,10 +175,12 @@ class Patients:
         self.db.write(work)
 
     def search(self, actor: Actor, *, text: str | None = None, birth_date: Any = None,
-               limit: int = 50, offset: int = 0) -> tuple[list[Patient], int]:
+               limit: int = 50, offset: int = 0,
+               audited: bool = True) -> tuple[list[Patient], int]:
         """Patients of the actor's clinic whose name contains ``text`` or whose local
         identifier equals it, born on ``birth_date`` if given; most recently updated first.
-        Answers one page and the total count. The search is audited, its words are not."""
+        Answers one page and the total count. The search is audited, its words are not
+        (``audited=False``: a HEAD request, which sends no data)."""
         require_clinician(actor)
         words = validate.text("q", text, 200)
         born = validate.day("birth_date", birth_date, required=False)
@@ -198,11 +200,12 @@ class Patients:
         count = select(func.count()).select_from(PatientRow).where(*where)
 
         def work(session: Session) -> tuple[list[Patient], int]:
-            audit.record(session, actor, "search" if (words or born) else "read",
-                         target="patient list")
+            if audited:
+                audit.record(session, actor, "search" if (words or born) else "read",
+                             target="patient list")
             return [convert.patient(r) for r in session.scalars(page)], session.scalar(count)
 
-        return self.db.write(work)
+        return self.db.write(work) if audited else self.db.read(work)
 
     # --- lesions --------------------------------------------------------------------------
     def add_lesion(self, actor: Actor, patient_id: int, data: dict[str, Any]) -> Lesion:

@@ -194,12 +194,14 @@ class Visits:
 
         return self.db.write(work)
 
-    def get_encounter(self, actor: Actor, encounter_id: int) -> Encounter:
+    def get_encounter(self, actor: Actor, encounter_id: int, *,
+                      audited: bool = True) -> Encounter:
         def work(session: Session) -> Encounter:
             row = _get(session, EncounterRow, encounter_id, "encounter")
             owned_patient(session, actor, row.patient_id)
-            audit.record(session, actor, "read", patient_id=row.patient_id,
-                         target=f"encounter:{row.id}")
+            if audited:
+                audit.record(session, actor, "read", patient_id=row.patient_id,
+                             target=f"encounter:{row.id}")
             lines = session.scalars(select(EncounterLesionRow)
                                     .where(EncounterLesionRow.encounter_id == row.id))
             return convert.encounter(row, sorted(lines, key=lambda x: x.lesion_id))
@@ -300,13 +302,16 @@ class Visits:
 
         return self.db.write(work)
 
-    def timeline(self, actor: Actor, patient_id: int, *, action: str = "read") -> Timeline:
-        """Everything recorded for the patient; audited as a read (or an export)."""
+    def timeline(self, actor: Actor, patient_id: int, *,
+                 action: str | None = "read") -> Timeline:
+        """Everything recorded for the patient; audited as a read (or an export), not at all
+        with ``action=None`` (a HEAD request, which sends no data)."""
 
         def work(session: Session) -> Timeline:
             patient = owned_patient(session, actor, patient_id)
-            audit.record(session, actor, action, patient_id=patient.id,
-                         target=f"patient:{patient.id}")
+            if action is not None:
+                audit.record(session, actor, action, patient_id=patient.id,
+                             target=f"patient:{patient.id}")
             lesions = session.scalars(select(LesionRow).where(LesionRow.patient_id == patient.id)
                                       .order_by(LesionRow.id))
             outcomes = session.scalars(select(OutcomeRow)
@@ -321,12 +326,14 @@ class Visits:
 
         return self.db.write(work)
 
-    def clinic_data(self, actor: Actor) -> tuple[list[Procedure], list[Outcome]]:
+    def clinic_data(self, actor: Actor, *,
+                    audited: bool = True) -> tuple[list[Procedure], list[Outcome]]:
         """Every procedure and outcome of the actor's clinic (for the before / after view)."""
         require_clinician(actor)
 
         def work(session: Session) -> tuple[list[Procedure], list[Outcome]]:
-            audit.record(session, actor, "read", target="clinic outcomes")
+            if audited:
+                audit.record(session, actor, "read", target="clinic outcomes")
             mine = select(PatientRow.id).where(PatientRow.clinic_id == actor.clinic_id)
             procedures = [convert.procedure(r) for r in session.scalars(
                 select(ProcedureRow).where(ProcedureRow.patient_id.in_(mine)))]

@@ -23,6 +23,7 @@ from backmice.engine import ENGINE_VERSION
 from backmice.kb.base import KnowledgeBase
 from backmice.kb.loader import default_kb
 from backmice.web import filters
+from backmice.web.deps import HEAD_KEY
 from backmice.web.errors import BodyLimitMiddleware, JsonBodyMiddleware, install_error_handlers
 from backmice.web.handoff import OneTimeHandoff
 from backmice.web.routes import api, login, pages, records_api, records_pages
@@ -61,7 +62,11 @@ class HeadMiddleware:
     """HEAD for every GET route: answered as the GET would be (status and headers, the ``Link``
     to the JSON twin and Content-Length included) without the body. FastAPI's routes, unlike
     Starlette's, do not take HEAD by themselves; one rule here covers pages and API alike and
-    keeps HEAD out of the OpenAPI document."""
+    keeps HEAD out of the OpenAPI document.
+
+    The rewritten scope carries ``scope[HEAD_KEY] is True`` (see ``deps.is_head``): a route whose
+    GET has a side effect (an audit row for a read, taking a one-time hand-off) skips it for
+    HEAD, which sends no data."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -78,7 +83,7 @@ class HeadMiddleware:
                 message = {"type": "http.response.body", "body": b"", "more_body": False}
             await send(message)
 
-        await self.app({**scope, "method": "GET"}, receive, send_headers_only)
+        await self.app({**scope, "method": "GET", HEAD_KEY: True}, receive, send_headers_only)
 
 
 def reads_json(path: str) -> bool:

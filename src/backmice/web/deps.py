@@ -15,6 +15,15 @@ from backmice.followup.records import Actor
 from backmice.kb.base import KnowledgeBase
 from backmice.web.auth import Requires
 
+HEAD_KEY = "backmice.head"  # set in the ASGI scope of a HEAD request answered as a GET
+
+
+def is_head(request: Request) -> bool:
+    """True when this GET is really a HEAD (``HeadMiddleware`` rewrote the method): the route
+    must then do nothing a GET would do besides answering, e.g. no audit row for a read (no
+    data is sent) and no one-time hand-off taken (``peek`` instead of ``take``)."""
+    return request.scope.get(HEAD_KEY) is True
+
 
 async def get_kb(request: Request) -> KnowledgeBase:
     return request.app.state.kb

@@ -34,6 +34,14 @@ class OneTimeHandoff:
                 self._waiting.popitem(last=False)
         return handle
 
+    def peek(self, owner_id: int, handle: str) -> Any | None:
+        """What ``take`` would answer, leaving the value in place (for a HEAD request)."""
+        with self._lock:
+            entry = self._waiting.get(handle)
+        if entry is None or entry[0] != owner_id:
+            return None
+        return entry[2] if entry[1] > time.monotonic() else None
+
     def take(self, owner_id: int, handle: str) -> Any | None:
         """The value once, to its owner, before it expires; None after that or to anyone else."""
         with self._lock:

@@ -73,6 +73,22 @@ def _chart(series: dict[str, Any]) -> LineChart | None:
     return pain_chart(points, marks)
 
 
+# The labels the patient page's forms show, by field name: a refused form names the field as
+# the user sees it ("Nodules: ..."), not by its name in the form or the API ("nodule_count").
+FIELD_LABELS = {
+    "label": "Label", "region": "Region", "side": "Side", "size_cm": "Size (cm)",
+    "nodule_count": "Nodules", "status": "Status", "x": "Place on the map",
+    "y": "Place on the map", "lesion_id": "Lesion", "kind": "Procedure",
+    "performed_on": "Date", "pain_before": "Pain before", "pain_after": "Pain after",
+    "minutes_after": "Minutes after", "with_steroid": "Corticosteroid",
+    "histopathology": "Histopathology", "complication": "Complication", "noted_on": "Noted on",
+    "notes": "Notes", "measured_on": "Date", "pain": "Pain",
+    "odi": "Oswestry Disability Index", "satisfaction": "Satisfaction",
+    "display_name": "Display name", "local_id": "Local identifier",
+    "birth_date": "Date of birth", "sex": "Sex",
+}
+
+
 def patient_context(kb: KnowledgeBase, t: Timeline) -> dict[str, Any]:
     """The timeline page's data: the JSON twin's, plus what only the page needs."""
     data = timeline_data(t)
@@ -102,7 +118,7 @@ def patient_context(kb: KnowledgeBase, t: Timeline) -> dict[str, Any]:
         "t": data, "lesions": lesions, "map_markers": lesions, "labels": labels,
         "names": names,
         "patient_chart": _chart(whole) if whole else None,
-        "choices": choices(kb),
+        "choices": choices(kb), "field_labels": FIELD_LABELS,
     }
 
 

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from backmice.errors import NotAuthenticated
 from backmice.web.auth import Admin, Clinician, current_caller
-from backmice.web.deps import KB, Store
+from backmice.web.deps import KB, Store, is_head
 from backmice.web.record_views import clinic_effects_data, plain, timeline_csv, timeline_data
 from backmice.web.recording import draft_encounter
 from backmice.web.records_models import (
@@ -59,7 +59,7 @@ async def me(request: Request) -> dict[str, Any]:
 
 # --- patients ----------------------------------------------------------------------------------
 @router.get("/patients", responses=NEEDS_LOGIN)
-async def list_patients(actor: Clinician, store: Store,
+async def list_patients(request: Request, actor: Clinician, store: Store,
                         q: Annotated[str | None, Query(max_length=200)] = None,
                         birth_date: Annotated[str | None, Query(max_length=10)] = None,
                         limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -67,7 +67,7 @@ async def list_patients(actor: Clinician, store: Store,
                         ) -> dict[str, Any]:
     """Search by name (contains), local identifier (exact) and date of birth; newest first."""
     items, total = await _call(store.patients.search, actor, text=q, birth_date=birth_date,
-                               limit=limit, offset=offset)
+                               limit=limit, offset=offset, audited=not is_head(request))
     return {"items": plain(items), "total": total, "limit": limit, "offset": offset}
 
 
@@ -77,8 +77,10 @@ async def create_patient(body: PatientIn, actor: Clinician, store: Store) -> dic
 
 
 @router.get("/patients/{patient_id}", responses=NEEDS_LOGIN)
-async def get_patient(patient_id: RecordId, actor: Clinician, store: Store) -> dict[str, Any]:
-    return plain(await _call(store.patients.get, actor, patient_id))
+async def get_patient(request: Request, patient_id: RecordId, actor: Clinician,
+                      store: Store) -> dict[str, Any]:
+    return plain(await _call(store.patients.get, actor, patient_id,
+                             audited=not is_head(request)))
 
 
 @router.patch("/patients/{patient_id}", responses={**NEEDS_LOGIN, 409: {
@@ -99,17 +101,20 @@ async def delete_patient(patient_id: RecordId, actor: Clinician, store: Store,
 
 
 @router.get("/patients/{patient_id}/timeline", responses=NEEDS_LOGIN)
-async def timeline(patient_id: RecordId, actor: Clinician, store: Store) -> dict[str, Any]:
+async def timeline(request: Request, patient_id: RecordId, actor: Clinician,
+                   store: Store) -> dict[str, Any]:
     """Lesions, encounters (summaries), procedures, outcomes, alerts and pain series."""
-    return timeline_data(await _call(store.visits.timeline, actor, patient_id))
+    return timeline_data(await _call(store.visits.timeline, actor, patient_id,
+                                     action=None if is_head(request) else "read"))
 
 
 @router.get("/patients/{patient_id}/export", responses=NEEDS_LOGIN)
-async def export(patient_id: RecordId, actor: Clinician, store: Store,
+async def export(request: Request, patient_id: RecordId, actor: Clinician, store: Store,
                  format: Literal["json", "csv"] = "json") -> Response:
     """The whole record, with every encounter's input and assessment (JSON) or as a long
-    table (CSV). Audited as an export."""
-    t = await _call(store.visits.timeline, actor, patient_id, action="export")
+    table (CSV). Audited as an export (HEAD, which sends no data, is not)."""
+    t = await _call(store.visits.timeline, actor, patient_id,
+                    action=None if is_head(request) else "export")
     name = f"backmice-patient-{patient_id}"
     if format == "csv":
         return Response(timeline_csv(t), media_type="text/csv; charset=utf-8", headers={
@@ -154,8 +159,10 @@ async def record_encounter(patient_id: RecordId, body: EncounterIn, actor: Clini
 
 
 @router.get("/encounters/{encounter_id}", responses=NEEDS_LOGIN)
-async def get_encounter(encounter_id: RecordId, actor: Clinician, store: Store) -> dict[str, Any]:
-    return plain(await _call(store.visits.get_encounter, actor, encounter_id))
+async def get_encounter(request: Request, encounter_id: RecordId, actor: Clinician,
+                        store: Store) -> dict[str, Any]:
+    return plain(await _call(store.visits.get_encounter, actor, encounter_id,
+                             audited=not is_head(request)))
 
 
 @router.post("/patients/{patient_id}/procedures", status_code=201, responses=NEEDS_LOGIN)
@@ -186,9 +193,10 @@ async def add_outcome(patient_id: RecordId, body: OutcomeIn, actor: Clinician,
 
 
 @router.get("/clinic/outcomes", responses=NEEDS_LOGIN)
-async def clinic_outcomes(actor: Clinician, store: Store) -> dict[str, Any]:
+async def clinic_outcomes(request: Request, actor: Clinician, store: Store) -> dict[str, Any]:
     """Mean pain before and after each kind of procedure across the clinic's patients."""
-    return clinic_effects_data(*await _call(store.visits.clinic_data, actor))
+    return clinic_effects_data(*await _call(store.visits.clinic_data, actor,
+                                            audited=not is_head(request)))
 
 
 # --- admin: users, tokens, audit -----------------------------------------------------------------

@@ -25,7 +25,7 @@ from backmice.render.json_doc import from_data
 from backmice.render.note import clinician_note
 from backmice.web import patient_page, record_forms
 from backmice.web.auth import Admin, Clinician
-from backmice.web.deps import KB, Store
+from backmice.web.deps import KB, Store, is_head
 from backmice.web.kb_views import finding_catalogue
 from backmice.web.record_views import clinic_effects_data, plain
 from backmice.web.recording import draft_encounter
@@ -69,7 +69,8 @@ async def _patients_page(request: Request, actor: Any, store: Any, *, q: str | N
     try:
         items, total = await _call(store.patients.search, actor, text=q,
                                    birth_date=birth_date or None, limit=PAGE_SIZE,
-                                   offset=(page_no - 1) * PAGE_SIZE)
+                                   offset=(page_no - 1) * PAGE_SIZE,
+                                   audited=not is_head(request))
     except InputError as exc:  # a search the store cannot read (a bad date)
         error, status = exc, 422
     query = {k: v for k, v in (("q", q), ("birth_date", birth_date)) if v}
@@ -109,7 +110,8 @@ async def _patient_page(request: Request, actor: Any, kb: Any, store: Any, patie
                         conflict: ConflictError | None = None, form_name: str = "",
                         posted: dict[str, Any] | None = None,
                         saved: str | None = None) -> HTMLResponse:
-    t = await _call(store.visits.timeline, actor, patient_id)
+    t = await _call(store.visits.timeline, actor, patient_id,
+                    action=None if is_head(request) else "read")
     context = patient_page.patient_context(kb, t)
     context.update(error=error, conflict=conflict, form_name=form_name, posted=posted or {},
                    saved=SAVED.get(saved or ""))
@@ -219,7 +221,7 @@ async def add_outcome(request: Request, patient_id: int, actor: Clinician, kb: K
 # --- deleting a patient -------------------------------------------------------------------------
 async def _delete_page(request: Request, actor: Any, store: Any, patient_id: int, *,
                        status: int = 200, problem: Exception | None = None) -> HTMLResponse:
-    found = await _call(store.patients.get, actor, patient_id)
+    found = await _call(store.patients.get, actor, patient_id, audited=not is_head(request))
     return page(request, "records/delete.html", {"p": found, "problem": problem},
                 twin=f"/api/v1/patients/{patient_id}", status_code=status)
 
@@ -248,7 +250,8 @@ async def _visit_page(request: Request, actor: Any, kb: Any, store: Any, patient
                       status: int = 200, error: InputError | None = None,
                       posted: dict[str, Any] | None = None,
                       ticked: list[str] | None = None) -> HTMLResponse:
-    t = await _call(store.visits.timeline, actor, patient_id)
+    t = await _call(store.visits.timeline, actor, patient_id,
+                    action=None if is_head(request) else "read")
     context = patient_page.visit_context(kb, t)
     context.update(error=error, posted=posted or {}, ticked=ticked)
     return page(request, "records/visit.html", context,
@@ -287,7 +290,8 @@ async def record_visit(request: Request, patient_id: int, actor: Clinician, kb: 
 @router.get("/encounters/{encounter_id}", response_class=HTMLResponse)
 async def encounter(request: Request, encounter_id: int, actor: Clinician, kb: KB,
                     store: Store) -> HTMLResponse:
-    found = await _call(store.visits.get_encounter, actor, encounter_id)
+    found = await _call(store.visits.get_encounter, actor, encounter_id,
+                        audited=not is_head(request))
     owner = await _call(store.patients.get, actor, found.patient_id, audited=False)
     lesions = await _call(store.patients.lesions, actor, found.patient_id)
     keys = {f"lesion-{le.id}": le for le in lesions}
@@ -301,7 +305,8 @@ async def encounter(request: Request, encounter_id: int, actor: Clinician, kb: K
 # --- the clinic ---------------------------------------------------------------------------------
 @router.get("/clinic/outcomes", response_class=HTMLResponse)
 async def clinic_outcomes(request: Request, actor: Clinician, store: Store) -> HTMLResponse:
-    data = clinic_effects_data(*await _call(store.visits.clinic_data, actor))
+    data = clinic_effects_data(*await _call(store.visits.clinic_data, actor,
+                                            audited=not is_head(request)))
     chart = before_after_chart([
         (e["label"], e["mean_before"], e["mean_after"],
          f"{_count(e['patients'], 'patient')}, {e['paired']} paired")
@@ -330,7 +335,10 @@ async def _users_page(request: Request, store: Any, *, status: int = 200,
 async def users(request: Request, actor: Admin, store: Store, saved: Saved = None,
                 new_token: Annotated[str | None, Query(max_length=64)] = None) -> HTMLResponse:
     """With ``new_token`` (a hand-off handle, never the secret): a token just made, shown once."""
-    shown = request.app.state.handoff.take(actor.user_id, new_token) if new_token else None
+    handoff = request.app.state.handoff
+    # HEAD answers as GET would but must not use up the one showing of the secret.
+    look = handoff.peek if is_head(request) else handoff.take
+    shown = look(actor.user_id, new_token) if new_token else None
     message = {"user": "User saved.", "token": "Token revoked."}.get(saved or "")
     if new_token and shown is None:
         message = ("That new token has already been shown, and is never shown again. If it "
