@@ -8,7 +8,7 @@ import pytest
 
 from backmice import assess_patient, read_document
 from backmice.render.finding_text import finding_label, findings_text, rule_text, value_text
-from backmice.render.note import clinician_note
+from backmice.render.note import clinician_note, name_lumps
 
 LARGE_DEEP = """{"patient": {"age_years": 15},
   "lumps": [{"id": "a", "findings": {"location": "buttock", "laterality": "right",
@@ -64,3 +64,11 @@ def test_the_note_speaks_in_labels_and_readable_rules(kb):
     for id_style in ("size cm", "age years", "saddle anaesthesia", "size_cm", "\\u003e", "&gt;"):
         assert id_style not in note
     assert result.disclaimer and f"_{result.disclaimer}_" in note
+
+
+def test_notes_name_lumps_by_the_names_given_and_leave_other_ids():
+    names = {"lesion-1": "L PSIS", "lesion-12": "R crest"}
+    text = "Lump lesion-1 (left): a. Lump lesion-12: b. Lump lesion-123: c. Lump lesion-1-2: d."
+    assert name_lumps(text, names) == (
+        "L PSIS (left): a. R crest: b. Lump lesion-123: c. Lump lesion-1-2: d.")
+    assert name_lumps(text, {}) == text

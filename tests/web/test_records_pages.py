@@ -367,6 +367,33 @@ def test_a_refused_lesion_edit_keeps_what_was_typed_and_names_fields_by_label(lo
 
 
 @SQLITE
+def test_a_stored_visit_names_its_lesions_by_label(login_as, store, kb):
+    c, _ = _form_client(login_as, "clinician")
+    actor = make_user(store, "namer")
+    pid = store.patients.create(actor, {"display_name": "P"}).id
+    le = store.patients.add_lesion(actor, pid, {"label": "L PSIS", "side": "left",
+                                                "region": "posterior_superior_iliac_spine"})
+    other = store.patients.add_lesion(actor, pid, {"label": "R crest", "region": "buttock"})
+    store.visits.add_procedure(actor, pid, {
+        "lesion_id": le.id, "kind": "diagnostic_injection", "performed_on": ago(5),
+        "pain_before": 8, "pain_after": 1, "minutes_after": 15})
+    draft = draft_encounter(kb, store.visits.timeline(actor, pid), occurred_on=ago(3), note=None,
+                            setting=None, patient_findings={},
+                            lumps=[{"lesion_id": le.id, "findings": {"palpable_lump": True}},
+                                   {"lesion_id": other.id, "findings": {"tender": True}}])
+    eid = store.visits.record_encounter(actor, pid, draft).id
+    stored = store.visits.get_encounter(actor, eid)
+    assert f"Lump lesion-{le.id} (" in " ".join(stored.result_doc["notes"])  # stored as it was
+    page = c.get(f"/encounters/{eid}").text
+    assert f"Lump lesion-{le.id}" not in page
+    assert "L PSIS (left posterior superior iliac spine): anaesthetic test pain 8 → 1" in page
+    assert re.search(r'<h3 id="lr-1">L PSIS <span', page)
+    assert "### L PSIS" in page and "_L PSIS (left" in page  # the note to copy
+    assert f'href="#result-lesion-{le.id}">L PSIS</a>' in page
+    assert re.search(r'<h3 id="lr-2">R crest <span', page)
+
+
+@SQLITE
 def test_a_stale_version_is_a_clear_conflict(login_as, store):
     c, csrf = _form_client(login_as, "clinician")
     actor = make_user(store, "other")

@@ -6,6 +6,9 @@ Findings and red-flag rules are written with the knowledge base's labels ("Size:
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+
 from backmice.kb.base import KnowledgeBase
 from backmice.render.finding_text import finding_label, findings_text, rule_text
 from backmice.render.wording import contribution_line, percent
@@ -17,8 +20,22 @@ def _findings_line(kb: KnowledgeBase, a: Assessment) -> str:
     return "; ".join(parts) if parts else "none recorded"
 
 
-def lump_note(kb: KnowledgeBase, a: Assessment) -> list[str]:
-    lines = [f"### Lump {a.lump_id}", "", f"**Findings:** {_findings_line(kb, a)}.", ""]
+def name_lumps(text: str, names: Mapping[str, str] | None) -> str:
+    """``text`` with each ``Lump <id>`` (how reading notes name a lump) written as the name
+    given for that id (e.g. a lesion's label for ``lesion-2``); ids without a name stay."""
+    if not names:
+        return text
+    pattern = re.compile(r"\bLump (" + "|".join(
+        re.escape(k) for k in sorted(names, key=len, reverse=True)) + r")(?![\w-])")
+    return pattern.sub(lambda m: names[m.group(1)], text)
+
+
+def lump_note(kb: KnowledgeBase, a: Assessment, *, name: str | None = None,
+              names: Mapping[str, str] | None = None) -> list[str]:
+    """One lump's section, headed by ``name`` if given (else ``Lump <id>``); ``names`` (id →
+    name) rewrites how its notes name lumps."""
+    title = name or f"Lump {a.lump_id}"
+    lines = [f"### {title}", "", f"**Findings:** {_findings_line(kb, a)}.", ""]
     lines.append(f"**Triage: {a.triage.label}.** {a.triage.reason}. {a.triage.advice_clinician}")
     if a.triage.unanswered_red_flag_questions:
         still = ", ".join(finding_label(kb, f) for f in a.triage.unanswered_red_flag_questions)
@@ -49,19 +66,23 @@ def lump_note(kb: KnowledgeBase, a: Assessment) -> list[str]:
     if a.questions:
         lines += ["", "**Still to establish:** " + "; ".join(q.clinician for q in a.questions)]
     if a.notes:
-        lines += ["", *[f"_{n}_" for n in a.notes]]
+        lines += ["", *[f"_{name_lumps(n, names)}_" for n in a.notes]]
     return lines
 
 
-def clinician_note(kb: KnowledgeBase, result: PatientAssessment) -> str:
+def clinician_note(kb: KnowledgeBase, result: PatientAssessment, *,
+                   lump_names: Mapping[str, str] | None = None) -> str:
+    """The note; ``lump_names`` (lump id → name, e.g. ``lesion-2`` → a lesion's label) names
+    the lumps as the reader knows them, in headings and notes alike."""
+    names = dict(lump_names or {})
     lines = ["## Back lump assessment (backmice)", "",
              f"Setting: {result.setting.replace('_', ' ')}; knowledge base {result.kb_version}, "
              f"engine {result.engine_version}.", "",
              f"**Overall triage: {result.triage.label}.** {result.triage.reason}.", ""]
     for note in result.notes:
-        lines.append(f"_{note}_")
+        lines.append(f"_{name_lumps(note, names)}_")
     for a in result.lumps:
-        lines += ["", *lump_note(kb, a)]
+        lines += ["", *lump_note(kb, a, name=names.get(a.lump_id), names=names)]
     first = result.lumps[0]
     lines += ["", f"Safety-netting: {first.post_procedure_warning}", "",
               f"_{result.disclaimer}_", ""]

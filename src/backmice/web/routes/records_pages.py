@@ -19,10 +19,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from backmice.errors import ConflictError, InputError
+from backmice.followup.encounters import lump_key
 from backmice.followup.vocab import ROLES
 from backmice.render.charts import before_after_chart
 from backmice.render.json_doc import from_data
-from backmice.render.note import clinician_note
+from backmice.render.note import clinician_note, name_lumps
 from backmice.web import patient_page, record_forms
 from backmice.web.auth import Admin, Clinician
 from backmice.web.deps import KB, Store, is_head
@@ -287,6 +288,14 @@ async def record_visit(request: Request, patient_id: int, actor: Clinician, kb: 
     return _see(f"/encounters/{made.id}")
 
 
+def named_lumps(doc: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """A copy of a stored result document whose notes name lumps by ``names``."""
+    lumps = [{**lump, "notes": [name_lumps(n, names) for n in lump.get("notes") or []]}
+             for lump in doc.get("lumps") or []]
+    return {**doc, "notes": [name_lumps(n, names) for n in doc.get("notes") or []],
+            "lumps": lumps}
+
+
 @router.get("/encounters/{encounter_id}", response_class=HTMLResponse)
 async def encounter(request: Request, encounter_id: int, actor: Clinician, kb: KB,
                     store: Store) -> HTMLResponse:
@@ -294,11 +303,15 @@ async def encounter(request: Request, encounter_id: int, actor: Clinician, kb: K
                         audited=not is_head(request))
     owner = await _call(store.patients.get, actor, found.patient_id, audited=False)
     lesions = await _call(store.patients.lesions, actor, found.patient_id)
-    keys = {f"lesion-{le.id}": le for le in lesions}
+    keys = {lump_key(le.id): le for le in lesions}
+    # The stored document names lumps by key (lesion-<id>); the page and the note name them
+    # by the lesion's label (a deleted lesion keeps its key). The stored visit is not changed.
+    lump_names = {key: le.label for key, le in keys.items()}
     return page(request, "records/encounter.html", {
-        "e": found, "doc": found.result_doc, "keys": keys, "patient": owner,
+        "e": found, "doc": named_lumps(found.result_doc, lump_names), "keys": keys,
+        "patient": owner, "lump_names": lump_names,
         "names": {cid: c.name for cid, c in kb.conditions.items()},
-        "note": clinician_note(kb, from_data(found.result_doc))},
+        "note": clinician_note(kb, from_data(found.result_doc), lump_names=lump_names)},
         twin=f"/api/v1/encounters/{encounter_id}")
 
 
