@@ -129,6 +129,28 @@ def test_a_recorded_relief_answer_wins_over_the_scores():
     assert relief_of(patient) is False and notes == []
 
 
+@pytest.mark.parametrize(("recorded", "before", "after", "reads_as"),
+                         [(False, 10, 1, "relief"), (True, 8, 7, "no relief")])
+def test_a_recorded_answer_the_scores_contradict_is_used_with_a_note(recorded, before, after,
+                                                                   reads_as):
+    patient, notes = read_document(native({"id": "left-psis", "findings": PSIS, "later_tests": {
+        INJECTION_FINDING: recorded, **injection(before, after, 20)}}))
+    assert relief_of(patient) is recorded  # the documented rule: the answer is used
+    (note,) = notes
+    assert note.startswith("Lump left-psis (left posterior superior iliac spine): ")
+    said = "relief" if recorded else "no relief"
+    assert f"recorded as {said}, but the pain scores {before} → {after} read as {reads_as}" \
+        in note
+
+
+@pytest.mark.parametrize("tests", [injection(10, 1, 20), injection(8, 7, 90), injection(10),
+                                   injection(0, 0, 10)])
+def test_a_recorded_answer_the_scores_agree_with_or_cannot_speak_to_leaves_no_note(tests):
+    patient, notes = read_document(native({"id": "a", "later_tests": {
+        INJECTION_FINDING: True, **tests}}))
+    assert relief_of(patient) is True and notes == []
+
+
 @pytest.mark.parametrize("bad", [-1, "15", True, float("inf")])
 def test_minutes_after_is_checked(bad):
     with pytest.raises(InputError) as err:

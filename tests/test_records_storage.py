@@ -274,3 +274,31 @@ def test_a_new_patient_never_inherits_a_deleted_patients_id_or_audit_trail(store
     c = store.patients.create(me, {"display_name": "C"})
     assert c.id not in (a.id, b.id)
     assert [e.action for e in store.audit.events(patient_id=c.id)] == ["create"]
+
+
+def _injection(pid: int, day: int, before: float, after: float, minutes: int | None):
+    from backmice.followup.records import Procedure
+
+    return Procedure(id=day, patient_id=1, lesion_id=pid, kind="diagnostic_injection",
+                     performed_on=dt.date(2026, 1, day), pain_before=before, pain_after=after,
+                     minutes_after=minutes, with_steroid=None, histopathology=None, notes=None,
+                     created_at=dt.datetime(2026, 1, day, tzinfo=dt.UTC), created_by=None,
+                     version=1)
+
+
+def test_an_injection_read_after_the_window_does_not_replace_one_read_in_time(kb):
+    from backmice.followup.later_tests import later_tests_for
+    from backmice.kb.base import INJECTION_FINDING
+
+    window = kb.findings[INJECTION_FINDING].reading.within_minutes  # the KB's, not a copy
+    in_time = _injection(7, 1, 8, 1, 15)
+    late = _injection(7, 2, 8, 7, int(window) + 30)
+    assert later_tests_for(7, [in_time, late], within_minutes=window) == {
+        "injection_pain_before": 8, "injection_pain_after": 1, "minutes_after": 15}
+    # alone, the late one is passed on so that the reading notes say why it is not used
+    assert later_tests_for(7, [late], within_minutes=window)["minutes_after"] == window + 30
+    unknown_time = _injection(7, 3, 6, 1, None)  # a time not given is not "too late"
+    assert later_tests_for(7, [in_time, late, unknown_time], within_minutes=window) == {
+        "injection_pain_before": 6, "injection_pain_after": 1}
+    assert later_tests_for(7, [in_time, late], within_minutes=window + 60)[
+        "injection_pain_after"] == 7  # with a longer window the later one counts

@@ -394,6 +394,32 @@ def test_a_stored_visit_names_its_lesions_by_label(login_as, store, kb):
 
 
 @SQLITE
+def test_an_injection_read_too_late_is_shown_as_not_used(login_as, store, kb):
+    c, _ = _form_client(login_as, "clinician")
+    actor = make_user(store, "late")
+    pid = store.patients.create(actor, {"display_name": "P"}).id
+    le = store.patients.add_lesion(actor, pid, {"label": "L PSIS"})
+    store.visits.add_procedure(actor, pid, {
+        "lesion_id": le.id, "kind": "diagnostic_injection", "performed_on": ago(5),
+        "pain_before": 8, "pain_after": 1, "minutes_after": 90})
+    page = c.get(f"/patients/{pid}").text
+    assert "8 → 1 (88% relief), 90 min after (not used: read more than 60 minutes after)" \
+        in page
+    assert "(not used as the injection test: read more than 60 minutes after)" in page
+    draft = draft_encounter(kb, store.visits.timeline(actor, pid), occurred_on=ago(3),
+                            note=None, setting=None, patient_findings={},
+                            lumps=[{"lesion_id": le.id, "findings": {"palpable_lump": True}}])
+    assert "anesthetic_injection_relief" not in draft.result_doc["lumps"][0]["findings"]
+    assert any("later than the 60 minutes" in n for n in draft.result_doc["notes"])
+    store.visits.add_procedure(actor, pid, {  # read in time: used, and says nothing more
+        "lesion_id": le.id, "kind": "diagnostic_injection", "performed_on": ago(4),
+        "pain_before": 7, "pain_after": 1, "minutes_after": 30})
+    page = c.get(f"/patients/{pid}").text
+    assert "pain 7 → 1 (86% relief), 30 min after</" in page or \
+        "pain 7 → 1 (86% relief), 30 min after;" in page
+
+
+@SQLITE
 def test_a_stale_version_is_a_clear_conflict(login_as, store):
     c, csrf = _form_client(login_as, "clinician")
     actor = make_user(store, "other")

@@ -42,15 +42,16 @@ def _known_from_record(lesion: Lesion) -> dict[str, Any]:
 
 
 def encounter_document(*, setting: str | None, patient_findings: Mapping[str, Any],
-                       entries: Sequence[LumpEntry],
-                       procedures: Iterable[Procedure]) -> dict[str, Any]:
-    """The native patient document (see ``backmice schema input``) for this visit."""
+                       entries: Sequence[LumpEntry], procedures: Iterable[Procedure],
+                       within_minutes: float) -> dict[str, Any]:
+    """The native patient document (see ``backmice schema input``) for this visit;
+    ``within_minutes`` is the knowledge base's window for reading the anaesthetic test."""
     procedures = list(procedures)
     lumps = []
     for entry in entries:
         findings = {**_known_from_record(entry.lesion), **entry.findings}
         later = dict(entry.later_tests) if entry.later_tests is not None else \
-            later_tests_for(entry.lesion.id, procedures)
+            later_tests_for(entry.lesion.id, procedures, within_minutes=within_minutes)
         lumps.append({"id": lump_key(entry.lesion.id), "findings": findings,
                       "later_tests": later or None})
     return {"setting": setting, "patient": dict(patient_findings), "lumps": lumps}

@@ -114,6 +114,24 @@ def lump_label(lump_id: str | None, findings: Mapping[str, Value]) -> str:
     return f"The lump ({where})" if where else "The lump"
 
 
+def _contradiction(relief: bool, before: float | None, after: float | None,
+                   minutes: float | None, rule: InjectionReading, label: str) -> list[str]:
+    """A note when the pain scores given with a recorded anaesthetic answer read the other way
+    (the answer is still the one used, as documented for ``anesthetic_injection_relief``)."""
+    if before is None or after is None or before == 0:
+        return []
+    if minutes is not None and minutes > rule.within_minutes:
+        return []
+    scored = (before - after) / before >= rule.min_relief
+    if scored == relief:
+        return []
+    word = {True: "relief", False: "no relief"}
+    return [f"{label}: anaesthetic test recorded as {word[relief]}, but the pain scores "
+            f"{before:g} → {after:g} read as {word[scored]} (relief is a fall of at least "
+            f"{rule.min_relief:.0%} within {rule.within_minutes:g} minutes); the recorded "
+            f"answer was used. Check which is right."]
+
+
 def _injection(raw: Mapping[str, Any], path: str, rule: InjectionReading,
                label: str) -> tuple[bool | None, list[str]]:
     """The anaesthetic test: the recorded answer, or relief read from the two pain scores."""
@@ -122,8 +140,8 @@ def _injection(raw: Mapping[str, Any], path: str, rule: InjectionReading,
     before = _pain(raw.get("injection_pain_before"), f"{path}.injection_pain_before")
     after = _pain(raw.get("injection_pain_after"), f"{path}.injection_pain_after")
     minutes = _minutes(raw.get("minutes_after"), f"{path}.minutes_after")
-    if relief is not None:
-        return bool(relief), []
+    if relief is not None:  # the recorded answer is used instead of the pain scores
+        return bool(relief), _contradiction(bool(relief), before, after, minutes, rule, label)
     head = f"{label}: anaesthetic test not used"
     if before is None and after is None:
         if minutes is not None:

@@ -21,7 +21,7 @@ from backmice.followup.vocab import (
 from backmice.kb.base import KnowledgeBase
 from backmice.render.charts import LineChart, pain_chart
 from backmice.web.kb_views import finding_catalogue
-from backmice.web.record_views import timeline_data
+from backmice.web.record_views import injection_window, timeline_data
 
 MAP_WIDTH, MAP_HEIGHT = 360, 380  # the body map's viewBox (templates/_bodymap.html)
 
@@ -45,6 +45,7 @@ def choices(kb: KnowledgeBase) -> dict[str, Any]:
         "alerting": list(ALERTING_COMPLICATIONS),
         "histopathology": _labels(kb, "histopathology_finding", HISTOPATHOLOGY),
         "today": dt.date.today().isoformat(),
+        "injection_window": injection_window(kb),
     }
 
 
@@ -54,8 +55,11 @@ def later_tests_text(kb: KnowledgeBase, tests: dict[str, Any]) -> list[str]:
     before, after = tests.get("injection_pain_before"), tests.get("injection_pain_after")
     if before is not None and after is not None:
         relief = f" ({(before - after) / before:.0%} relief)" if before > 0 else ""
-        when = f", {tests['minutes_after']} min after" if tests.get("minutes_after") is not None \
-            else ""
+        minutes = tests.get("minutes_after")
+        when = f", {minutes} min after" if minutes is not None else ""
+        window = injection_window(kb)
+        if minutes is not None and minutes > window:
+            when += f" (not used: read more than {window:g} minutes after)"
         out.append(f"Local-anaesthetic injection: pain {before:g} → {after:g}{relief}{when}")
     if tests.get("histopathology_finding"):
         label = _labels(kb, "histopathology_finding", (tests["histopathology_finding"],))[0]
@@ -91,7 +95,7 @@ FIELD_LABELS = {
 
 def patient_context(kb: KnowledgeBase, t: Timeline) -> dict[str, Any]:
     """The timeline page's data: the JSON twin's, plus what only the page needs."""
-    data = timeline_data(t)
+    data = timeline_data(t, within_minutes=injection_window(kb))
     names = {cid: c.name for cid, c in kb.conditions.items()}
     labels = {le["id"]: le["label"] for le in data["lesions"]}
     series = {s["lesion_id"]: s for s in data["pain_series"]}
@@ -128,7 +132,7 @@ def visit_context(kb: KnowledgeBase, t: Timeline) -> dict[str, Any]:
     groups = [(gid, title, [f for f in catalogue if f["group"] == gid])
               for gid, title in (("history", "History"), ("examination", "Examination"),
                                  ("safety", "Safety questions"))]
-    data = timeline_data(t)
+    data = timeline_data(t, within_minutes=injection_window(kb))
     lesions = [{**le, "later_text": later_tests_text(kb, le["later_tests"])}
                for le in data["lesions"]]
     return {"t": data, "lesions": lesions, "groups": groups,

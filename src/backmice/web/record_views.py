@@ -14,6 +14,7 @@ from backmice.followup.later_tests import later_tests_for
 from backmice.followup.outcomes import pain_series, treatment_effects
 from backmice.followup.records import Outcome, Procedure, Timeline
 from backmice.followup.vocab import PROCEDURE_LABELS
+from backmice.kb.base import INJECTION_FINDING, KnowledgeBase
 
 
 def plain(value: Any) -> Any:
@@ -29,9 +30,19 @@ def plain(value: Any) -> Any:
     return value
 
 
-def timeline_data(t: Timeline, *, with_documents: bool = False) -> dict[str, Any]:
+def injection_window(kb: KnowledgeBase) -> float:
+    """The minutes after an injection within which its relief is read (the knowledge base's
+    rule for ``anesthetic_injection_relief``)."""
+    rule = kb.findings[INJECTION_FINDING].reading
+    assert rule is not None  # the knowledge-base checks require it
+    return rule.within_minutes
+
+
+def timeline_data(t: Timeline, *, within_minutes: float,
+                  with_documents: bool = False) -> dict[str, Any]:
     """Everything on the patient's page. Encounters carry their per-lesion summaries; the full
-    input and assessment documents only when asked (the export, or one encounter's page)."""
+    input and assessment documents only when asked (the export, or one encounter's page).
+    ``within_minutes``: the injection window (``injection_window(kb)``)."""
     encounters = []
     for e in t.encounters:
         item = plain(dataclasses.replace(e, input_doc={}, result_doc={}))
@@ -45,7 +56,9 @@ def timeline_data(t: Timeline, *, with_documents: bool = False) -> dict[str, Any
             latest[line.lesion_id] = {**plain(line), "occurred_on": e.occurred_on.isoformat(),
                                       "encounter_id": e.id}
     lesions = [{**plain(le), "is_cluster": le.is_cluster, "latest": latest.get(le.id),
-                "later_tests": later_tests_for(le.id, t.procedures)} for le in t.lesions]
+                "later_tests": later_tests_for(le.id, t.procedures,
+                                               within_minutes=within_minutes)}
+               for le in t.lesions]
     return {
         "patient": {**plain(t.patient), "label": t.patient.label},
         "lesions": lesions,

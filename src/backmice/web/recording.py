@@ -15,6 +15,7 @@ from backmice.followup.records import Timeline
 from backmice.kb.base import KnowledgeBase
 from backmice.storage.visits import EncounterDraft
 from backmice.web.assessing import assess_text
+from backmice.web.record_views import injection_window
 
 
 def draft_encounter(kb: KnowledgeBase, timeline: Timeline, *, occurred_on: Any,
@@ -38,7 +39,8 @@ def draft_encounter(kb: KnowledgeBase, timeline: Timeline, *, occurred_on: Any,
         seen.add(lesion.id)
         entries.append(LumpEntry(lesion, lump.get("findings") or {}, lump.get("later_tests")))
     doc = encounter_document(setting=setting, patient_findings=patient_findings,
-                             entries=entries, procedures=timeline.procedures)
+                             entries=entries, procedures=timeline.procedures,
+                             within_minutes=injection_window(kb))
     done = assess_text(kb, json.dumps(doc))
     result = done.document
     by_key = {lump["lump_id"]: lump for lump in result["lumps"]}

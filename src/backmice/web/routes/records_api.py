@@ -14,7 +14,13 @@ from starlette.concurrency import run_in_threadpool
 from backmice.errors import NotAuthenticated
 from backmice.web.auth import Admin, Clinician, current_caller
 from backmice.web.deps import KB, Store, is_head
-from backmice.web.record_views import clinic_effects_data, plain, timeline_csv, timeline_data
+from backmice.web.record_views import (
+    clinic_effects_data,
+    injection_window,
+    plain,
+    timeline_csv,
+    timeline_data,
+)
 from backmice.web.recording import draft_encounter
 from backmice.web.records_models import (
     ComplicationIn,
@@ -101,16 +107,17 @@ async def delete_patient(patient_id: RecordId, actor: Clinician, store: Store,
 
 
 @router.get("/patients/{patient_id}/timeline", responses=NEEDS_LOGIN)
-async def timeline(request: Request, patient_id: RecordId, actor: Clinician,
+async def timeline(request: Request, patient_id: RecordId, actor: Clinician, kb: KB,
                    store: Store) -> dict[str, Any]:
     """Lesions, encounters (summaries), procedures, outcomes, alerts and pain series."""
     return timeline_data(await _call(store.visits.timeline, actor, patient_id,
-                                     action=None if is_head(request) else "read"))
+                                     action=None if is_head(request) else "read"),
+                         within_minutes=injection_window(kb))
 
 
 @router.get("/patients/{patient_id}/export", responses=NEEDS_LOGIN)
-async def export(request: Request, patient_id: RecordId, actor: Clinician, store: Store,
-                 format: Literal["json", "csv"] = "json") -> Response:
+async def export(request: Request, patient_id: RecordId, actor: Clinician, kb: KB,
+                 store: Store, format: Literal["json", "csv"] = "json") -> Response:
     """The whole record, with every encounter's input and assessment (JSON) or as a long
     table (CSV). Audited as an export (HEAD, which sends no data, is not)."""
     t = await _call(store.visits.timeline, actor, patient_id,
@@ -120,7 +127,8 @@ async def export(request: Request, patient_id: RecordId, actor: Clinician, store
         return Response(timeline_csv(t), media_type="text/csv; charset=utf-8", headers={
             "content-disposition": f'attachment; filename="{name}.csv"'})
     body = json.dumps({"format": "backmice.patient_record", "format_version": 1,
-                       **timeline_data(t, with_documents=True)}, ensure_ascii=False)
+                       **timeline_data(t, within_minutes=injection_window(kb),
+                                       with_documents=True)}, ensure_ascii=False)
     return Response(body, media_type="application/json", headers={
         "content-disposition": f'attachment; filename="{name}.json"'})
 
