@@ -142,7 +142,8 @@ def create_app(settings: Settings, *, kb: KnowledgeBase | None = None,
                     "clinician's judgement.\n\nRequest bodies are JSON: send `Content-Type: "
                     "application/json`. A body without a Content-Type is read as JSON; one "
                     "declared as any other type is answered 415. Every GET route also answers "
-                    "HEAD (same status and headers, no body).",
+                    "HEAD (same status and headers, no body) without the GET's side "
+                    "effects: a HEAD writes no audit row, since no data is sent.",
         docs_url=None, redoc_url=None, openapi_url="/api/v1/openapi.json",
     )
     app.state.kb = kb
