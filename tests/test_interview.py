@@ -141,9 +141,24 @@ def test_finishing_early_names_the_safety_questions_not_asked(kb):
     assert question is not None and now.triage.unanswered_red_flag_questions
     final = finish(kb, state)
     assert final.triage.level == "emergency"
-    assert not final.triage.unanswered_red_flag_questions
     assert "necrotising_infection_signs" in final.triage.red_flags_not_ruled_out
-    assert "spreading_redness" in final.triage.unknown_red_flag_questions
+    # not asked stays "not asked": never reported as answered "don't know"
+    assert "spreading_redness" in final.triage.unanswered_red_flag_questions
+    assert not final.triage.unknown_red_flag_questions
+    assert "don't know" not in final.triage.reason
+    assert "not asked (the interview was stopped early)" in final.triage.reason
+
+
+def test_finishing_early_keeps_dont_know_apart_from_not_asked(kb):
+    state = InterviewState().answer("spreading_redness", None)
+    final = finish(kb, state)
+    assert final.triage.unknown_red_flag_questions == ("spreading_redness",)
+    assert "spreading_redness" not in final.triage.unanswered_red_flag_questions
+    assert "bladder_or_bowel_dysfunction" in final.triage.unanswered_red_flag_questions
+    assert {"necrotising_infection_signs", "cauda_equina"} <= \
+        set(final.triage.red_flags_not_ruled_out)
+    assert "1 red-flag question answered \"don't know\"" in final.triage.reason
+    assert "not asked (the interview was stopped early)" in final.triage.reason
 
 
 def test_cli_interview_warns_as_soon_as_a_red_flag_fires(kb):

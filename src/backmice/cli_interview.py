@@ -117,7 +117,8 @@ def run_interview(kb: KnowledgeBase, *, audience: str, setting: str | None,
         from backmice.render.patient import patient_summary
 
         answers = answer_summary(kb, state.asked, final.findings, state.dont_know)
-        console.print(patient_summary(kb, patient, answers), markup=False)
+        stopped = bool(final.triage.unanswered_red_flag_questions)  # only left when stopped
+        console.print(patient_summary(kb, patient, answers, stopped_early=stopped), markup=False)
     else:
         from backmice.render.terminal import patient_view
 

@@ -227,8 +227,11 @@ def test_interview_finish_returns_the_result_so_far(client):
                              "finish": True}).json()
     assert step["done"] and step["question"] is None and step["progress"] == 1.0
     assert step["triage"]["level"] == "emergency"
-    assert step["triage"]["unanswered_red_flag_questions"] == []
-    assert "spreading_redness" in step["triage"]["unknown_red_flag_questions"]
+    # stopping early is "not asked", never "don't know"
+    assert "spreading_redness" in step["triage"]["unanswered_red_flag_questions"]
+    assert step["triage"]["unknown_red_flag_questions"] == []
+    assert "not asked (the interview was stopped early)" in step["triage"]["reason"]
+    assert "don't know" not in step["triage"]["reason"]
     assert step["not_ruled_out"]
 
 

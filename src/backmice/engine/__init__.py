@@ -93,8 +93,12 @@ def _differential(kb: KnowledgeBase, model: CompiledModel, post: Sequence[float]
 
 def assess(kb: KnowledgeBase, findings: Mapping[str, Value], *, setting: str | None = None,
            lump_id: str = "lump-1", with_questions: bool = True,
-           skip: Collection[str] = ()) -> Assessment:
-    """Assess one lump. ``skip`` lists questions already asked and answered "don't know"."""
+           skip: Collection[str] = (), not_asked: Collection[str] = ()) -> Assessment:
+    """Assess one lump. ``skip`` lists questions already asked and answered "don't know".
+
+    ``not_asked`` lists red-flag questions never asked because the interview was stopped early:
+    like "don't know" they are not a "no", so the red flags they could fire are named as not
+    ruled out, but the triage keeps them apart (``unanswered_red_flag_questions``)."""
     setting = _setting(kb, setting)
     model = compile_model(kb, setting)
     # plain dict: faster look-ups than a Mapping wrapper (a FindingSet holds one to copy)
@@ -107,8 +111,11 @@ def assess(kb: KnowledgeBase, findings: Mapping[str, Value], *, setting: str | N
     p_malignant = sum([by_id[o] for o in MALIGNANT])
     red = questions.red_flag_questions(kb, findings, skip, screening=screening)
     # "don't know" answers fire no rule, but what they leave open is named (never a "no")
-    left_open = (red_flags.left_open(kb, findings, skip, [h.id for h in hits]) if skip else ())
-    tri = triage.decide(kb, hits, p_malignant, findings, tuple(red), left_open=left_open)
+    open_unknown = {*skip, *not_asked}
+    left_open = (red_flags.left_open(kb, findings, open_unknown, [h.id for h in hits])
+                 if open_unknown else ())
+    tri = triage.decide(kb, hits, p_malignant, findings, tuple(red), left_open=left_open,
+                        not_asked=not_asked)
     family = kb.family()
     ctx = recommend.derived_context(findings, model.outcomes, post, family, len(hits),
                                     URGENCY_ORDER.index(tri.level))

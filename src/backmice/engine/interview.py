@@ -61,12 +61,14 @@ def step(kb: KnowledgeBase, state: InterviewState) -> tuple[Question | None, Ass
 def finish(kb: KnowledgeBase, state: InterviewState) -> Assessment:
     """The assessment when the patient stops before the interview is over.
 
-    Safety questions not asked yet are counted with the "don't know" ones, so the red flags they
+    Safety questions not asked yet are treated like the "don't know" ones, so the red flags they
     could fire are named as not ruled out (``Triage.red_flags_not_ruled_out``), never read as a
-    "no".
+    "no"; they stay listed as not asked (``Triage.unanswered_red_flag_questions``), apart from the
+    questions answered "don't know" (``Triage.unknown_red_flag_questions``).
     """
     question, result = step(kb, state)
     if question is None or not result.triage.unanswered_red_flag_questions:
         return result
     pending = frozenset(result.triage.unanswered_red_flag_questions)
-    return assess(kb, state.answers, setting=state.setting, skip=state.dont_know | pending)
+    return assess(kb, state.answers, setting=state.setting, skip=state.dont_know,
+                  not_asked=pending)

@@ -16,7 +16,7 @@ few days" when a same-day or emergency sign is left open).
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from backmice.engine.red_flags import OpenFlag, most_urgent
 from backmice.findings import Value
@@ -36,9 +36,13 @@ def _finding_order(kb: KnowledgeBase) -> dict[str, int]:
 
 def decide(kb: KnowledgeBase, hits: tuple[RedFlagHit, ...], p_malignant: float,
            findings: Mapping[str, Value], unanswered: tuple[str, ...], *,
-           left_open: tuple[OpenFlag, ...] = ()) -> Triage:
+           left_open: tuple[OpenFlag, ...] = (),
+           not_asked: Collection[str] = ()) -> Triage:
     """The triage. ``unanswered`` are the red-flag questions not asked yet; ``left_open`` the
-    red flags that answers to the "don't know" questions could still fire."""
+    red flags that answers to the "don't know" questions (and, after the interview was stopped
+    early, to the questions never asked) could still fire. ``not_asked`` are those questions
+    never asked: they stay in ``unanswered_red_flag_questions`` and the reason says they were
+    not asked, never that they were answered "don't know"."""
     level = most_urgent(hits)
     if level is not None:
         titles = [h.title for h in hits if h.urgency == level.value]
@@ -60,10 +64,14 @@ def decide(kb: KnowledgeBase, hits: tuple[RedFlagHit, ...], p_malignant: float,
     unknown: tuple[str, ...] = ()
     not_ruled_out: tuple[str, ...] = ()
     if left_open:
-        unknown = tuple(sorted({f for o in left_open for f in o.findings},
-                               key=_finding_order(kb).__getitem__))
+        deciding = {f for o in left_open for f in o.findings} - set(not_asked)
+        unknown = tuple(sorted(deciding, key=_finding_order(kb).__getitem__))
         not_ruled_out = tuple(o.flag.id for o in left_open)  # most urgent first already
-    if unanswered:
+    stopped = tuple(f for f in unanswered if f in not_asked)
+    if stopped:
+        reason += (f"; {len(stopped)} red-flag question{'s' if len(stopped) > 1 else ''} "
+                   "not asked (the interview was stopped early): not ruled out")
+    elif unanswered:
         reason += "; provisional until the red-flag questions are answered"
     if unknown:
         reason += (f"; {len(unknown)} red-flag question{'s' if len(unknown) > 1 else ''} "

@@ -7,6 +7,7 @@ YAML can go straight to the place. ``backmice kb check`` and the test suite run 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 
 from backmice.findings import FINDINGS, HISTOPATHOLOGY, Kind
@@ -26,9 +27,22 @@ from backmice.kb.schema import (
     Likelihood,
     LikelihoodFile,
     Provenance,
+    Urgency,
 )
 
 SUM_TOLERANCE = 0.005
+
+# The time frame a patient reads in a red flag's texts must be its urgency level's, the one the
+# interview's heading gives ("See a doctor today" ...): each patient_message names its level's
+# phrase, and no patient text names a less urgent level's phrase or any other time frame.
+TIME_PHRASES: dict[Urgency, str] = {
+    Urgency.EMERGENCY: r"\bnow\b",
+    Urgency.URGENT_SAME_DAY: r"\btoday\b",
+    Urgency.URGENT_2_WEEKS: r"\bwithin (?:the next )?two weeks\b",
+}
+OTHER_TIME_FRAMES = re.compile(
+    r"\b(?:tomorrow|(?:one|two|three|a few|few|\d+) days?|a day or two|\d+ hours|this week|"
+    r"next week|(?:one|three|four|a few|few|\d+) weeks|months?)\b", re.IGNORECASE)
 
 
 def value_ids(entry: FindingEntry) -> tuple[str, ...]:
@@ -279,10 +293,28 @@ def _check_misc(kb: KnowledgeBase) -> Iterator[str]:
             yield f"treatments.yaml: no treatment option for {oid!r}"
 
 
+def _check_red_flag_time_frames(kb: KnowledgeBase) -> Iterator[str]:
+    for r in kb.red_flags:
+        own = TIME_PHRASES.get(r.urgency)
+        where = f"red_flags.yaml: {r.id}"
+        if own and not re.search(own, r.patient_message, re.IGNORECASE):
+            yield (f"{where}.patient_message: must give the time frame of {r.urgency.value} "
+                   f"(matching {own!r})")
+        less = [p for u, p in TIME_PHRASES.items() if u.rank > r.urgency.rank]
+        for field in ("patient_message", "patient_meaning"):
+            text = getattr(r, field)
+            wrong = [m.group(0) for p in less for m in re.finditer(p, text, re.IGNORECASE)]
+            wrong += [m.group(0) for m in OTHER_TIME_FRAMES.finditer(text)]
+            if wrong:
+                yield (f"{where}.{field}: time frame {wrong[0]!r} does not match the urgency "
+                       f"level {r.urgency.value}")
+
+
 def check_kb(kb: KnowledgeBase, *, likelihood_files: Mapping[str, LikelihoodFile]) -> list[str]:
     """Every cross-file problem of ``kb``, as a list of located messages (empty when sound)."""
     problems: list[str] = []
-    for check in (_check_outcomes, _check_findings, _check_rules, _check_citations, _check_misc):
+    for check in (_check_outcomes, _check_findings, _check_rules, _check_citations, _check_misc,
+                  _check_red_flag_time_frames):
         problems.extend(check(kb))
     problems.extend(_check_likelihoods(kb, likelihood_files))
     return problems

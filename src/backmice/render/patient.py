@@ -21,10 +21,12 @@ SOON = "soon"  # the patient-only step between "same day" and "within two weeks"
 # Levels that need help the same day or sooner: such a red flag makes the interview's alert
 # unmissable, and such a sign left open by "I don't know" raises the patient's advice to SOON.
 PRESSING = (Urgency.EMERGENCY, Urgency.URGENT_SAME_DAY)
+# The alert's heading for each patient advice level (an engine level or SOON).
 ALERT_HEADINGS = {
-    Urgency.EMERGENCY: "Get emergency help now",
-    Urgency.URGENT_SAME_DAY: "See a doctor today",
-    Urgency.URGENT_2_WEEKS: "Get this lump checked within two weeks",
+    Urgency.EMERGENCY.value: "Get emergency help now",
+    Urgency.URGENT_SAME_DAY.value: "See a doctor today",
+    SOON: "Talk to a doctor soon, within a few days",
+    Urgency.URGENT_2_WEEKS.value: "Get this lump checked within two weeks",
 }
 DONT_KNOW = "I don't know"
 
@@ -66,8 +68,9 @@ class Alert:
     level: str
     urgent: bool  # same day or sooner: shown as an unmissable alert
     heading: str
-    advice: str  # what to do now
+    advice: str  # what to do now: the text of the patient's advice (patient_advice)
     signs: tuple[Sign, ...]
+    open_signs: tuple[Sign, ...] = ()  # warning signs left open ("I don't know", not asked)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,42 +108,67 @@ def signs(kb: KnowledgeBase, hits: Sequence[RedFlagHit]) -> tuple[Sign, ...]:
     return tuple(_sign(kb, h.id) for h in hits)
 
 
-def alert(kb: KnowledgeBase, a: Assessment) -> Alert | None:
-    """What the interview shows at the top as soon as the answers so far fire a red flag."""
+def alert(kb: KnowledgeBase, a: Assessment, advice: Advice | None = None) -> Alert | None:
+    """What the interview shows at the top as soon as the answers so far fire a red flag.
+
+    Its urgency is the patient's advice (:func:`patient_advice`, passed in when the caller has it
+    already), the same one the result page and the API show: a "don't know" that leaves a more
+    urgent sign open raises both, and the alert then names the signs left open too.
+    """
     if not a.red_flags:
         return None
-    level = Urgency(a.red_flags[0].urgency)  # hits come most urgent first
-    return Alert(level.value, level in PRESSING, ALERT_HEADINGS.get(level, "Get this checked"),
-                 kb.texts.triage[level].patient, signs(kb, a.red_flags))
+    advice = advice or patient_advice(kb, a.triage)
+    level = advice.level
+    heading = ALERT_HEADINGS.get(level, "Get this checked")
+    pressing = level in {u.value for u in PRESSING}
+    return Alert(level, pressing, heading, advice.text, signs(kb, a.red_flags),
+                 not_ruled_out(kb, a.triage))
 
 
 def not_ruled_out(kb: KnowledgeBase, triage: Triage) -> tuple[Sign, ...]:
-    """Warning signs that "I don't know" answers leave open, each with the questions behind it."""
+    """Warning signs that "I don't know" answers (or questions not asked, after the patient
+    stopped early) leave open, each with the questions behind it."""
     out = []
+    still_open = (*triage.unknown_red_flag_questions, *triage.unanswered_red_flag_questions)
     for flag_id in triage.red_flags_not_ruled_out:
         named = kb.rules[f"red_flags:{flag_id}"].names()
-        questions = tuple(kb.findings[f].question.patient
-                          for f in triage.unknown_red_flag_questions if f in named)
+        questions = tuple(kb.findings[f].question.patient for f in still_open if f in named)
         out.append(_sign(kb, flag_id, questions))
     return tuple(out)
 
 
-def patient_advice(kb: KnowledgeBase, triage: Triage) -> Advice:
-    """How soon to be seen, for a patient.
+def _open_reason(triage: Triage, stopped_early: bool) -> str:
+    """Why signs are left open, in plain words: "I don't know", stopping early, or both."""
+    said = bool(triage.unknown_red_flag_questions)
+    stopped = stopped_early and bool(triage.unanswered_red_flag_questions)
+    if said and stopped:
+        why = ("Some safety questions were answered \"I don't know\", and others were not asked "
+               "because you stopped early")
+    elif stopped:
+        why = "Some safety questions were not asked because you stopped early"
+    else:
+        why = "Some safety questions were answered \"I don't know\""
+    return why + ", so the warning signs they ask about could not be ruled out."
+
+
+def patient_advice(kb: KnowledgeBase, triage: Triage, *, stopped_early: bool = False) -> Advice:
+    """How soon to be seen, for a patient: the one patient urgency, shown by the interview's
+    alert, its result page, the API (``patient_advice``) and the terminal.
 
     The engine's level stands, with one addition for safety questions answered "I don't know":
     when they leave open a sign that would need same-day or emergency care, a less urgent level is
     raised to SOON ("within a few days"), so the open question reaches a clinician quickly without
     sending everyone who is unsure to an emergency department; when they leave open only signs
     that would need a check within two weeks, "routine" and "self care" are raised to that. The
-    open signs are always listed with their own advice (:func:`not_ruled_out`).
+    open signs are always listed with their own advice (:func:`not_ruled_out`). The same holds for
+    safety questions never asked because the patient stopped early (``stopped_early``), and
+    the reason says which of the two it was.
     """
     level = Urgency(triage.level)
     text = kb.texts.triage[level]
     open_levels = {next(f.urgency for f in kb.red_flags if f.id == fid)
                    for fid in triage.red_flags_not_ruled_out}
-    why = "Some safety questions were not answered (\"I don't know\"), so the warning signs " \
-          "they ask about could not be ruled out."
+    why = _open_reason(triage, stopped_early)
     if open_levels & set(PRESSING) and level.rank > Urgency.URGENT_SAME_DAY.rank:
         soon = kb.texts.not_ruled_out
         return Advice(SOON, soon.label, soon.patient, level.value, why)
@@ -164,10 +192,12 @@ def warning_signs(kb: KnowledgeBase) -> tuple[WarningGroup, ...]:
 
 # --- questions and answers ------------------------------------------------------------------
 def option_label(kb: KnowledgeBase, finding: str, value: str) -> str:
-    """A category value as a patient reads it: the plain label, else the value label."""
+    """A category value as a patient reads it (the plain label, else the value label), with a
+    capital letter like every other answer ("Yes", "No", "I don't know")."""
     entry = kb.findings[finding]
-    return (entry.patient_value_labels.get(value) or entry.value_labels.get(value)
-            or value.replace("_", " "))
+    label = (entry.patient_value_labels.get(value) or entry.value_labels.get(value)
+             or value.replace("_", " "))
+    return label[:1].upper() + label[1:]
 
 
 def answer_text(kb: KnowledgeBase, finding: str, value: Value | None) -> str:
@@ -179,8 +209,7 @@ def answer_text(kb: KnowledgeBase, finding: str, value: Value | None) -> str:
     if value is False:
         return "No"
     if FINDINGS[finding].kind is Kind.CATEGORY:
-        label = option_label(kb, finding, str(value))
-        return label[:1].upper() + label[1:]
+        return option_label(kb, finding, str(value))
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
@@ -212,8 +241,8 @@ def input_hint(finding: str) -> str:
 
 # --- the terminal summary -------------------------------------------------------------------
 def patient_summary(kb: KnowledgeBase, result: PatientAssessment,
-                    answers: Sequence[tuple[str, str]] = ()) -> str:
-    advice = patient_advice(kb, result.triage)
+                    answers: Sequence[tuple[str, str]] = (), *, stopped_early: bool = False) -> str:
+    advice = patient_advice(kb, result.triage, stopped_early=stopped_early)
     lines = [f"How soon to get seen: {advice.text}", ""]
     if advice.reason:
         lines[1:1] = [advice.reason]

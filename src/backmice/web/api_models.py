@@ -53,17 +53,25 @@ class InterviewStepOut(BaseModel):
     asked: int
     progress: float = Field(ge=0, le=1)
     question: QuestionOut | None
-    triage: dict[str, Any]
+    triage: dict[str, Any] = Field(
+        description="the engine's rule result, for clinicians: level, label and reason come from "
+        "the red-flag rules alone and are never raised by \"don't know\" answers. Not the "
+        "patient's urgency: show patient_advice to a patient. Its advice_patient is set to "
+        "patient_advice.text so that it never advises less urgency.")
     possibilities: list[dict[str, Any]] = Field(
         description="for a patient: what the lump might be, never a certainty")
-    alert: dict[str, Any] | None = Field(
-        default=None, description="set as soon as the answers so far fire a red flag: what to do "
-        "now (advice), why (signs: message and plain meaning) and whether it is same-day or "
-        "sooner (urgent); shown at the top of the interview page, which offers the result at once")
     patient_advice: dict[str, Any] = Field(
-        description="how soon to be seen, for a patient: the triage level, or \"soon\" when "
-        "safety questions answered \"don't know\" leave a same-day or emergency sign open "
-        "(raised_from then names the triage level)")
+        description="THE patient urgency: how soon to be seen, computed once and shown by the "
+        "alert, the result page and this field alike; apps must show it to a patient. level is "
+        "the triage level, or \"soon\" when safety questions answered \"don't know\" (or not "
+        "asked, after finish) leave a same-day or emergency sign open; raised_from then names "
+        "the triage level and reason says why, never less urgent than triage.level")
+    alert: dict[str, Any] | None = Field(
+        default=None, description="set as soon as the answers so far fire a red flag: heading "
+        "and advice at the urgency of patient_advice (level is patient_advice.level), why "
+        "(signs: message and plain meaning), the signs left open (open_signs) and whether it is "
+        "same-day or sooner (urgent); shown at the top of the interview page, which offers the "
+        "result at once")
     not_ruled_out: list[dict[str, Any]] = Field(
         default_factory=list, description="warning signs that \"don't know\" answers (or, after "
         "finish, questions not asked) leave open, with the questions behind each")

@@ -8,15 +8,23 @@ any time and see the result so far (:func:`finish_now`). Imports no web framewor
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from backmice.engine.interview import MAX_QUESTIONS, InterviewState, finish, step
 from backmice.errors import InputError
 from backmice.findings import FINDINGS, Kind, parse_value
 from backmice.kb.base import KnowledgeBase
-from backmice.render.patient import alert, not_ruled_out, option_label, patient_advice
-from backmice.results import Assessment, PatientAssessment, Question
+from backmice.render.patient import (
+    Advice,
+    Alert,
+    Sign,
+    alert,
+    not_ruled_out,
+    option_label,
+    patient_advice,
+)
+from backmice.results import Assessment, PatientAssessment, Question, Triage
 
 TYPICAL_MORE = 4  # for the progress bar only: questions usually needed after the safety ones
 
@@ -45,11 +53,37 @@ class Step:
         pending = sum(1 for q in self.assessment.questions if q.red_flag) + TYPICAL_MORE
         return round(min(0.95, self.asked / min(MAX_QUESTIONS, self.asked + pending)), 3)
 
-    def as_patient_assessment(self) -> PatientAssessment:
+    def as_patient_assessment(self, advice: Advice | None = None) -> PatientAssessment:
+        """The assessment document; with the patient's ``advice``, every ``advice_patient`` in
+        it is that advice's text (see :func:`patient_triage`)."""
         a = self.assessment
+        if advice is not None:
+            a = replace(a, triage=patient_triage(a.triage, advice))
         return PatientAssessment(kb_version=a.kb_version, engine_version=a.engine_version,
                                  setting=a.setting, lumps=(a,), triage=a.triage,
                                  disclaimer=a.disclaimer)
+
+
+@dataclass(frozen=True, slots=True)
+class PatientOutcome:
+    """The one patient-facing urgency of a step, computed once (:func:`patient_outcome`) and
+    shown by the alert, the result page and the API alike."""
+
+    advice: Advice  # how soon to be seen: never less urgent than the engine's triage
+    alert: Alert | None  # red flags fired so far, at the advice's urgency
+    not_ruled_out: tuple[Sign, ...]  # signs left open by "I don't know" or by stopping early
+
+
+def patient_outcome(kb: KnowledgeBase, now: Step) -> PatientOutcome:
+    a = now.assessment
+    advice = patient_advice(kb, a.triage, stopped_early=now.stopped_early)
+    return PatientOutcome(advice, alert(kb, a, advice), not_ruled_out(kb, a.triage))
+
+
+def patient_triage(triage: Triage, advice: Advice) -> Triage:
+    """The engine's triage with ``advice_patient`` set to the patient's advice, so that no
+    patient-facing field of a response advises less urgency than ``patient_advice``."""
+    return replace(triage, advice_patient=advice.text)
 
 
 def build_state(kb: KnowledgeBase, answers: Mapping[str, Any], dont_know: Sequence[str] = (),
@@ -112,9 +146,8 @@ def question_data(kb: KnowledgeBase, q: Question, audience: str) -> dict[str, An
     return entry
 
 
-def patient_view(kb: KnowledgeBase, a: Assessment) -> dict[str, Any]:
+def patient_view(outcome: PatientOutcome) -> dict[str, Any]:
     """The interview's patient wording: the red-flag alert, the advice, what is not ruled out."""
-    found = alert(kb, a)
-    return {"alert": asdict(found) if found else None,
-            "patient_advice": asdict(patient_advice(kb, a.triage)),
-            "not_ruled_out": [asdict(s) for s in not_ruled_out(kb, a.triage)]}
+    return {"alert": asdict(outcome.alert) if outcome.alert else None,
+            "patient_advice": asdict(outcome.advice),
+            "not_ruled_out": [asdict(s) for s in outcome.not_ruled_out]}

@@ -37,6 +37,8 @@ from backmice.web.deps import Reviewer, Store
 from backmice.web.interviewing import (
     build_state,
     finish_now,
+    patient_outcome,
+    patient_triage,
     patient_view,
     question_data,
     run_step,
@@ -96,14 +98,15 @@ def build_router(kb: KnowledgeBase) -> APIRouter:
         state = build_state(kb, answers, dont_know, setting)
         now = finish_now(kb, state) if finish else run_step(kb, state)
         a = now.assessment
+        outcome = patient_outcome(kb, now)  # the one patient urgency of this step
         return {
             "done": now.done, "asked": now.asked, "progress": now.progress,
             "question": question_data(kb, now.question, audience) if now.question else None,
-            "triage": dataclasses.asdict(a.triage),
+            "triage": dataclasses.asdict(patient_triage(a.triage, outcome.advice)),
             "possibilities": [{"id": oid, "name": name, "phrase": phrase}
                               for oid, name, phrase in possibilities(kb, a)],
-            **patient_view(kb, a),
-            "assessment": to_data(now.as_patient_assessment()),
+            **patient_view(outcome),
+            "assessment": to_data(now.as_patient_assessment(outcome.advice)),
         }
 
     @router.post("/interview/step", tags=["interview"], response_model=InterviewStepOut)

@@ -20,11 +20,8 @@ from backmice.findings import FINDINGS
 from backmice.render.json_doc import from_data, to_data
 from backmice.render.note import clinician_note
 from backmice.render.patient import (
-    alert,
     answer_summary,
     input_hint,
-    not_ruled_out,
-    patient_advice,
     possibilities,
     signs,
     warning_signs,
@@ -32,7 +29,13 @@ from backmice.render.patient import (
 from backmice.web import kb_views
 from backmice.web.assessing import assess_bytes
 from backmice.web.deps import KB, Reviewer, Store
-from backmice.web.interviewing import build_state, finish_now, question_data, run_step
+from backmice.web.interviewing import (
+    build_state,
+    finish_now,
+    patient_outcome,
+    question_data,
+    run_step,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -112,6 +115,7 @@ def shared_assessment(request: Request, share_id: str, store: Store, kb: KB) -> 
 
 # --- patient interview ---------------------------------------------------------------------
 EMPTY_STATE: dict[str, Any] = {"answers": {}, "dont_know": [], "order": []}
+FEEDBACK_TEXT_MISSING = "Please write what is wrong or missing before sending the report."
 DAMAGED = "Your answers could not be read back (the page may be old or incomplete)."
 
 
@@ -170,16 +174,17 @@ def _render_interview(request: Request, kb: Any, state: dict[str, Any],
     built = build_state(kb, state["answers"], state["dont_know"])
     now = finish_now(kb, built) if finish else run_step(kb, built)
     a = now.assessment
-    found = alert(kb, a)
+    outcome = patient_outcome(kb, now)  # one patient urgency for the alert and the result
+    found = outcome.alert
     context: dict[str, Any] = {"state_json": json.dumps(state), "step": now, "error": error,
                                "can_go_back": bool(state["answers"] or state["dont_know"]),
                                "alert": found, "warning_groups": warning_signs(kb),
                                "patient_disclaimer": kb.texts.disclaimer.patient}
     if now.done:
-        advice = patient_advice(kb, a.triage)
+        advice = outcome.advice
         context.update(
-            doc=to_data(now.as_patient_assessment()), triage=a.triage, advice=advice,
-            signs=signs(kb, a.red_flags), not_ruled_out=not_ruled_out(kb, a.triage),
+            doc=to_data(now.as_patient_assessment(advice)), triage=a.triage, advice=advice,
+            signs=signs(kb, a.red_flags), not_ruled_out=outcome.not_ruled_out,
             urgent=found is not None and found.urgent,
             possibilities=possibilities(kb, a),
             answers=answer_summary(kb, state["order"], built.answers.values, built.dont_know),
@@ -260,9 +265,24 @@ async def condition_feedback(request: Request, condition_id: str, kb: KB, store:
     if condition_id not in kb_views.feedback_pages(kb):
         raise NotFoundError("condition", condition_id)
     answer = {"yes": True, "no": False}.get(helpful or "")
-    await store.write_async(store.feedback_write(
-        page=condition_id, kind=kind, helpful=answer, text=(text or "").strip() or None,
-        contact=(contact or "").strip() or None, kb_version=kb.version))
+    try:
+        write = store.feedback_write(
+            page=condition_id, kind=kind, helpful=answer, text=(text or "").strip() or None,
+            contact=(contact or "").strip() or None, kb_version=kb.version)
+    except InputError as e:
+        if kind != "inaccuracy" or e.field not in ("text", "contact"):
+            raise
+        # The same page again, the report form open, what was typed kept, and a plain message
+        # next to the field (never a generic error page that loses the text).
+        message = (FEEDBACK_TEXT_MISSING if e.field == "text"
+                   else "Please check your e-mail address, or leave it empty.")
+        data = kb_views.condition_page(kb, condition_id)
+        return page(request, "condition.html",
+                    {"c": data, "thanks": None,
+                     "report": {"field": e.field, "message": message, "text": text or "",
+                                "contact": contact or ""}},
+                    twin=f"/api/v1/kb/conditions/{condition_id}", status_code=422)
+    await store.write_async(write)
     return RedirectResponse(f"/conditions/{condition_id}?thanks={kind}#feedback", 303)
 
 

@@ -1,0 +1,170 @@
+"""One patient urgency across the interview's alert, its result page and the step API;
+stopping early told apart from "I don't know"; capitalised options; the feedback form keeps
+what was typed."""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+
+from backmice.render.patient import ALERT_HEADINGS
+
+from .test_pages import _alert, _post, _question
+
+# The reviewer's path: No, "I don't know" to the bladder question, No, No, No, soft, slowly.
+PATH = ["false", None, "false", "false", "false", "soft", "slow"]
+
+
+def _walk(client) -> str:
+    html = client.get("/interview").text
+    for value in PATH:
+        finding = _question(html)
+        if value is None:
+            assert finding == "bladder_or_bowel_dysfunction"
+            html = _post(client, html, finding=finding, action="dont_know").text
+        else:
+            html = _post(client, html, finding=finding, value=value, action="answer").text
+    return html
+
+
+def _banner(html: str) -> str:
+    match = re.search(r'<section class="triage-banner.*?</section>', html, re.S)
+    assert match
+    return html_lib.unescape(match.group(0))
+
+
+def test_alert_and_result_give_the_same_urgency(client, kb):
+    html = _walk(client)
+    alert = html_lib.unescape(_alert(html))
+    assert alert, "the growth answer fires a red flag"
+    assert "Talk to a doctor soon, within a few days" in alert
+    assert "within two weeks" not in alert.split("</h2>")[0]  # not the heading any more
+    # the sign left open by "I don't know" is named in the alert
+    cauda = next(f for f in kb.red_flags if f.id == "cauda_equina")
+    assert cauda.patient_message in alert and "I don't know" in alert
+    result = _post(client, html, action="finish").text
+    assert "How soon to be seen: Soon, within a few days" in _banner(result)
+
+
+def _api_walk(client) -> dict:
+    answers = {"spreading_redness": False, "saddle_anaesthesia": False,
+               "neurological_deficit": False, "systemically_unwell": False,
+               "consistency": "soft", "growth": "slow"}
+    return client.post("/api/v1/interview/step",
+                       json={"answers": answers,
+                             "dont_know": ["bladder_or_bowel_dysfunction"]}).json()
+
+
+def test_api_has_one_patient_urgency(client, kb):
+    step = _api_walk(client)
+    advice = step["patient_advice"]
+    assert advice["level"] == "soon" and advice["raised_from"] == "urgent_2_weeks"
+    assert step["alert"]["level"] == advice["level"]
+    assert step["alert"]["heading"] == ALERT_HEADINGS[advice["level"]]
+    assert step["alert"]["advice"] == advice["text"]
+    assert [s["id"] for s in step["alert"]["open_signs"]] == ["cauda_equina"]
+    # the engine's triage stays the clinician rule result, but never tells a patient less
+    assert step["triage"]["level"] == "urgent_2_weeks"
+    assert step["triage"]["advice_patient"] == advice["text"]
+    assert step["assessment"]["triage"]["advice_patient"] == advice["text"]
+    assert all(lump["triage"]["advice_patient"] == advice["text"]
+               for lump in step["assessment"]["lumps"])
+
+
+def test_routine_triage_never_advises_a_routine_booking_when_raised(client, kb):
+    step = client.post("/api/v1/interview/step",
+                       json={"answers": {"pain": True}, "finish": True}).json()
+    assert step["triage"]["level"] == "routine"
+    assert step["patient_advice"]["level"] == "soon"
+    assert step["triage"]["advice_patient"] == step["patient_advice"]["text"]
+    assert kb.texts.triage["routine"].patient not in str(step)
+
+
+def test_openapi_says_which_urgency_a_patient_app_shows(client):
+    props = client.get("/api/v1/openapi.json").json()["components"]["schemas"]["InterviewStepOut"][
+        "properties"]
+    assert "clinicians" in props["triage"]["description"]
+    assert "show patient_advice" in props["triage"]["description"]
+    assert "apps must show it" in props["patient_advice"]["description"]
+
+
+def test_same_day_alert_matches_its_reasons(client, kb):
+    step = client.post("/api/v1/interview/step",
+                       json={"answers": {"age_years": 15, "growth": "slow"},
+                             "finish": True}).json()
+    alert = step["alert"]
+    assert alert["heading"] == "See a doctor today"
+    same_day = [s for s in alert["signs"] if s["urgency"] == "urgent_same_day"]
+    assert same_day and all("today" in s["message"] for s in same_day)
+    assert not any("two days" in s["message"] or "tomorrow" in s["message"]
+                   for s in alert["signs"])
+
+
+def test_stopping_early_is_not_called_dont_know(client):
+    html = client.get("/interview").text
+    html = _post(client, html, finding=_question(html), value="false", action="answer").text
+    banner = _banner(_post(client, html, action="finish").text)
+    assert "not asked because you stopped early" in banner
+    assert "I don't know" not in banner
+    api = client.post("/api/v1/interview/step",
+                      json={"answers": {"spreading_redness": False}, "finish": True}).json()
+    assert api["triage"]["unanswered_red_flag_questions"]
+    assert api["triage"]["unknown_red_flag_questions"] == []
+    assert "don't know" not in api["triage"]["reason"]
+    assert "I don't know" not in api["patient_advice"]["reason"]
+    assert all(s["questions"] for s in api["not_ruled_out"])  # the questions still to answer
+
+
+def test_stopping_after_a_dont_know_names_both(client):
+    api = client.post("/api/v1/interview/step",
+                      json={"dont_know": ["spreading_redness"], "finish": True}).json()
+    reason = api["patient_advice"]["reason"]
+    assert "I don't know" in reason and "stopped early" in reason
+    assert api["triage"]["unknown_red_flag_questions"] == ["spreading_redness"]
+
+
+def test_patient_options_are_capitalised(client):
+    step = client.post("/api/v1/interview/step",
+                       json={"answers": {"spreading_redness": False,
+                                         "bladder_or_bowel_dysfunction": False,
+                                         "saddle_anaesthesia": False,
+                                         "neurological_deficit": False,
+                                         "systemically_unwell": False,
+                                         "consistency": "soft"}}).json()
+    assert step["question"]["finding"] == "growth"
+    labels = [o["label"] for o in step["question"]["options"]]
+    assert "No, same size" in labels
+    assert all(label[:1].isupper() for label in labels)
+    html = _walk_to_growth(client)
+    assert "No, same size" in html and "no, same size" not in html
+
+
+def _walk_to_growth(client) -> str:
+    html = client.get("/interview").text
+    for value in PATH[:-1]:
+        finding = _question(html)
+        action = "dont_know" if value is None else "answer"
+        html = _post(client, html, finding=finding, value=value or "", action=action).text
+    assert _question(html) == "growth"
+    return html
+
+
+def test_blank_inaccuracy_report_keeps_what_was_typed(client, store):
+    before = store.count_feedback()
+    response = client.post("/conditions/lipoma/feedback",
+                           data={"kind": "inaccuracy", "text": "   ",
+                                 "contact": "me@example.org"},
+                           headers={"accept": "text/html"})
+    assert response.status_code == 422
+    page = response.text
+    assert "Please write what is wrong or missing" in page
+    assert 'value="me@example.org"' in page
+    assert '<details class="report" id="report" open>' in page
+    assert 'aria-invalid="true"' in page
+    assert "Lipoma" in page  # the condition page itself, not a generic error page
+    assert store.count_feedback() == before
+    # the same form with text is saved as before
+    ok = client.post("/conditions/lipoma/feedback",
+                     data={"kind": "inaccuracy", "text": "typo", "contact": "me@example.org"},
+                     follow_redirects=False)
+    assert ok.status_code == 303 and store.count_feedback() == before + 1
