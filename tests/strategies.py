@@ -65,7 +65,10 @@ def _finding_sets(draw: st.DrawFn, ids: tuple[str, ...], min_size: int,
     # A list, not a set: the drawn order is kept, so dicts come in varied key orders.
     keys = draw(st.lists(st.sampled_from(ids), unique=True, min_size=min_size,
                          max_size=max_size))
-    return {k: draw(finding_values(k), label=k) for k in keys}
+    found = {k: draw(finding_values(k), label=k) for k in keys}
+    if found.get("nodule_count") == 0:  # 0 nodules is valid only where no lump is palpable
+        found["palpable_lump"] = False
+    return found
 
 
 def finding_sets(min_size: int = 0, max_size: int | None = None,

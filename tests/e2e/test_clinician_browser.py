@@ -3,11 +3,19 @@ phone, the page height, values that cannot be used, and the printed assessment."
 
 from __future__ import annotations
 
+import re
+
+import pytest
 from playwright.sync_api import expect
 
 ACTIVE = """() => { const a = document.activeElement;
   return {tag: a.tagName, id: a.id, cls: a.className, lump: a.dataset ? a.dataset.lump : null,
           finding: a.dataset ? a.dataset.finding : null}; }"""
+
+
+# every field holding a value, as id=value
+ENTERED = """() => Array.from(document.querySelectorAll('[data-scope], [data-later]'))
+  .filter((el) => el.value !== '').map((el) => el.id + '=' + el.value).sort()"""
 
 
 def _place_left_psis(page, live_server):
@@ -35,13 +43,29 @@ def test_one_click_answer_keeps_the_keyboard_focus(page, live_server, shot):
         finding = _answer_with_the_keyboard(page)
         active = page.evaluate(ACTIVE)
         assert active["tag"] != "BODY", "the focus fell back to <body>"
-        on_next_question = active["tag"] == "BUTTON" and "answer" in active["cls"] \
-            and active["lump"] == "lump-1"
+        # never on an answer button: a second Enter must not answer an unread question
+        assert active["tag"] != "BUTTON" and "answer" not in active["cls"], active
+        on_next_question = active["tag"] == "LI" and "question" in active["cls"] \
+            and page.evaluate("() => !!document.activeElement.closest('#result-lump-1')")
         on_the_field = active["id"] in (f"patient-{finding}", f"lump-{finding}")
         assert on_next_question or on_the_field, active
+    expect(page.locator("#result-lump-1 .questions li.question:focus")).to_be_visible()
     expect(page.locator("#result-status")).to_contain_text("Assessment updated")
     expect(page.locator("#result-status")).to_contain_text("Triage:")
     shot(page, "clinician-7-keyboard-answer")
+
+
+def test_enter_twice_after_an_answer_records_nothing_more(page, live_server):
+    """The reviewer's accident: Enter on a "yes", then Enter again, answered the next question
+    (a red flag) without it being read."""
+    _place_left_psis(page, live_server)
+    finding = _answer_with_the_keyboard(page)
+    recorded = page.evaluate(ENTERED)
+    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")
+    # an answer button sets its field at once, in the key's own click handler: no waiting needed
+    after = page.evaluate(ENTERED)
+    assert after == recorded, (finding, recorded, after)
 
 
 def test_phone_375_fits_and_has_big_targets_and_a_way_to_the_result(browser, live_server, shot):
@@ -66,6 +90,9 @@ def test_phone_375_fits_and_has_big_targets_and_a_way_to_the_result(browser, liv
     expect(jump).to_be_visible()
     expect(jump).to_contain_text("Triage: ")
     expect(jump).to_contain_text("%")
+    # red-flag questions are still open: the bar says the triage is provisional, as the banner does
+    expect(pg.locator("#result .triage-banner .tag")).to_have_text("provisional")
+    expect(jump).to_contain_text("(provisional)")
     assert pg.evaluate(sideways) <= 0, "the page scrolls sideways once a result is shown"
     shot(pg, "phone-375-clinician-map")
     jump.tap()
@@ -181,3 +208,47 @@ def test_print_shows_findings_and_every_reasoning_table(page, live_server, shot)
     page.emulate_media(media="screen")
     expect(tables.nth(1)).to_be_hidden()  # the page is as it was before printing
     expect(tables.nth(0)).to_be_visible()
+
+
+@pytest.mark.parametrize("path", ["/conditions/episacral_lipoma", "/knowledge-base", "/conditions"])
+def test_reference_pages_fit_a_375_px_phone(browser, live_server, shot, path):
+    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True,
+                                  has_touch=True)
+    pg = context.new_page()
+    pg.goto(live_server + path)
+    widths = pg.evaluate("""() => ({scroll: document.documentElement.scrollWidth,
+                                    client: document.documentElement.clientWidth})""")
+    assert widths["scroll"] <= widths["client"], (path, widths)
+    shot(pg, "phone-375" + path.replace("/", "-"))
+    if path != "/conditions":  # the long DOIs are the ones that stretched it
+        pg.locator(".references a[href^='https://doi.org/']").first.scroll_into_view_if_needed()
+        shot(pg, "phone-375" + path.replace("/", "-") + "-references")
+    context.close()
+
+
+def test_a_lump_with_0_nodules_is_refused_at_its_field(page_422, live_server):
+    page = page_422
+    _place_left_psis(page, live_server)
+    field = page.locator("#lump-nodule_count")
+    field.fill("0")
+    field.dispatch_event("change")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#lump-nodule_count-error")).to_contain_text(
+        "a whole number of 1 or more")
+    expect(page.locator("#result")).to_have_class(re.compile(r"\bstale\b"))
+    field.fill("3")
+    field.dispatch_event("change")
+    expect(field).not_to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#result")).not_to_have_class(re.compile(r"\bstale\b"))
+
+
+def test_a_saved_assessment_lists_its_questions_without_buttons(page, live_server, shot):
+    _place_left_psis(page, live_server)
+    page.click("#save")
+    link = page.locator("#tool-status a")
+    expect(link).to_be_visible()
+    link.click()
+    expect(page.locator("h1")).to_contain_text("Saved assessment")
+    expect(page.locator(".questions li").first).to_be_visible()
+    expect(page.locator("main button")).to_have_count(0)
+    shot(page, "saved-assessment-questions", full_page=True)

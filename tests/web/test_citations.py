@@ -110,7 +110,7 @@ def test_sources_without_a_recorded_title_are_named_by_what_is_known(client, kb)
         assert "Title not recorded" in item
         assert _label(kb, cid) in item
         if c.pmid:
-            assert f"PMID {c.pmid}" in item
+            assert re.search(rf"PMID <a [^>]*>{c.pmid}</a>", item), item
     for cid in ("R14", "R15"):  # e.g. Copeman 1949 and Herz 1946: author and journal shown
         assert kb.citations[cid].authors in listed[cid]["text"]
         assert kb.citations[cid].journal in listed[cid]["text"]

@@ -49,6 +49,18 @@ _CASE_KEYS = frozenset(CASE_KEYS)
 MAX_IGNORED_NOTES = 10  # past this many ignored keys, one note counts the rest
 
 
+COUNT_OF_A_LUMP = "a whole number of 1 or more, or many"
+
+
+def check_nodule_count(findings: Mapping[str, Value], path: str) -> None:
+    """A palpable lump has at least one nodule: ``nodule_count`` 0 is refused unless the
+    findings say no lump is palpable (``palpable_lump`` false: "no nodules", as in cases
+    without a lump)."""
+    if findings.get("nodule_count") == 0 and findings.get("palpable_lump") is not False:
+        raise InputError(path, f"0 nodules cannot describe a lump: enter {COUNT_OF_A_LUMP}",
+                         f"{COUNT_OF_A_LUMP} (0 only with palpable_lump false)")
+
+
 @dataclass(frozen=True)
 class CaseRecord:
     """One case of the exchange format: the first-visit findings and, separately, later tests."""
@@ -236,6 +248,7 @@ def read_case(obj: Any, *, strict: bool = True, kb: KnowledgeBase | None = None)
     notes = ignored_key_notes(unknown, CASE_KEYS) if unknown else []
     raw_findings = obj.get("findings")
     first = parse_findings(raw_findings, strict=strict)
+    check_nodule_count(first.values, "findings.nodule_count")
     label = lump_label(str(case_id) if case_id is not None else None, first.values)
     if not strict and isinstance(raw_findings, Mapping):
         notes += ignored_key_notes([k for k in raw_findings if k not in FINDINGS], FINDINGS,
@@ -342,6 +355,7 @@ def _patient(obj: Mapping[str, Any], kb: KnowledgeBase | None
         later, lump_notes = read_later_tests(lump.later_tests, path=f"lumps.{i}.later_tests",
                                              kb=kb, label=label)
         merged = shared.with_values(**{**own, **later})
+        check_nodule_count(merged.values, f"lumps.{i}.findings.nodule_count")
         lumps.append(LumpInput(id=ids[i], findings=merged))
         notes.extend(lump_notes)
     return PatientInput(lumps=tuple(lumps), setting=doc.setting), notes

@@ -11,9 +11,8 @@ errors are logged with the request path only (never the body, which may hold pat
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from http import HTTPStatus
 from typing import Any
 
@@ -21,6 +20,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match, Mount
+from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backmice.errors import (
@@ -57,6 +58,41 @@ def error_response(request: Request, status: int, code: str, message: str,
         return templates.TemplateResponse(request, "error.html", {"error": body["error"]},
                                           status_code=status)
     return JSONResponse(body, status_code=status)
+
+
+METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
+    """Every method some route answers at this path (Starlette's own 405 names only the first
+    route it found there), HEAD wherever GET is (``HeadMiddleware`` answers it), in a fixed
+    order."""
+    methods: set[str] = set()
+    for route in _leaf_routes(app.router.routes):
+        match, _ = route.matches({**scope, "method": "GET"})
+        if match == Match.NONE:
+            continue
+        if isinstance(route, Mount):
+            if isinstance(route.app, StaticFiles):
+                methods.update(("GET", "HEAD"))
+        else:
+            methods.update(getattr(route, "methods", None) or ())
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods, key=lambda m: (METHOD_ORDER.index(m) if m in METHOD_ORDER
+                                          else len(METHOD_ORDER), m))
+
+
+def _leaf_routes(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
+    """The routes themselves, also inside the routers the app includes (FastAPI keeps an
+    included router as one entry holding the ``original_router``; the app includes its routers
+    without a prefix, so their routes' own paths are the full paths)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from _leaf_routes(inner.routes)
+        else:
+            yield route
 
 
 def _allowed_from_pydantic(err: dict[str, Any]) -> str | None:
@@ -137,6 +173,10 @@ def install_error_handlers(app: FastAPI) -> None:
         response = error_response(request, exc.status_code, code, message)
         for key, value in (exc.headers or {}).items():
             response.headers[key] = value
+        if exc.status_code == 405:
+            allowed = allowed_methods(request.app, request.scope)
+            if allowed:
+                response.headers["Allow"] = ", ".join(allowed)
         return response
 
     @app.exception_handler(Exception)
@@ -224,7 +264,7 @@ class JsonBodyMiddleware:
 
 async def _send_json(send: Send, status: int, body: dict[str, Any],
                      extra: list[tuple[bytes, bytes]] | None = None) -> None:
-    data = json.dumps(body).encode()
+    data = JSONResponse(body).body  # the same compact encoding as every other error body
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(data)).encode()), *(extra or [])]})

@@ -100,7 +100,8 @@ async def clinician_result(request: Request, kb: KB) -> HTMLResponse:
     except InputError as exc:
         return page(request, "_input_error.html", {"error": exc}, twin=None, status_code=422)
     return page(request, "_assessment.html",
-                {"doc": done.document, "note": clinician_note(kb, done.result)},
+                {"doc": done.document, "note": clinician_note(kb, done.result),
+                 "answerable": True},
                 twin="/api/v1/assess")
 
 

@@ -93,6 +93,10 @@
     if (kind === "count") {
       if (raw.toLowerCase() === "many") return null;
       if (!/^\d+$/.test(raw)) return labelOf(el) + ": enter a whole number" + span + " or “many”" + leave;
+      // A lump has at least one nodule (the server refuses 0 too).
+      if (el.dataset.scope === "lump" && Number(raw) < 1) {
+        return labelOf(el) + ": enter a whole number of 1 or more, or “many”" + leave;
+      }
     }
     const n = Number(raw);
     if (!Number.isFinite(n)) return labelOf(el) + ": enter a number" + span + leave;
@@ -349,7 +353,9 @@
   $("#setting").addEventListener("change", () => { clearError($("#setting")); assessSoon(); });
 
   // A next-question button answers the question for that lump (or the patient); once the
-  // result is back, the keyboard focus goes to that lump's next question (or to the field).
+  // result is back, the keyboard focus goes to the text of that lump's next question (or to
+  // the field), never to an answer button: pressing Enter again must not answer a question the
+  // user has not read yet (a red-flag "yes" by accident).
   let focusAfter = null;
   result.addEventListener("click", (ev) => {
     const btn = ev.target.closest("button.answer");
@@ -380,7 +386,7 @@
     focusAfter = null;
     if (wanted) {
       const article = $$(".lump-result", result).find((a) => a.dataset.lump === wanted.lump);
-      const next = article && $("button.answer", article);
+      const next = article && $(".questions > li.question[tabindex='-1']", article);
       if (next) next.focus();
       else focusControl(wanted.control);
     } else if (hadFocus && !result.contains(document.activeElement)) {
@@ -419,7 +425,8 @@
     const articles = $$(".lump-result", result);
     const selected = state.lumps[state.selected];
     const article = articles.find((a) => selected && a.dataset.lump === selected.id) || articles[0];
-    let text = "Triage: " + doc.dataset.triageLabel;
+    let text = "Triage: " + doc.dataset.triageLabel +
+      (doc.dataset.triageProvisional ? " (provisional)" : "");
     if (article) text += " · " + article.dataset.lump + ": " + article.dataset.top + " " + article.dataset.topP;
     return text;
   }
