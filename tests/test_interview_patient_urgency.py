@@ -37,6 +37,19 @@ def test_alert_takes_the_patient_advice_level(kb):
     assert [s.id for s in found.open_signs] == ["cauda_equina"]
 
 
+def test_dont_know_to_an_emergency_question_is_told_at_once(kb):
+    """No red flag fired, but "I don't know" left an emergency sign open: the interview says so
+    before the last question (a calm note, not the emergency alert), naming the sign."""
+    state = InterviewState().answer("bladder_or_bowel_dysfunction", None)
+    a = step(kb, state)[1]
+    assert not a.red_flags
+    found = alert(kb, a)
+    assert found is not None and (found.level, found.urgent) == (SOON, False)
+    assert found.signs == () and [s.id for s in found.open_signs] == ["cauda_equina"]
+    calm = step(kb, InterviewState().answer("bladder_or_bowel_dysfunction", False))[1]
+    assert alert(kb, calm) is None  # a "no" leaves nothing open
+
+
 def test_alert_without_dont_know_keeps_the_flag_level(kb):
     state = InterviewState().answer("growth", "slow").answer("age_years", 40)
     a = step(kb, state)[1]

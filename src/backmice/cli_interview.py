@@ -7,14 +7,16 @@ fire a red flag, a patient is told what to do now (the same alert as the web int
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Console
 from rich.panel import Panel
 
 from backmice.engine.interview import InterviewState, finish, step
 from backmice.findings import FINDINGS, Kind, Value
 from backmice.kb.base import KnowledgeBase
-from backmice.render.patient import alert, answer_summary, option_label
-from backmice.results import Assessment, PatientAssessment, Question
+from backmice.render.patient import Alert, alert, answer_summary, option_label
+from backmice.results import PatientAssessment, Question
 
 DONT_KNOW = {"d", "?", "dont know", "don't know", "unknown", "idk"}
 
@@ -73,12 +75,12 @@ def _prompt(console: Console, kb: KnowledgeBase, q: Question, audience: str,
         return "q"
 
 
-def _alert(console: Console, kb: KnowledgeBase, a: Assessment) -> None:
-    found = alert(kb, a)
-    if found is None:
-        return
-    lines = [found.advice, "", *[f"- {s.message} {s.meaning}" for s in found.signs], "",
-             "Type q to stop and see the result now, or carry on answering."]
+def _alert(console: Console, kb: KnowledgeBase, found: Alert) -> None:
+    lines = [found.advice, "", *[f"- {s.message} {s.meaning}" for s in found.signs]]
+    if found.open_signs:
+        lines += ["", "Not ruled out, because you answered \"I don't know\":",
+                  *[f"- {s.message}" for s in found.open_signs]]
+    lines += ["", "Type q to stop and see the result now, or carry on answering."]
     style = "bold red" if found.urgent else "yellow"
     console.print(Panel("\n".join(lines), title=found.heading, border_style=style),
                   markup=False)
@@ -90,15 +92,16 @@ def run_interview(kb: KnowledgeBase, *, audience: str, setting: str | None,
     console.print(Panel(kb.texts.disclaimer.patient if audience == "patient"
                         else kb.texts.disclaimer.clinician, title="backmice interview"))
     state = InterviewState(setting=setting)
-    alerted: tuple[str, ...] = ()
+    alerted: tuple[Any, ...] = ()
     while True:
         question, now = step(kb, state)
         if question is None:
             break
-        fired = tuple(h.id for h in now.red_flags)
-        if audience == "patient" and fired and fired != alerted:  # new red flags: say so now
-            _alert(console, kb, now)
-        alerted = fired
+        found = alert(kb, now) if audience == "patient" else None
+        shown = (found.level, found.signs, found.open_signs) if found else ()
+        if found is not None and shown != alerted:  # something new to say: say it now
+            _alert(console, kb, found)
+        alerted = shown
         raw = _prompt(console, kb, question, audience, len(state.asked) + 1)
         parsed = parse_answer(question, raw)
         if parsed is None:

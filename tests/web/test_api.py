@@ -200,6 +200,14 @@ def test_interview_has_no_alert_without_a_red_flag(client):
     assert step["alert"] is None and step["not_ruled_out"] == []
 
 
+def test_interview_step_notes_an_emergency_sign_left_open_by_dont_know(client):
+    step = client.post("/api/v1/interview/step",
+                       json={"dont_know": ["bladder_or_bowel_dysfunction"]}).json()
+    assert step["alert"]["heading"] == "Talk to a doctor soon, within a few days"
+    assert [s["id"] for s in step["alert"]["open_signs"]] == ["cauda_equina"]
+    assert step["patient_advice"]["level"] == "soon"
+
+
 def test_interview_dont_know_is_not_a_safe_no(client):
     dont_know: list[str] = []
     for _ in range(60):

@@ -215,6 +215,15 @@ def test_same_day_red_flag_gets_an_alert_and_a_two_week_flag_a_calm_note(client)
     assert "Get emergency help" not in html.split('class="question-text"')[0]
 
 
+def test_dont_know_to_an_emergency_question_gets_a_note_at_once(client):
+    state = json.dumps({"answers": {}, "dont_know": ["bladder_or_bowel_dysfunction"],
+                        "order": ["bladder_or_bowel_dysfunction"]})
+    note = _alert(client.post("/interview", data={"state": state, "action": "continue"}).text)
+    assert 'role="status"' in note and "Talk to a doctor soon" in note
+    assert "Not ruled out, because you answered" in note
+    assert "Loss of bladder or bowel control" in note and "Why: because" not in note
+
+
 def test_emergency_result_leads_with_the_red_flag(client, kb):
     html = client.post("/interview", data={
         "state": json.dumps({"answers": {"bladder_or_bowel_dysfunction": True},

@@ -109,13 +109,14 @@ def signs(kb: KnowledgeBase, hits: Sequence[RedFlagHit]) -> tuple[Sign, ...]:
 
 
 def alert(kb: KnowledgeBase, a: Assessment, advice: Advice | None = None) -> Alert | None:
-    """What the interview shows at the top as soon as the answers so far fire a red flag.
+    """What the interview shows at the top as soon as the answers so far fire a red flag, or
+    leave a same-day or emergency sign open by "I don't know" (then a calmer note naming it).
 
     Its urgency is the patient's advice (:func:`patient_advice`, passed in when the caller has it
     already), the same one the result page and the API show: a "don't know" that leaves a more
     urgent sign open raises both, and the alert then names the signs left open too.
     """
-    if not a.red_flags:
+    if not a.red_flags and not _pressing_left_open(kb, a.triage):
         return None
     advice = advice or patient_advice(kb, a.triage)
     level = advice.level
@@ -123,6 +124,14 @@ def alert(kb: KnowledgeBase, a: Assessment, advice: Advice | None = None) -> Ale
     pressing = level in {u.value for u in PRESSING}
     return Alert(level, pressing, heading, advice.text, signs(kb, a.red_flags),
                  not_ruled_out(kb, a.triage))
+
+
+def _pressing_left_open(kb: KnowledgeBase, triage: Triage) -> bool:
+    """Whether "I don't know" answers leave open a sign that would need same-day or emergency
+    care (the patient should hear about it before the last question, not after)."""
+    pressing = {f.id for f in kb.red_flags if f.urgency in PRESSING}
+    return bool(triage.unknown_red_flag_questions) and any(
+        fid in pressing for fid in triage.red_flags_not_ruled_out)
 
 
 def not_ruled_out(kb: KnowledgeBase, triage: Triage) -> tuple[Sign, ...]:
