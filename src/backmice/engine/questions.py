@@ -35,7 +35,7 @@ def options(kb: KnowledgeBase, fid: str) -> tuple[tuple[str, str], ...]:
     if spec.kind is Kind.BOOLEAN:
         return (("true", "yes"), ("false", "no"))
     if spec.kind is Kind.CATEGORY:
-        return tuple((v, entry.value_labels.get(v, v.replace("_", " "))) for v in spec.values)
+        return tuple((v, entry.value_label(v)) for v in spec.values)
     return tuple((b.id, b.label) for b in entry.bins)
 
 

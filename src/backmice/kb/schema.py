@@ -218,6 +218,10 @@ class FindingEntry(Strict):
     # Only for anesthetic_injection_relief: how two pain scores become this finding.
     reading: InjectionReading | None = None
 
+    def value_label(self, value: str) -> str:
+        """A category value in words: its label, else the id with spaces ("deep to fascia")."""
+        return self.value_labels.get(value) or value.replace("_", " ")
+
 
 class LatentMember(Strict):
     """A finding explained by a latent cause: P(present | cause), P(present | no cause)."""

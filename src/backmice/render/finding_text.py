@@ -45,10 +45,7 @@ def value_text(kb: KnowledgeBase, finding: str, value: Any) -> str:
     if isinstance(value, bool | int | float):
         return _plain_value(finding, value)
     entry = kb.findings.get(finding)
-    text = str(value)
-    if entry is not None and text in entry.value_labels:
-        return entry.value_labels[text]
-    return text.replace("_", " ")
+    return entry.value_label(str(value)) if entry is not None else str(value).replace("_", " ")
 
 
 def findings_text(kb: KnowledgeBase, findings: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -204,8 +204,7 @@ def option_label(kb: KnowledgeBase, finding: str, value: str) -> str:
     """A category value as a patient reads it (the plain label, else the value label), with a
     capital letter like every other answer ("Yes", "No", "I don't know")."""
     entry = kb.findings[finding]
-    label = (entry.patient_value_labels.get(value) or entry.value_labels.get(value)
-             or value.replace("_", " "))
+    label = entry.patient_value_labels.get(value) or entry.value_label(value)
     return label[:1].upper() + label[1:]
 
 

@@ -82,7 +82,7 @@ def finding_catalogue(kb: KnowledgeBase) -> list[dict[str, Any]]:
             "question": entry.question.model_dump(), "in_case_format": spec.in_case_format,
         }
         if spec.kind is Kind.CATEGORY:
-            item["values"] = [{"value": v, "label": entry.value_labels.get(v, v)}
+            item["values"] = [{"value": v, "label": entry.value_label(v)}
                               for v in spec.values]
         elif spec.kind is Kind.BOOLEAN:
             item["values"] = [{"value": True, "label": "yes"}, {"value": False, "label": "no"}]

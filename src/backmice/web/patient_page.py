@@ -27,9 +27,8 @@ MAP_WIDTH, MAP_HEIGHT = 360, 380  # the body map's viewBox (templates/_bodymap.h
 
 
 def _labels(kb: KnowledgeBase, finding: str, values: tuple[str, ...]) -> list[dict[str, str]]:
-    entry = kb.findings.get(finding)
-    named = entry.value_labels if entry is not None else {}
-    return [{"value": v, "label": named.get(v, v.replace("_", " "))} for v in values]
+    entry = kb.findings[finding]
+    return [{"value": v, "label": entry.value_label(v)} for v in values]
 
 
 def choices(kb: KnowledgeBase) -> dict[str, Any]:
