@@ -125,41 +125,26 @@ def validate(
     setting: Annotated[str | None, typer.Option(help="Care setting for every case.")] = None,
     no_interview: Annotated[bool, typer.Option("--no-interview", help="Skip the interview "
                                                "replay (faster).")] = False,
+    folds: Annotated[int, typer.Option(
+        "--folds", min=0, max=50,
+        help="Cross-validate: refit the knowledge base without each fold's sources and score "
+             "that fold out of sample (0: score the knowledge base as it is).")] = 0,
+    plot: Annotated[Path | None, typer.Option(
+        "--plot", help="Draw the reliability diagram and the confusion matrix "
+                       "(FILE.svg or FILE.png).")] = None,
 ) -> None:
-    """Score the engine on a file of cases and print the metrics of case-format.md."""
-    from backmice.evaluation import evaluate, metrics
+    """Score the engine on a file of cases: the metrics of case-format.md with 95% intervals
+    over sources, confusion matrices and a calibration table."""
+    from backmice.cli_validation import run_validate
 
     kb = _kb()
+    text = _read_text(cases)
     try:
-        report = evaluate(kb, _read_text(cases).splitlines(), later=later_tests, setting=setting,
-                          interview=not no_interview)
+        run_validate(kb, text, name=cases, json_out=json_out, later=later_tests,
+                     setting=setting, interview=not no_interview, folds=folds, plot=plot,
+                     console=_console())
     except InputError as exc:
         _fail(str(exc))
-    m = metrics(kb, report)
-    if json_out:
-        typer.echo(json.dumps(m, indent=2))
-        return
-    from rich.table import Table
-
-    console = _console()
-    summary = Table(title=f"Validation on {cases}" + (" (with later tests)" if later_tests else ""))
-    summary.add_column("metric")
-    summary.add_column("value", justify="right")
-    for key in ("n", "top1", "top3", "family_top1", "urgent_recall", "urgent_precision", "brier",
-                "mean_questions_to_top1", "interview_never_top1", "other_named_exactly"):
-        if key in m:
-            summary.add_row(key, str(m[key]))
-    console.print(summary)
-    if m.get("misses"):
-        table = Table(title="Misses")
-        for col in ("id", "gold", "predicted", "leading outcome", "triage", "urgent expected"):
-            table.add_column(col)
-        for x in m["misses"]:
-            table.add_row(x["id"], x["gold"], x["predicted"], x["leading_named"], x["triage"],
-                          str(x["urgent_expected"]))
-        console.print(table)
-    for bad in m.get("bad_lines", []):
-        typer.echo(f"line {bad['line']}: {bad['error']}", err=True)
 
 
 @app.command()
@@ -274,6 +259,43 @@ def kb_check(
                f"{len(kb.findings)} findings, {n_lik} specific likelihoods, "
                f"{len(kb.red_flags)} red flags, {len(kb.treatments)} treatments, "
                f"{len(kb.citations)} citations)")
+
+
+@kb_app.command("fit")
+def kb_fit(
+    corpus: Annotated[str, typer.Argument(help="The corpus of real published cases "
+                                          "(JSON Lines, case-format.md).")]
+    = "corpus/published.jsonl",
+    path: Annotated[Path | None, typer.Option(help="The kb/data folder to write (default: "
+                                              "the package's own).")] = None,
+    folds: Annotated[int, typer.Option(min=2, max=20, help="Folds (by source) for choosing "
+                                       "the weight and pseudo-count scale.")] = 5,
+    on: Annotated[str | None, typer.Option(help="Date to record (YYYY-MM-DD; default "
+                                           "today).")] = None,
+) -> None:
+    """Refit the likelihoods on a corpus: each expert number is the prior of a Beta or Dirichlet
+    update with the corpus counts; the YAML keeps expert value, counts and result."""
+    import datetime as dt
+    from importlib import resources
+
+    from backmice.cli_validation import run_fit
+    from backmice.kb.loader import load_kb
+
+    folder = path or Path(str(resources.files("backmice.kb").joinpath("data")))
+    try:
+        day = dt.date.fromisoformat(on) if on else dt.date.today()
+    except ValueError:
+        _fail(f"--on: {on!r} is not a date (allowed: YYYY-MM-DD)")
+    try:
+        kb = load_kb(folder)
+        typer.echo(run_fit(kb, _read_text(corpus), name=corpus, folder=folder, on=day,
+                           folds=folds))
+    except KnowledgeBaseError as exc:
+        for problem in exc.problems:
+            typer.echo(f"backmice: knowledge base: {problem}", err=True)
+        raise typer.Exit(3) from None
+    except InputError as exc:
+        _fail(str(exc))
 
 
 @kb_app.command("show")

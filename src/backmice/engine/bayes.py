@@ -111,7 +111,8 @@ def _group_logs(model: CompiledModel, g: int, known: tuple[bool | None, ...]) ->
     members (at most 3 ** members combinations per group, each computed once)."""
     group = model.groups[g]
     values = {m: v for m, v in zip(group.members, known, strict=True) if v is not None}
-    return tuple(map(math.log, group_likelihoods(group, values)))
+    weight = model.weight
+    return tuple([weight * math.log(x) for x in group_likelihoods(group, values)])
 
 
 def normalise(scores: Sequence[float]) -> list[float]:
@@ -151,4 +152,4 @@ def group_ratios(model: CompiledModel, group: GroupTable, findings: Mapping[str,
 
 def group_ratio(model: CompiledModel, liks: Sequence[float], total: float, outcome: int) -> float:
     rest = total - model.prior[outcome] * liks[outcome]
-    return liks[outcome] / (rest / (1.0 - model.prior[outcome]))
+    return (liks[outcome] / (rest / (1.0 - model.prior[outcome]))) ** model.weight

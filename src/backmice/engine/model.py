@@ -72,6 +72,8 @@ class CompiledModel:
     groups: tuple[GroupTable, ...]
     group_of: dict[str, GroupTable]
     histology: dict[str, frozenset[int]]  # histopathology value -> allowed outcome indices
+    # every log-likelihood is multiplied by this (fit.yaml likelihood_weight; 1 = as written)
+    weight: float = 1.0
 
     def index(self, outcome: str) -> int:
         return self.outcomes.index(outcome)
@@ -91,7 +93,9 @@ def _distribution(entry: FindingEntry, lk: Likelihood) -> dict[str, float]:
 
 
 def _finding_table(kb: KnowledgeBase, fid: str, outcomes: tuple[str, ...],
-                   prior: tuple[float, ...]) -> FindingTable:
+                   prior: tuple[float, ...], weight: float = 1.0) -> FindingTable:
+    """P(value | outcome) of one finding for every outcome. With ``weight`` w below 1 the
+    log-likelihoods (and so the likelihood ratios shown) are damped: log P becomes w log P."""
     entry = kb.findings[fid]
     keys = value_ids(entry)
     per_outcome = []
@@ -107,7 +111,7 @@ def _finding_table(kb: KnowledgeBase, fid: str, outcomes: tuple[str, ...],
         lr_row = []
         for i, p in enumerate(row):
             rest = sum(prior[j] * row[j] for j in range(len(row)) if j != i) / (1.0 - prior[i])
-            lr_row.append(p / rest)
+            lr_row.append((p / rest) ** weight)
         lrs.append(tuple(lr_row))
     bins = tuple((b.low if b.low is not None else -math.inf,
                   b.high if b.high is not None else math.inf) for b in entry.bins)
@@ -120,7 +124,7 @@ def _finding_table(kb: KnowledgeBase, fid: str, outcomes: tuple[str, ...],
         row_of = dict(index_of)
     return FindingTable(
         id=fid, values=keys, bins=bins, index_of=index_of, probs=probs,
-        logs=tuple(tuple(math.log(p) for p in row) for row in probs),
+        logs=tuple(tuple(weight * math.log(p) for p in row) for row in probs),
         lrs=tuple(lrs), sources=tuple(sources), row_of=row_of,
     )
 
@@ -142,9 +146,10 @@ def compile_model(kb: KnowledgeBase, setting: str) -> CompiledModel:
     prior = tuple(s.priors[o].p for o in outcomes)
     total = sum(prior)
     prior = tuple(p / total for p in prior)
+    weight = kb.fit.likelihood_weight
     grouped = {m.finding for g in kb.dependence_groups for m in g.members}
     tables = {
-        fid: _finding_table(kb, fid, outcomes, prior)
+        fid: _finding_table(kb, fid, outcomes, prior, weight)
         for fid in kb.findings
         if fid not in grouped and fid != "histopathology_finding"
     }
@@ -167,5 +172,5 @@ def compile_model(kb: KnowledgeBase, setting: str) -> CompiledModel:
     return CompiledModel(
         setting=setting, outcomes=outcomes, prior=prior,
         log_prior=tuple(math.log(p) for p in prior),
-        tables=tables, groups=groups, group_of=group_of, histology=histology,
+        tables=tables, groups=groups, group_of=group_of, histology=histology, weight=weight,
     )

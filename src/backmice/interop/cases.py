@@ -71,6 +71,20 @@ class CaseRecord:
     first_visit: FindingSet
     with_later_tests: FindingSet
     notes: tuple[str, ...] = ()
+    # the publication the case comes from (PMID/DOI, else URL, else citation): cases of one
+    # source stay together when a corpus is split for cross-validation
+    source: str = ""
+
+
+def source_key(raw: Any) -> str:
+    """The identity of a case's source: its PMID or DOI, else its URL, else its citation."""
+    if not isinstance(raw, Mapping):
+        return ""
+    for key in ("pmid_or_doi", "url", "citation"):
+        value = raw.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip().lower()
+    return ""
 
 
 def _pain(raw: Any, path: str) -> float | None:
@@ -265,7 +279,7 @@ def read_case(obj: Any, *, strict: bool = True, kb: KnowledgeBase | None = None)
     both = first.with_values(**later) if later else first
     return CaseRecord(id=str(case_id) if case_id is not None else "case", gold=gold,
                       urgent_expected=urgent, first_visit=first, with_later_tests=both,
-                      notes=tuple(notes))
+                      notes=tuple(notes), source=source_key(obj.get("source")))
 
 
 class _Lump(BaseModel):

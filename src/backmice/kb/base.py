@@ -13,6 +13,7 @@ from backmice.kb.schema import (
     ConditionRole,
     DependenceGroup,
     FindingEntry,
+    FitSettings,
     HistopathologyFile,
     LikelihoodFile,
     Manifest,
@@ -44,6 +45,7 @@ class KnowledgeBase:
     histopathology: HistopathologyFile
     texts: TextsFile
     citations: Mapping[str, Citation]
+    fit: FitSettings
     rules: Mapping[str, rule_lang.Rule] = field(default_factory=dict)  # "red_flags:<id>" -> rule
 
     @property

@@ -253,6 +253,7 @@ def _check_likelihoods(kb: KnowledgeBase, files: Mapping[str, LikelihoodFile]) -
                 yield f"{where}: histopathology is decided by histopathology.yaml"
                 continue
             yield from _check_distribution(where, kb.findings[fid], lk)
+            yield from _check_fitted(where, kb.findings[fid], lk)
         for gid in lf.latent:
             if gid not in group_ids:
                 yield f"{name}: latent.{gid}: unknown dependence group"
@@ -310,11 +311,31 @@ def _check_red_flag_time_frames(kb: KnowledgeBase) -> Iterator[str]:
                        f"level {r.urgency.value}")
 
 
+def _check_fitted(where: str, entry: FindingEntry, lk: Likelihood) -> Iterator[str]:
+    """A fitted number names only known values in its counts, and its expert value covers the
+    same values as the number."""
+    if lk.fit is None or lk.expert is None:
+        return
+    keys = set(value_ids(entry))
+    unknown = sorted(set(lk.fit.counts) - keys)
+    if unknown:
+        yield f"{where}.fit.counts: unknown values {unknown} (allowed: {sorted(keys)})"
+    if lk.expert.values is not None and set(lk.expert.values) != keys:
+        yield f"{where}.expert.values: must be exactly {sorted(keys)}"
+
+
+def _check_fit(kb: KnowledgeBase) -> Iterator[str]:
+    for name, target in kb.fit.aliases.items():
+        if target not in kb.outcomes:
+            yield (f"fit.yaml: aliases.{name}: {target!r} is not a modelled outcome "
+                   f"(allowed: {', '.join(kb.outcomes)})")
+
+
 def check_kb(kb: KnowledgeBase, *, likelihood_files: Mapping[str, LikelihoodFile]) -> list[str]:
     """Every cross-file problem of ``kb``, as a list of located messages (empty when sound)."""
     problems: list[str] = []
     for check in (_check_outcomes, _check_findings, _check_rules, _check_citations, _check_misc,
-                  _check_red_flag_time_frames):
+                  _check_red_flag_time_frames, _check_fit):
         problems.extend(check(kb))
     problems.extend(_check_likelihoods(kb, likelihood_files))
     return problems

@@ -26,6 +26,7 @@ from backmice.kb.schema import (
     Citation,
     Condition,
     FindingsFile,
+    FitSettings,
     HistopathologyFile,
     LikelihoodFile,
     Manifest,
@@ -111,6 +112,7 @@ def load_kb(path: str | Path | None = None) -> KnowledgeBase:
     treatments = reader.model("treatments.yaml", TreatmentsFile)
     histo = reader.model("histopathology.yaml", HistopathologyFile)
     texts = reader.model("texts.yaml", TextsFile)
+    fit = reader.model("fit.yaml", FitSettings)
     raw_citations = reader.raw("citations.yaml") or {}
     citations = {str(k): c for k, v in raw_citations.items()
                  if (c := reader.model("citations.yaml", Citation, v)) is not None}
@@ -118,7 +120,7 @@ def load_kb(path: str | Path | None = None) -> KnowledgeBase:
     likelihoods = reader.folder("likelihoods", LikelihoodFile)
     problems = reader.problems
     if problems or None in (manifest, findings_file, priors, red_flags, workup, treatments,
-                            histo, texts):
+                            histo, texts, fit):
         raise KnowledgeBaseError(problems or ["knowledge base files are missing"])
 
     rules = _parse_rules(
@@ -140,6 +142,7 @@ def load_kb(path: str | Path | None = None) -> KnowledgeBase:
         histopathology=histo,
         texts=texts,
         citations=MappingProxyType(citations),
+        fit=fit,
         rules=MappingProxyType(rules),
     )
     problems.extend(check_kb(kb, likelihood_files=likelihoods))

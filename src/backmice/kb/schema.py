@@ -25,6 +25,7 @@ class Grade(StrEnum):
     EVIDENCE = "evidence"  # taken or computed from a cited source
     EXPERT_OPINION = "expert_opinion"  # a qualitative statement of a source, made a number
     ESTIMATE = "estimate"  # chosen by the backmice team where no source gives a number
+    FITTED = "fitted"  # an expert or literature value updated with counts from real cases
 
 
 class Provenance(Strict):
@@ -36,7 +37,7 @@ class Provenance(Strict):
 
     @model_validator(mode="after")
     def _evidence_needs_citation(self) -> Provenance:
-        if self.grade is not Grade.ESTIMATE and not self.citations:
+        if self.grade in (Grade.EVIDENCE, Grade.EXPERT_OPINION) and not self.citations:
             raise ValueError(f"grade {self.grade.value} needs at least one citation id")
         return self
 
@@ -142,17 +143,61 @@ class Condition(Strict):
 
 
 # --- likelihoods/<condition>.yaml -------------------------------------------------------------
+class ExpertValue(Strict):
+    """The number a fitted likelihood started from: the expert or literature value (or the
+    population default) with the grade it had before the fit."""
+
+    p: Probability | None = None
+    values: dict[str, Probability] | None = None
+    grade: Grade
+
+    @model_validator(mode="after")
+    def _one_form(self) -> ExpertValue:
+        if (self.p is None) == (self.values is None):
+            raise ValueError("give exactly one of p (boolean findings) or values (the others)")
+        if self.grade is Grade.FITTED:
+            raise ValueError("an expert value cannot itself be fitted")
+        return self
+
+
+class FitRecord(Strict):
+    """How a fitted number was computed: a Beta (``p``) or Dirichlet (``values``) prior centred
+    on the expert value with ``pseudo_count`` pseudo-cases, plus ``counts`` from ``cases`` real
+    published patients of this condition in whom the finding was stated."""
+
+    cases: int = Field(ge=1)
+    counts: dict[str, int]
+    pseudo_count: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _counts_add_up(self) -> FitRecord:
+        if sum(self.counts.values()) != self.cases or min(self.counts.values()) < 0:
+            raise ValueError("counts must be non-negative and add up to cases")
+        return self
+
+
 class Likelihood(Strict):
-    """P(finding value | condition). ``p`` for booleans (P(true)), ``values`` for the rest."""
+    """P(finding value | condition). ``p`` for booleans (P(true)), ``values`` for the rest.
+
+    A fitted number (provenance grade ``fitted``) also carries the ``expert`` value it started
+    from and the ``fit`` that updated it; ``backmice kb fit`` writes both."""
 
     p: Probability | None = None
     values: dict[str, Probability] | None = None
     provenance: Provenance
+    expert: ExpertValue | None = None
+    fit: FitRecord | None = None
 
     @model_validator(mode="after")
     def _one_form(self) -> Likelihood:
         if (self.p is None) == (self.values is None):
             raise ValueError("give exactly one of p (boolean findings) or values (the others)")
+        fitted = self.provenance.grade is Grade.FITTED
+        if fitted != (self.expert is not None) or fitted != (self.fit is not None):
+            raise ValueError("a fitted number (grade fitted) needs both expert and fit, and "
+                             "only a fitted number has them")
+        if self.expert is not None and (self.expert.p is None) != (self.p is None):
+            raise ValueError("expert must have the same form (p or values) as the number")
         return self
 
 
@@ -368,6 +413,46 @@ class TextsFile(Strict):
     # answered "I don't know" or never asked (backmice.render.patient.patient_advice).
     not_ruled_out: TriageText
     review: Review
+
+
+# --- fit.yaml ---------------------------------------------------------------------------------
+class CorpusStamp(Strict):
+    """The corpus of real published cases a fit used, pinned by its digest."""
+
+    file: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    cases: int = Field(ge=1)
+    sources: int = Field(ge=1)
+
+
+class FitSettings(Strict):
+    """How likelihoods are updated with real cases, and the one global calibration.
+
+    ``pseudo_counts`` is the weight, in pseudo-cases, of an expert number of each grade in its
+    Beta or Dirichlet prior; ``likelihood_weight`` multiplies every log-likelihood (a
+    temperature: below 1 damps over-confident naive-Bayes products). ``aliases`` maps gold labels
+    of the corpus (``other:<name>``) to the modelled outcome that stands for them."""
+
+    likelihood_weight: float = Field(gt=0.0, le=2.0)
+    pseudo_count_scale: float = Field(gt=0.0)
+    pseudo_counts: dict[Grade, float]
+    provenance: Provenance
+    aliases: dict[str, str] = Field(default_factory=dict)
+    corpus: CorpusStamp | None = None
+    selection: list[str] = Field(default_factory=list)
+    fitted_on: dt.date | None = None
+    review: Review
+
+    @model_validator(mode="after")
+    def _grades(self) -> FitSettings:
+        wanted = {Grade.EVIDENCE, Grade.EXPERT_OPINION, Grade.ESTIMATE}
+        if set(self.pseudo_counts) != wanted or min(self.pseudo_counts.values()) <= 0:
+            raise ValueError("pseudo_counts needs a positive number for evidence, "
+                             "expert_opinion and estimate")
+        return self
+
+    def pseudo_count(self, grade: Grade) -> float:
+        return self.pseudo_count_scale * self.pseudo_counts[grade]
 
 
 class Manifest(Strict):

@@ -11,7 +11,13 @@ Scoring follows case-format.md:
   (0 is perfect, 2 the worst);
 * mean questions to top-1: the adaptive interview is replayed with the case's findings as the
   answers ("don't know" where the case has none), counting questions until the gold entry first
-  leads.
+  leads;
+* ``urgent_open_recall``: urgent patients triaged urgent, or left provisional with a red-flag
+  question open and named (reported beside ``urgent_recall``, never instead of it).
+
+The rest of the package: :mod:`.tables` (confusion matrices, calibration), :mod:`.intervals`
+(bootstrap intervals over sources), :mod:`.crossval` (cross-validation grouped by source),
+:mod:`.fitting` and :mod:`.kb_writer` (``backmice kb fit``), :mod:`.plots` (``--plot``).
 """
 
 from __future__ import annotations
@@ -50,6 +56,9 @@ class CaseResult:
     triage: str
     urgent_expected: bool | None
     questions_to_top1: int | None
+    source: str = ""
+    # red-flag questions left open (unanswered) and named to the user, while provisional
+    open_red_flag_questions: tuple[str, ...] = ()
 
 
 @dataclass
@@ -112,6 +121,9 @@ def score_case(kb: KnowledgeBase, case: CaseRecord, *, later: bool, setting: str
         urgent_expected=case.urgent_expected,
         questions_to_top1=(questions_to_top1(kb, findings, target, setting)
                            if interview else None),
+        source=case.source or case.id,
+        open_red_flag_questions=(a.triage.unanswered_red_flag_questions
+                                 if a.triage.provisional else ()),
     )
 
 
@@ -136,21 +148,44 @@ def _family(kb: KnowledgeBase, entry: str) -> str:
     return "back_mouse_family" if entry in kb.family() else entry
 
 
+def is_urgent(r: CaseResult) -> bool:
+    return r.triage in URGENT
+
+
+def core_metrics(kb: KnowledgeBase, rs: list[CaseResult]) -> dict[str, float | int | None]:
+    """The headline numbers of a list of case results (also recomputed on bootstrap samples)."""
+    n = len(rs)
+    top1 = sum(r.predicted == r.gold_entry for r in rs)
+    top3 = sum(r.gold_entry in r.ranking[:3] for r in rs)
+    fam = sum(_family(kb, r.predicted) == _family(kb, r.gold_entry) for r in rs)
+    labelled = [r for r in rs if r.urgent_expected is not None]
+    predicted_urgent = [r for r in labelled if is_urgent(r)]
+    true_pos = sum(r.urgent_expected for r in predicted_urgent)
+    expected = sum(r.urgent_expected for r in labelled)
+    open_hits = sum(1 for r in labelled if r.urgent_expected
+                    and (is_urgent(r) or r.open_red_flag_questions))
+    brier = sum(sum((p - (e == r.gold_entry)) ** 2 for e, p in r.probabilities.items())
+                for r in rs) / n
+    asked = [r.questions_to_top1 for r in rs if r.questions_to_top1 is not None]
+    return {
+        "n": n,
+        "top1": round(top1 / n, 4),
+        "top3": round(top3 / n, 4),
+        "family_top1": round(fam / n, 4),
+        "urgent_recall": round(true_pos / expected, 4) if expected else None,
+        "urgent_open_recall": round(open_hits / expected, 4) if expected else None,
+        "urgent_precision": (round(true_pos / len(predicted_urgent), 4)
+                             if predicted_urgent else None),
+        "brier": round(brier, 4),
+        "mean_questions_to_top1": round(sum(asked) / len(asked), 2) if asked else None,
+    }
+
+
 def metrics(kb: KnowledgeBase, report: Report) -> dict[str, Any]:
     rs = report.results
     n = len(rs)
     if n == 0:
         return {"n": 0, "bad_lines": [b.__dict__ for b in report.bad_lines]}
-    top1 = sum(r.predicted == r.gold_entry for r in rs)
-    top3 = sum(r.gold_entry in r.ranking[:3] for r in rs)
-    fam = sum(_family(kb, r.predicted) == _family(kb, r.gold_entry) for r in rs)
-    labelled = [r for r in rs if r.urgent_expected is not None]
-    predicted_urgent = [r for r in labelled if r.triage in URGENT]
-    true_pos = sum(r.urgent_expected for r in predicted_urgent)
-    expected = sum(r.urgent_expected for r in labelled)
-    brier = sum(sum((p - (e == r.gold_entry)) ** 2 for e, p in r.probabilities.items())
-                for r in rs) / n
-    asked = [r.questions_to_top1 for r in rs if r.questions_to_top1 is not None]
     others = [r for r in rs if r.gold.startswith("other:")]
     misses = [{"id": r.id, "gold": r.gold, "predicted": r.predicted,
                "leading_named": r.leading_named, "triage": r.triage,
@@ -158,15 +193,7 @@ def metrics(kb: KnowledgeBase, report: Report) -> dict[str, Any]:
               for r in rs if r.predicted != r.gold_entry
               or (r.urgent_expected and r.triage not in URGENT)]
     return {
-        "n": n,
-        "top1": round(top1 / n, 4),
-        "top3": round(top3 / n, 4),
-        "family_top1": round(fam / n, 4),
-        "urgent_recall": round(true_pos / expected, 4) if expected else None,
-        "urgent_precision": (round(true_pos / len(predicted_urgent), 4)
-                             if predicted_urgent else None),
-        "brier": round(brier, 4),
-        "mean_questions_to_top1": round(sum(asked) / len(asked), 2) if asked else None,
+        **core_metrics(kb, rs),
         "interview_never_top1": (sum(1 for r in rs if r.questions_to_top1 is None)
                                  if report.interviewed else None),
         "other_named_exactly": sum(1 for r in others if r.leading_named == r.gold[6:]),
