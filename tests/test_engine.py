@@ -108,8 +108,10 @@ def test_a_cluster_given_as_a_nodule_count_brings_up_liposuction_and_triage_is_t
     result = assess_patient(kb, PatientInput(lumps=(LumpInput("cluster", cluster),
                                                     LumpInput("big", big))))
     assert result.triage.level == "urgent_2_weeks"
-    assert any(t.kind == "liposuction" for t in result.lumps[0].treatments)
-    assert not any(t.kind == "liposuction" for t in result.lumps[1].treatments)
+    by_id = {a.lump_id: a for a in result.lumps}
+    assert any(t.kind == "liposuction" for t in by_id["cluster"].treatments)
+    assert not any(t.kind == "liposuction" for t in by_id["big"].treatments)
+    assert [a.lump_id for a in result.lumps] == ["big", "cluster"]  # most urgent first
 
 
 def test_many_lumps_without_counts_are_not_taken_as_a_cluster(kb):
@@ -152,8 +154,9 @@ def test_an_explicit_nodule_count_is_kept_for_its_lump_only(kb):
     other = parse_findings(ABSCESS)
     result = assess_patient(kb, PatientInput(lumps=(LumpInput("a", counted),
                                                     LumpInput("b", other))))
-    assert result.lumps[0].findings["nodule_count"] == 3
-    assert "nodule_count" not in result.lumps[1].findings
+    by_id = {a.lump_id: a for a in result.lumps}
+    assert by_id["a"].findings["nodule_count"] == 3
+    assert "nodule_count" not in by_id["b"].findings
     assert len(result.notes) == 1 and "own findings" in result.notes[0]
 
 

@@ -18,6 +18,7 @@ from backmice.engine.model import compile_model
 from backmice.errors import InputError
 from backmice.findings import FINDINGS, Kind, LumpInput, PatientInput, parse_findings, parse_value
 from backmice.kb.loader import default_kb
+from backmice.kb.schema import Urgency
 from backmice.results import URGENCY_ORDER
 from strategies import ALL_IDS, finding_sets, finding_values, invalid_values
 
@@ -294,7 +295,18 @@ def test_other_lumps_never_change_a_lumps_assessment(raw, others, setting):
     alone = assess_patient(KB, PatientInput(lumps=(own,), setting=setting)).lumps[0]
     lumps = (own, *(LumpInput(f"o{i}", parse_findings(f)) for i, f in enumerate(others)))
     together = assess_patient(KB, PatientInput(lumps=lumps, setting=setting))
-    assert together.lumps[0] == alone
+    assert next(a for a in together.lumps if a.lump_id == "own") == alone
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(finding_sets(), min_size=1, max_size=5))
+def test_lumps_come_most_urgent_first_in_a_stable_order(raws):
+    """The most urgent lump leads; equally urgent lumps keep the order they were given in."""
+    lumps = tuple(LumpInput(f"l{i}", parse_findings(f)) for i, f in enumerate(raws))
+    result = assess_patient(KB, PatientInput(lumps=lumps))
+    keys = [(Urgency(a.triage.level).rank, int(a.lump_id[1:])) for a in result.lumps]
+    assert keys == sorted(keys)
+    assert result.triage == result.lumps[0].triage
 
 
 # --- precomputed structures equal the plain definitions -------------------------------------

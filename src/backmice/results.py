@@ -120,6 +120,19 @@ class TreatmentOption:
 
 
 @dataclass(frozen=True, slots=True)
+class DontMiss:
+    """A serious possibility to rule out: malignant, infective or a spinal emergency.
+
+    ``probability`` is None for a condition the differential does not model (named because a
+    red flag points to it); ``because`` says why it is named."""
+
+    id: str
+    name: str
+    probability: float | None
+    because: str
+
+
+@dataclass(frozen=True, slots=True)
 class Assessment:
     """The assessment of one lump."""
 
@@ -139,6 +152,10 @@ class Assessment:
     post_procedure_warning: str
     disclaimer: str
     notes: tuple[str, ...] = ()
+    # serious possibilities to rule out, most likely first; never empty when a red flag fired
+    dont_miss: tuple[DontMiss, ...] = ()
+    # sarcoma features hold back every option that cuts into or punctures the lump
+    invasive_deferred: bool = False
 
     @property
     def top(self) -> RankedDiagnosis:

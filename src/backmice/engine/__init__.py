@@ -19,7 +19,7 @@ from backmice.kb.base import MALIGNANT, OTHER, KnowledgeBase
 from backmice.kb.schema import ConditionRole, Urgency
 from backmice.results import URGENCY_ORDER, Assessment, PatientAssessment, RankedDiagnosis
 
-ENGINE_VERSION = "0.2.0"
+ENGINE_VERSION = "0.3.0"
 EXPLAINED = 3  # differential entries that carry a for/against explanation
 _PROBABILITY = itemgetter(0)
 _SECOND = itemgetter(1)
@@ -125,23 +125,30 @@ def assess(kb: KnowledgeBase, findings: Mapping[str, Value], *, setting: str | N
         notes.append("A histopathology result is recorded: outcomes it excludes are set to 0.")
     if findings.get("anesthetic_injection_relief") is True and hits:
         notes.append("Relief after the anaesthetic injection does not cancel the red flags.")
+    deferred = recommend.invasive_deferred(kb, hits, findings)
+    if deferred:
+        notes.append(kb.texts.invasive_deferred.clinician)
     ranked = sorted(by_id.items(), key=_SECOND, reverse=True)
     return Assessment(
         lump_id=lump_id, kb_version=kb.version, engine_version=ENGINE_VERSION, setting=setting,
         findings=findings, differential=_differential(kb, model, post, findings, rows),
         outcomes=tuple(ranked), back_mouse_family_probability=ctx["p_family"],
         red_flags=hits, triage=tri, questions=qs,
-        workup=recommend.workup(kb, ctx),
+        workup=recommend.workup(kb, ctx, allow_invasive=not deferred),
         treatments=recommend.treatments(kb, ctx,
-                                        recommend.leading(model.outcomes, post, ranked)),
+                                        recommend.leading(model.outcomes, post, ranked),
+                                        allow_invasive=not deferred),
         post_procedure_warning=kb.texts.post_procedure_warning.clinician,
         disclaimer=kb.texts.disclaimer.clinician, notes=tuple(notes),
+        dont_miss=recommend.dont_miss(kb, model.outcomes, post, hits),
+        invasive_deferred=deferred,
     )
 
 
 def assess_patient(kb: KnowledgeBase, patient: PatientInput, *,
                    with_questions: bool = True) -> PatientAssessment:
-    """Assess every lump of a patient; the patient's triage is the most urgent lump's.
+    """Assess every lump of a patient, returned most urgent first; the patient's triage is the
+    most urgent lump's.
 
     Each lump is assessed on its own findings (with the patient-level ones): another lump of
     the same patient never changes its result. In particular the number of lumps is not read
@@ -163,7 +170,9 @@ def assess_patient(kb: KnowledgeBase, patient: PatientInput, *,
         notes.append("If these are many small similar nodules, liposuction may be an option "
                      "(no study in back mice); give their number as the nodule count to see it "
                      "among the treatment options.")
-    worst = min(lumps, key=lambda a: Urgency(a.triage.level).rank)
+    # most urgent lump first (a stable sort: equally urgent lumps keep the order given)
+    lumps.sort(key=lambda a: Urgency(a.triage.level).rank)
+    worst = lumps[0]
     return PatientAssessment(
         kb_version=kb.version, engine_version=ENGINE_VERSION, setting=lumps[0].setting,
         lumps=tuple(lumps), triage=worst.triage, notes=tuple(notes),

@@ -12,11 +12,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from backmice.engine.model import source_of
-from backmice.kb.base import INFECTION, MALIGNANT, KnowledgeBase
+from backmice.kb.base import (
+    DONT_MISS,
+    INFECTION,
+    INFECTION_ESTABLISHED,
+    INVASIVE_KINDS,
+    MALIGNANT,
+    KnowledgeBase,
+)
 from backmice.kb.rules import Check, compiled
-from backmice.results import TreatmentOption, WorkupStep
+from backmice.results import DontMiss, RedFlagHit, TreatmentOption, WorkupStep
 
 LEADING_MIN = 0.10  # an outcome counts as "leading" from this probability (top 3 only)
+DONT_MISS_MIN = 0.02  # a serious possibility is named from this probability
 
 
 def derived_context(findings: Mapping[str, object], outcomes: tuple[str, ...],
@@ -113,8 +121,30 @@ def _treatments_for(kb: KnowledgeBase) -> dict[str, tuple[Choice, ...]]:
     return {o: tuple(v) for o, v in out.items()}
 
 
-def workup(kb: KnowledgeBase, ctx: Mapping[str, object]) -> tuple[WorkupStep, ...]:
-    return tuple([step for check, step in _workup(kb) if check(ctx)])
+@functools.cache
+def _invasive_steps(kb: KnowledgeBase) -> frozenset[str]:
+    return frozenset(w.id for w in kb.workup if w.invasive)
+
+
+@functools.cache
+def _deferring_flags(kb: KnowledgeBase) -> frozenset[str]:
+    return frozenset(f.id for f in kb.red_flags if f.defers_invasive)
+
+
+def invasive_deferred(kb: KnowledgeBase, hits: Sequence[RedFlagHit],
+                      findings: Mapping[str, object]) -> bool:
+    """True while a sarcoma feature fired and no infection is established: then nothing that
+    cuts into or punctures the lump is offered (imaging first, then a sarcoma service)."""
+    deferring = _deferring_flags(kb)
+    if not any(h.id in deferring for h in hits):
+        return False
+    return not compiled(kb.rules[INFECTION_ESTABLISHED])(findings)
+
+
+def workup(kb: KnowledgeBase, ctx: Mapping[str, object], *,
+           allow_invasive: bool = True) -> tuple[WorkupStep, ...]:
+    invasive = () if allow_invasive else _invasive_steps(kb)
+    return tuple([step for check, step in _workup(kb) if step.id not in invasive and check(ctx)])
 
 
 Planned = tuple[Check | None, TreatmentOption]
@@ -140,7 +170,30 @@ def _plan(kb: KnowledgeBase, lead: tuple[str, ...]) -> tuple[Planned, ...]:
     return tuple(plan)
 
 
-def treatments(kb: KnowledgeBase, ctx: Mapping[str, object],
-               lead: Sequence[str]) -> tuple[TreatmentOption, ...]:
+def treatments(kb: KnowledgeBase, ctx: Mapping[str, object], lead: Sequence[str], *,
+               allow_invasive: bool = True) -> tuple[TreatmentOption, ...]:
     return tuple([option for check, option in _plan(kb, tuple(lead))
-                  if check is None or check(ctx)])
+                  if (allow_invasive or option.kind not in INVASIVE_KINDS)
+                  and (check is None or check(ctx))])
+
+
+def dont_miss(kb: KnowledgeBase, outcomes: Sequence[str], post: Sequence[float],
+              hits: Sequence[RedFlagHit]) -> tuple[DontMiss, ...]:
+    """The serious possibilities to rule out, most likely first: every modelled one at
+    DONT_MISS_MIN or more; when a red flag fired and none reaches it, the condition the most
+    urgent flag points to (hits come most urgent first), or else the likeliest serious one."""
+    p_of = dict(zip(outcomes, post, strict=True))
+    serious = sorted(((p_of[o], o) for o in DONT_MISS if o in p_of), reverse=True)
+    named = [DontMiss(o, kb.conditions[o].name, p, "a serious possibility at this probability")
+             for p, o in serious if p >= DONT_MISS_MIN]
+    if named or not hits:
+        return tuple(named)
+    for hit in hits:
+        pointed = [c for c in kb.red_flags_by_id[hit.id].related_conditions if c in DONT_MISS]
+        if pointed:
+            best = max(pointed, key=lambda c: p_of.get(c, -1.0))
+            return (DontMiss(best, kb.conditions[best].name, p_of.get(best),
+                             f"the red flag \"{hit.title}\" points to it"),)
+    p, o = serious[0]
+    return (DontMiss(o, kb.conditions[o].name, p, "the likeliest serious possibility while a "
+                     "red flag is present"),)

@@ -15,6 +15,7 @@ from backmice.kb.schema import (
     FindingEntry,
     FitSettings,
     HistopathologyFile,
+    InfectionEstablished,
     LikelihoodFile,
     Manifest,
     PriorsFile,
@@ -40,6 +41,7 @@ class KnowledgeBase:
     likelihoods: Mapping[str, LikelihoodFile]
     priors: PriorsFile
     red_flags: tuple[RedFlag, ...]
+    infection_established: InfectionEstablished
     workup: tuple[WorkupItem, ...]
     treatments: tuple[Treatment, ...]
     histopathology: HistopathologyFile
@@ -67,6 +69,10 @@ class KnowledgeBase:
     def setting_ids(self) -> tuple[str, ...]:
         return tuple(s.id for s in self.priors.settings)
 
+    @functools.cached_property
+    def red_flags_by_id(self) -> Mapping[str, RedFlag]:
+        return {f.id: f for f in self.red_flags}
+
     @functools.cache  # noqa: B019 - the knowledge base lives as long as the process
     def family(self) -> tuple[str, ...]:
         return tuple(c.id for c in self.conditions.values() if c.back_mouse_family)
@@ -83,6 +89,16 @@ DERIVED_NAMES: frozenset[str] = frozenset(
 )
 MALIGNANT: tuple[str, ...] = ("liposarcoma", "other_soft_tissue_sarcoma", "cutaneous_metastasis")
 INFECTION: tuple[str, ...] = ("subcutaneous_abscess", "pilonidal_abscess")
+# Serious possibilities a clinician must not miss (named in Assessment.dont_miss): the malignant
+# and infective outcomes, and the spinal emergencies that red flags point to.
+DONT_MISS: tuple[str, ...] = (*MALIGNANT, *INFECTION, "spinal_epidural_abscess",
+                              "cauda_equina_syndrome")
 OTHER = "other"
+# Treatments of these kinds cut into, puncture or work on the lump itself (needling,
+# acupuncture, manipulation): held back while sarcoma features are present.
+INVASIVE_KINDS: frozenset[str] = frozenset({"injection", "surgery", "liposuction", "drainage",
+                                           "complementary"})
+# The rule name (in KnowledgeBase.rules) of red_flags.yaml's infection_established.
+INFECTION_ESTABLISHED = "red_flags:infection_established"
 # The later test read from pain scores (findings.yaml gives it a ``reading``).
 INJECTION_FINDING = "anesthetic_injection_relief"

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from backmice.errors import KnowledgeBaseError
 from backmice.kb import rules as rule_lang
-from backmice.kb.base import KnowledgeBase
+from backmice.kb.base import INFECTION_ESTABLISHED, KnowledgeBase
 from backmice.kb.checks import check_kb
 from backmice.kb.schema import (
     Citation,
@@ -125,6 +125,7 @@ def load_kb(path: str | Path | None = None) -> KnowledgeBase:
 
     rules = _parse_rules(
         [(f"red_flags:{r.id}", r.when) for r in red_flags.red_flags]
+        + [(INFECTION_ESTABLISHED, red_flags.infection_established.when)]
         + [(f"workup:{w.id}", w.when) for w in workup.workup]
         + [(f"treatments:{t.id}", t.when) for t in treatments.treatments],
         problems,
@@ -137,6 +138,7 @@ def load_kb(path: str | Path | None = None) -> KnowledgeBase:
         likelihoods=MappingProxyType({lf.condition: lf for lf in likelihoods.values()}),
         priors=priors,
         red_flags=tuple(red_flags.red_flags),
+        infection_established=red_flags.infection_established,
         workup=tuple(workup.workup),
         treatments=tuple(treatments.treatments),
         histopathology=histo,

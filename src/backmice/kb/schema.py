@@ -347,12 +347,25 @@ class RedFlag(Strict):
     patient_meaning: str = Field(min_length=20)
     # Condition pages that explain the serious cause behind the flag (ids of conditions/).
     related_conditions: list[str] = Field(default_factory=list)
+    # A sarcoma feature: while it fires, nothing that cuts into or punctures the lump (incision,
+    # drainage, excision, biopsy, injection, liposuction) is offered, unless an infection is
+    # established (red_flags.yaml infection_established): imaging first, then a sarcoma service.
+    defers_invasive: bool = False
     provenance: Provenance
     review: Review
 
 
+class InfectionEstablished(Strict):
+    """When an infection is established enough that drainage may go ahead despite a sarcoma
+    feature (an abscess is drained; a sarcoma is never cut into first)."""
+
+    when: RuleExpr
+    provenance: Provenance
+
+
 class RedFlagsFile(Strict):
     red_flags: list[RedFlag]
+    infection_established: InfectionEstablished
 
 
 class WorkupItem(Strict):
@@ -360,6 +373,7 @@ class WorkupItem(Strict):
     name: str
     when: RuleExpr
     purpose: str
+    invasive: bool = False  # cuts into or punctures the lump (held back by sarcoma features)
     provenance: Provenance
     review: Review
 
@@ -407,6 +421,8 @@ class TriageText(Strict):
 class TextsFile(Strict):
     disclaimer: Text
     post_procedure_warning: Text
+    # Said when sarcoma features hold back every invasive option (RedFlag.defers_invasive).
+    invasive_deferred: Text
     triage: dict[Urgency, TriageText]
     # The patient-only step "soon" (between same day and two weeks): shown instead of a less
     # urgent level when a safety question that could call for same-day or emergency care was
