@@ -94,7 +94,7 @@ def test_no_case_keeps_the_expert_number_and_grade(kb, small):
 def test_a_condition_without_its_own_number_starts_from_the_default(kb, small):
     base = expert_kb(kb)
     assert "punctum" not in base.likelihoods["other"].findings
-    cases, _ = load(base, _case(9, "other:lumbar_hernia", "PMID:9", punctum=False))
+    cases, _ = load(base, _case(9, "other:gouty_tophus", "PMID:9", punctum=False))
     fitted = fit_kb(base, count(base, cases), scale=1.0)
     entry = fitted.likelihoods["other"].findings["punctum"]
     default = base.findings["punctum"].default

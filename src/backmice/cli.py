@@ -132,6 +132,10 @@ def validate(
     plot: Annotated[Path | None, typer.Option(
         "--plot", help="Draw the reliability diagram and the confusion matrix "
                        "(FILE.svg or FILE.png).")] = None,
+    case_mix_priors: Annotated[bool, typer.Option(
+        "--case-mix-priors", help="Experiment, with --folds: also fit the priors to the "
+                                  "training folds' mix of diagnoses (never used in "
+                                  "practice: published cases are not a clinic's mix).")] = False,
 ) -> None:
     """Score the engine on a file of cases: the metrics of case-format.md with 95% intervals
     over sources, confusion matrices and a calibration table."""
@@ -142,7 +146,7 @@ def validate(
     try:
         run_validate(kb, text, name=cases, json_out=json_out, later=later_tests,
                      setting=setting, interview=not no_interview, folds=folds, plot=plot,
-                     console=_console())
+                     console=_console(), case_mix_priors=case_mix_priors)
     except InputError as exc:
         _fail(str(exc))
 

@@ -50,9 +50,9 @@ def print_report(m: dict[str, Any], title: str, console: Console) -> None:
 
 def run_validate(kb: KnowledgeBase, text: str, *, name: str, json_out: bool, later: bool,
                  setting: str | None, interview: bool, folds: int, plot: Path | None,
-                 console: Console) -> None:
+                 console: Console, case_mix_priors: bool = False) -> None:
     m = validation_report(kb, text, later=later, setting=setting, interview=interview,
-                          folds=folds)
+                          folds=folds, case_mix_priors=case_mix_priors)
     if plot is not None and m.get("n"):
         from backmice.evaluation.plots import plot as draw
 

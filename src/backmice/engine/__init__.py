@@ -126,8 +126,8 @@ def assess(kb: KnowledgeBase, findings: Mapping[str, Value], *, setting: str | N
     if findings.get("anesthetic_injection_relief") is True and hits:
         notes.append("Relief after the anaesthetic injection does not cancel the red flags.")
     deferred = recommend.invasive_deferred(kb, hits, findings)
-    if deferred:
-        notes.append(kb.texts.invasive_deferred.clinician)
+    if deferred:  # first, so that every view shows it before the work-up
+        notes.insert(0, kb.texts.invasive_deferred.clinician)
     ranked = sorted(by_id.items(), key=_SECOND, reverse=True)
     return Assessment(
         lump_id=lump_id, kb_version=kb.version, engine_version=ENGINE_VERSION, setting=setting,

@@ -179,21 +179,24 @@ def treatments(kb: KnowledgeBase, ctx: Mapping[str, object], lead: Sequence[str]
 
 def dont_miss(kb: KnowledgeBase, outcomes: Sequence[str], post: Sequence[float],
               hits: Sequence[RedFlagHit]) -> tuple[DontMiss, ...]:
-    """The serious possibilities to rule out, most likely first: every modelled one at
-    DONT_MISS_MIN or more; when a red flag fired and none reaches it, the condition the most
-    urgent flag points to (hits come most urgent first), or else the likeliest serious one."""
+    """The serious possibilities to rule out: first the one the most urgent red flag points to
+    (hits come most urgent first), then every modelled one at DONT_MISS_MIN or more, most likely
+    first; with a red flag that points nowhere serious, the likeliest serious one is named."""
     p_of = dict(zip(outcomes, post, strict=True))
-    serious = sorted(((p_of[o], o) for o in DONT_MISS if o in p_of), reverse=True)
-    named = [DontMiss(o, kb.conditions[o].name, p, "a serious possibility at this probability")
-             for p, o in serious if p >= DONT_MISS_MIN]
-    if named or not hits:
-        return tuple(named)
+    named: list[DontMiss] = []
     for hit in hits:
         pointed = [c for c in kb.red_flags_by_id[hit.id].related_conditions if c in DONT_MISS]
         if pointed:
             best = max(pointed, key=lambda c: p_of.get(c, -1.0))
-            return (DontMiss(best, kb.conditions[best].name, p_of.get(best),
-                             f"the red flag \"{hit.title}\" points to it"),)
-    p, o = serious[0]
-    return (DontMiss(o, kb.conditions[o].name, p, "the likeliest serious possibility while a "
-                     "red flag is present"),)
+            named.append(DontMiss(best, kb.conditions[best].name, p_of.get(best),
+                                  f"the red flag \"{hit.title}\" points to it"))
+            break
+    serious = sorted(((p_of[o], o) for o in DONT_MISS if o in p_of), reverse=True)
+    first = {m.id for m in named}
+    named += [DontMiss(o, kb.conditions[o].name, p, "a serious possibility at this probability")
+              for p, o in serious if p >= DONT_MISS_MIN and o not in first]
+    if hits and not named:
+        p, o = serious[0]
+        named.append(DontMiss(o, kb.conditions[o].name, p, "the likeliest serious possibility "
+                              "while a red flag is present"))
+    return tuple(named)

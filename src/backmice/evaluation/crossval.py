@@ -21,14 +21,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from backmice.evaluation import CaseResult, score_case
-from backmice.evaluation.fitting import count, fit_kb
+from backmice.evaluation.fitting import count, fit_kb, with_case_mix_priors, with_weight
 from backmice.interop.cases import CaseRecord
 from backmice.kb.base import KnowledgeBase
 
 FOLDS = 10
 INNER_FOLDS = 5
-SCALES = (0.25, 1.0, 4.0)
-WEIGHTS = (0.4, 0.55, 0.7, 0.85, 1.0)
+SCALES = (0.1, 0.25, 1.0, 4.0)
+WEIGHTS = (0.25, 0.4, 0.55, 0.7, 0.85, 1.0)
 FLOOR = 1e-6  # log loss of a probability of 0 is taken at this probability
 
 
@@ -85,8 +85,9 @@ def choose(kb: KnowledgeBase, cases: Sequence[CaseRecord], *, later: bool = Fals
         train = [c for j, p in enumerate(parts) if j != i for c in p]
         counts = count(kb, train)
         for scale in scales:
+            fitted_at_scale = fit_kb(kb, counts, scale=scale)
             for weight in weights:
-                fitted = fit_kb(kb, counts, scale=scale, weight=weight)
+                fitted = with_weight(fitted_at_scale, weight)
                 losses.setdefault((scale, weight), []).extend(
                     _score_all(fitted, held_out, later=later, setting=setting, interview=False))
     best = min(losses, key=lambda key: log_loss(losses[key]))
@@ -96,16 +97,21 @@ def choose(kb: KnowledgeBase, cases: Sequence[CaseRecord], *, later: bool = Fals
 def cross_validate(kb: KnowledgeBase, cases: Sequence[CaseRecord], *, later: bool = False,
                    setting: str | None = None, interview: bool = True, folds: int = FOLDS,
                    inner_folds: int = INNER_FOLDS, scales: Sequence[float] = SCALES,
-                   weights: Sequence[float] = WEIGHTS) -> CrossValidation:
-    """Nested cross-validation grouped by source (see the module docstring)."""
+                   weights: Sequence[float] = WEIGHTS,
+                   case_mix_priors: bool = False) -> CrossValidation:
+    """Nested cross-validation grouped by source (see the module docstring).
+
+    ``case_mix_priors`` is an experiment: the priors are also updated with the training folds'
+    mix of diagnoses (:func:`~backmice.evaluation.fitting.with_case_mix_priors`)."""
     labelled = [c for c in cases if c.gold]
     parts = split(labelled, folds)
     cv = CrossValidation(folds=len(parts), sources=len({_source(c) for c in labelled}))
     for i, held_out in enumerate(parts):
         train = [c for j, p in enumerate(parts) if j != i for c in p]
-        chosen = choose(kb, train, later=later, setting=setting, folds=inner_folds,
+        base = with_case_mix_priors(kb, train) if case_mix_priors else kb
+        chosen = choose(base, train, later=later, setting=setting, folds=inner_folds,
                         scales=scales, weights=weights)
-        fitted = fit_kb(kb, count(kb, train), scale=chosen.scale, weight=chosen.weight)
+        fitted = fit_kb(base, count(base, train), scale=chosen.scale, weight=chosen.weight)
         cv.choices.append(chosen)
         cv.results.extend(_score_all(fitted, held_out, later=later, setting=setting,
                                      interview=interview))

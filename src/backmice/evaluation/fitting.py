@@ -159,6 +159,34 @@ def fit_kb(kb: KnowledgeBase, counts: Mapping[tuple[str, str], Counter[str]], *,
     return dataclasses.replace(kb, likelihoods=MappingProxyType(likelihoods), fit=fit)
 
 
+def with_weight(kb: KnowledgeBase, weight: float) -> KnowledgeBase:
+    """The same knowledge base with another log-likelihood weight (no refit needed)."""
+    fit = kb.fit.model_copy(update={"likelihood_weight": weight})
+    return dataclasses.replace(kb, fit=fit)
+
+
 def expert_kb(kb: KnowledgeBase) -> KnowledgeBase:
     """The knowledge base with every fitted number back at its expert value, weight 1."""
     return fit_kb(kb, {}, weight=1.0)
+
+
+PRIOR_PSEUDO_COUNT = 20.0  # weight of the expert priors in the prior-mix experiment
+
+
+def with_case_mix_priors(kb: KnowledgeBase, cases: Iterable[CaseRecord],
+                         strength: float = PRIOR_PSEUDO_COUNT) -> KnowledgeBase:
+    """An EXPERIMENT, never written to the knowledge base: every setting's priors updated with
+    the corpus's own mix of diagnoses (a Dirichlet with ``strength`` pseudo-cases).
+
+    It measures how much of a miss comes from the priors: published patients are selected for
+    being unusual, so their mix is not any clinic's, and a tool using it would over-call rare
+    conditions in practice (see docs/validation.md)."""
+    seen = Counter(gold_outcome(kb, c.gold) for c in cases if c.gold)
+    n = sum(seen.values())
+    settings = []
+    for setting in kb.priors.settings:
+        priors = {o: prior.model_copy(update={
+                      "p": (strength * prior.p + seen[o]) / (strength + n)})
+                  for o, prior in setting.priors.items()}
+        settings.append(setting.model_copy(update={"priors": priors}))
+    return dataclasses.replace(kb, priors=kb.priors.model_copy(update={"settings": settings}))

@@ -52,17 +52,18 @@ def load(kb: KnowledgeBase, text: str) -> tuple[list[CaseRecord], Report]:
 
 def validation_report(kb: KnowledgeBase, text: str, *, later: bool = False,
                       setting: str | None = None, interview: bool = True, folds: int = 0,
-                      samples: int = SAMPLES) -> dict[str, Any]:
+                      samples: int = SAMPLES, case_mix_priors: bool = False) -> dict[str, Any]:
     cases, report = load(kb, text)
     report.interviewed = interview
     extra: dict[str, Any] = {}
     if folds:
         cv = cross_validate(kb, cases, later=later, setting=setting, interview=interview,
-                            folds=folds)
+                            folds=folds, case_mix_priors=case_mix_priors)
         report.results = cv.results
         extra["cross_validation"] = {
             "grouped_by": "source", "folds": cv.folds, "sources": cv.sources,
             "nested_choices": [asdict(c) for c in cv.choices],
+            "case_mix_priors": case_mix_priors,
         }
     else:
         report.results = [score_case(kb, c, later=later, setting=setting, interview=interview)

@@ -88,7 +88,8 @@ DERIVED_NAMES: frozenset[str] = frozenset(
     {"top", "p_family", "p_malignant", "p_infection", "red_flags", "urgency_rank"}
 )
 MALIGNANT: tuple[str, ...] = ("liposarcoma", "other_soft_tissue_sarcoma", "cutaneous_metastasis")
-INFECTION: tuple[str, ...] = ("subcutaneous_abscess", "pilonidal_abscess")
+INFECTION: tuple[str, ...] = ("subcutaneous_abscess", "pilonidal_abscess",
+                               "deep_soft_tissue_infection")
 # Serious possibilities a clinician must not miss (named in Assessment.dont_miss): the malignant
 # and infective outcomes, and the spinal emergencies that red flags point to.
 DONT_MISS: tuple[str, ...] = (*MALIGNANT, *INFECTION, "spinal_epidural_abscess",

@@ -44,6 +44,10 @@ def lump_note(kb: KnowledgeBase, a: Assessment, *, name: str | None = None,
         lines += ["", "**Red flags:**"]
         lines += [f"- {h.title} ({h.urgency.replace('_', ' ')}): {h.action} "
                   f"(rule: {rule_text(kb, h.rule)})" for h in a.red_flags]
+    if a.dont_miss:
+        named = "; ".join(f"{m.name}" + (f" {percent(m.probability)}" if m.probability is not None
+                                          else "") + f" ({m.because})" for m in a.dont_miss)
+        lines += ["", f"**Don't miss:** {named}."]
     family = percent(a.back_mouse_family_probability)
     lines += ["", f"**Differential** (back-mouse family {family}):"]
     for i, d in enumerate(a.differential[:5], 1):
@@ -57,6 +61,8 @@ def lump_note(kb: KnowledgeBase, a: Assessment, *, name: str | None = None,
             lines += ["", f"*Reasoning for {d.name}:*"]
             lines += [f"- for: {contribution_line(c)}" for c in d.supporting[:5]]
             lines += [f"- against: {contribution_line(c)}" for c in d.opposing[:3]]
+    if a.invasive_deferred:
+        lines += ["", f"**Invasive options held back:** {a.notes[0]}"]
     if a.workup:
         lines += ["", "**Work-up:**"] + [f"- {w.name}" for w in a.workup]
     if a.treatments:
@@ -65,8 +71,9 @@ def lump_note(kb: KnowledgeBase, a: Assessment, *, name: str | None = None,
                   for t in a.treatments]
     if a.questions:
         lines += ["", "**Still to establish:** " + "; ".join(q.clinician for q in a.questions)]
-    if a.notes:
-        lines += ["", *[f"_{name_lumps(n, names)}_" for n in a.notes]]
+    rest = a.notes[1:] if a.invasive_deferred else a.notes
+    if rest:
+        lines += ["", *[f"_{name_lumps(n, names)}_" for n in rest]]
     return lines
 
 

@@ -52,6 +52,14 @@ def _red_flags(a: Assessment) -> RenderableType:
     return table
 
 
+def _dont_miss(a: Assessment) -> RenderableType:
+    if not a.dont_miss:
+        return Text("")
+    parts = [f"{m.name}" + (f" {percent(m.probability)}" if m.probability is not None else "")
+             + f" ({m.because})" for m in a.dont_miss]
+    return Text("Don't miss: " + "; ".join(parts), style="bold magenta")
+
+
 def _differential(a: Assessment) -> Table:
     table = Table(title=f"Differential (back-mouse family total "
                         f"{percent(a.back_mouse_family_probability)})", expand=True)
@@ -119,7 +127,8 @@ def _workup_and_treatment(a: Assessment) -> RenderableType:
 def lump_view(a: Assessment) -> RenderableType:
     notes = [Text(n, style="italic") for n in a.notes]
     return Panel(
-        Group(_triage(a), _red_flags(a), _differential(a), _reasoning(a), _questions(a),
+        Group(_triage(a), _red_flags(a), _dont_miss(a), _differential(a), _reasoning(a),
+              _questions(a),
               _workup_and_treatment(a), *notes),
         title=f"Lump {a.lump_id}", subtitle=f"setting {a.setting} · KB {a.kb_version}",
     )
