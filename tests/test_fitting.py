@@ -7,6 +7,7 @@ cross-validation must never let a source's cases into its own training folds.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from importlib import resources
@@ -178,3 +179,42 @@ def test_report_has_intervals_tables_and_flags_in_sample(kb):
     assert sum(sum(row.values()) for row in conf.values()) == 6
     assert sum(b["count"] for b in m["calibration"]) == 6 * len(m["confusion"]["labels"])
     assert "urgent_open_recall" in m
+
+
+def test_validate_and_kb_fit_from_the_command_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from backmice.cli import app
+
+    corpus = tmp_path / "small.jsonl"
+    corpus.write_text(SMALL + "\n")
+    plot = tmp_path / "quality.svg"
+    result = CliRunner().invoke(app, ["validate", str(corpus), "--folds", "2", "--json",
+                                      "--no-interview", "--plot", str(plot)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["out_of_sample"] is True and report["cross_validation"]["folds"] == 2
+    assert plot.read_text().lstrip().startswith("<?xml")
+    bad = CliRunner().invoke(app, ["validate", str(corpus), "--plot", str(tmp_path / "q.gif")])
+    assert bad.exit_code == 2 and "--plot" in bad.output
+
+    folder = tmp_path / "data"
+    shutil.copytree(Path(str(resources.files("backmice.kb").joinpath("data"))), folder)
+    fitted = CliRunner().invoke(app, ["kb", "fit", str(corpus), "--path", str(folder),
+                                      "--folds", "2", "--on", "2026-12-07"])
+    assert fitted.exit_code == 0, fitted.output
+    assert "likelihoods fitted" in fitted.output
+    assert load_kb(folder).fit.corpus.sha256 == hashlib.sha256(corpus.read_bytes()).hexdigest()
+    # scoring the knowledge base on the very corpus it was fitted on is flagged as in-sample
+    report = validation_report(load_kb(folder), corpus.read_text(), interview=False, samples=20)
+    assert report["in_sample"] is True and "in-sample" in report["warning"]
+
+
+def test_findings_listed_as_not_fitted_keep_their_expert_numbers(kb):
+    assert "location" in kb.fit.not_fitted
+    cases, _ = load(kb, "\n".join(_case(i, "lipoma", f"PMID:{i}", location="buttock")
+                                  for i in range(30)))
+    base = expert_kb(kb)
+    fitted = fit_kb(base, count(base, cases))
+    assert fitted.likelihoods["lipoma"].findings["location"] == \
+        base.likelihoods["lipoma"].findings["location"]

@@ -49,9 +49,10 @@ def gold_outcome(kb: KnowledgeBase, gold: str) -> str:
 
 
 def fitted_findings(kb: KnowledgeBase) -> tuple[str, ...]:
-    """The findings whose likelihoods are fitted: every finding with its own table."""
+    """The findings whose likelihoods are fitted: every finding with its own table, except
+    those ``fit.yaml`` keeps at their expert numbers (``not_fitted``)."""
     model = compile_model(kb, kb.priors.default_setting)
-    return tuple(model.tables)
+    return tuple(f for f in model.tables if f not in kb.fit.not_fitted)
 
 
 def count(kb: KnowledgeBase, cases: Iterable[CaseRecord]) -> Counts:

@@ -325,6 +325,9 @@ def _check_fitted(where: str, entry: FindingEntry, lk: Likelihood) -> Iterator[s
 
 
 def _check_fit(kb: KnowledgeBase) -> Iterator[str]:
+    for fid in kb.fit.not_fitted:
+        if fid not in kb.findings:
+            yield f"fit.yaml: not_fitted.{fid}: unknown finding"
     for name, target in kb.fit.aliases.items():
         if target not in kb.outcomes:
             yield (f"fit.yaml: aliases.{name}: {target!r} is not a modelled outcome "

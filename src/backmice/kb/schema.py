@@ -454,6 +454,9 @@ class FitSettings(Strict):
     pseudo_counts: dict[Grade, float]
     provenance: Provenance
     aliases: dict[str, str] = Field(default_factory=dict)
+    # findings kept at their expert numbers, each with the reason (e.g. the corpus's searches
+    # chose the body site, so its site mix is the searchers', not the disease's)
+    not_fitted: dict[str, str] = Field(default_factory=dict)
     corpus: CorpusStamp | None = None
     selection: list[str] = Field(default_factory=list)
     fitted_on: dt.date | None = None
