@@ -130,6 +130,6 @@ def test_group_parts_are_the_single_path_group_likelihoods():
                       for i in range(len(group.members))]
             known = {m: (None, False, True)[s]
                      for m, s in zip(group.members, states, strict=True) if s}
-            expected = ([math.log(bayes.group_likelihood(group, i, known))
+            expected = ([model.weight * math.log(bayes.group_likelihood(group, i, known))
                          for i in range(len(model.outcomes))] if known else [0.0] * len(row))
             assert row.tolist() == expected

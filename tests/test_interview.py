@@ -130,7 +130,7 @@ def test_answering_no_to_everything_rules_the_flags_out(kb):
             break
         value = False if question.options[0][0] == "true" else question.options[0][0]
         state = state.answer(question.finding, value if FINDINGS[question.finding].kind
-                             is not Kind.NUMBER else 1.0)
+                             not in (Kind.NUMBER, Kind.COUNT) else 1.0)
     assert not result.triage.red_flags_not_ruled_out
     assert not result.triage.unknown_red_flag_questions
 

@@ -44,8 +44,10 @@ def test_every_estimate_says_why_and_every_evidence_cites(kb):
     for where, prov in _provenances(kb):
         n += 1
         assert prov.remark.strip(), where
-        if prov.grade is not Grade.ESTIMATE:
+        if prov.grade in (Grade.EVIDENCE, Grade.EXPERT_OPINION):
             assert prov.citations, where
+        if prov.grade is Grade.FITTED:  # a fitted number says what it started from
+            assert "fitted:" in prov.remark, where
     assert n > 300
 
 

@@ -188,7 +188,9 @@ def _before_after(case):
     model = compile_model(KB, setting)
     post = bayes.posterior(model, known)
     after = bayes.posterior(model, {**known, fid: value})
-    return model, post, after, _conditional_likelihoods(model, known, fid, value)
+    # the engine weights every log-likelihood (fit.yaml), so a finding multiplies by lik ** w
+    lik = [x ** model.weight for x in _conditional_likelihoods(model, known, fid, value)]
+    return model, post, after, lik
 
 
 @PROPERTY
@@ -357,7 +359,8 @@ def _reference_group_ratio(model, group, outcome, findings):
     liks = [bayes.group_likelihood(group, j, findings) for j in range(len(model.prior))]
     rest = sum(p * lik for p, lik in zip(model.prior, liks, strict=True)) \
         - model.prior[outcome] * liks[outcome]
-    return liks[outcome] / (rest / (1.0 - model.prior[outcome]))
+    # shown on the scale the engine uses: every log-likelihood is weighted (fit.yaml)
+    return (liks[outcome] / (rest / (1.0 - model.prior[outcome]))) ** model.weight
 
 
 def _reference_contributions(model, outcome, findings):
@@ -498,7 +501,7 @@ def test_group_likelihoods_read_members_by_truth_value():
         direct = list(model.log_prior)
         for group in model.groups:
             if any(known.get(m) is not None for m in group.members):
-                direct = [s + math.log(lik)
+                direct = [s + model.weight * math.log(lik)
                           for s, lik in zip(direct, bayes.group_likelihoods(group, known),
                                             strict=True)]
         assert scores == direct

@@ -11,20 +11,26 @@ from backmice.render.patient import ALERT_HEADINGS
 
 from .test_pages import _alert, _post, _question
 
-# The reviewer's path: No, "I don't know" to the bladder question, No, No, No, soft, slowly.
-PATH = ["false", None, "false", "false", "false", "soft", "slow"]
+# The reviewer's path: No to every safety question but "I don't know" to the bladder one, then
+# soft, then growing slowly (in whatever order the interview asks them).
+ANSWERS = {"bladder_or_bowel_dysfunction": None, "consistency": "soft", "growth": "slow"}
+SAFETY_NO = ("spreading_redness", "saddle_anaesthesia", "neurological_deficit",
+             "systemically_unwell", "fever", "bilateral_leg_symptoms")
 
 
 def _walk(client) -> str:
+    """Answer until the growth answer is given; every other question gets "No"."""
     html = client.get("/interview").text
-    for value in PATH:
+    for _ in range(15):
         finding = _question(html)
+        value = ANSWERS.get(finding, "false")
         if value is None:
-            assert finding == "bladder_or_bowel_dysfunction"
             html = _post(client, html, finding=finding, action="dont_know").text
         else:
             html = _post(client, html, finding=finding, value=value, action="answer").text
-    return html
+        if finding == "growth":
+            return html
+    raise AssertionError("the interview never asked about growth")
 
 
 def _banner(html: str) -> str:
@@ -47,9 +53,7 @@ def test_alert_and_result_give_the_same_urgency(client, kb):
 
 
 def _api_walk(client) -> dict:
-    answers = {"spreading_redness": False, "saddle_anaesthesia": False,
-               "neurological_deficit": False, "systemically_unwell": False,
-               "consistency": "soft", "growth": "slow"}
+    answers = {**dict.fromkeys(SAFETY_NO, False), "consistency": "soft", "growth": "slow"}
     return client.post("/api/v1/interview/step",
                        json={"answers": answers,
                              "dont_know": ["bladder_or_bowel_dysfunction"]}).json()
@@ -125,12 +129,8 @@ def test_stopping_after_a_dont_know_names_both(client):
 
 def test_patient_options_are_capitalised(client):
     step = client.post("/api/v1/interview/step",
-                       json={"answers": {"spreading_redness": False,
+                       json={"answers": {**dict.fromkeys(SAFETY_NO, False),
                                          "bladder_or_bowel_dysfunction": False,
-                                         "saddle_anaesthesia": False,
-                                         "neurological_deficit": False,
-                                         "systemically_unwell": False,
-                                         "fever": False,
                                          "consistency": "soft"}}).json()
     assert step["question"]["finding"] == "growth"
     labels = [o["label"] for o in step["question"]["options"]]

@@ -116,8 +116,9 @@ def _parts(model: CompiledModel) -> list[_Part]:
         for states in itertools.product(range(3), repeat=len(group.members)):
             known = {m: _BOOLEAN_STATES[s] for m, s in zip(group.members, states, strict=True)
                      if s}
-            rows.append([math.log(x) for x in group_likelihoods(group, known)] if known
-                        else [0.0] * outcomes)
+            # weighted like every other log-likelihood (fit.yaml likelihood_weight)
+            rows.append([model.weight * math.log(x) for x in group_likelihoods(group, known)]
+                        if known else [0.0] * outcomes)
         parts.append(_Part(group.members, (3,) * len(group.members), np.array(rows)))
     values = FINDINGS["histopathology_finding"].values
     excluded = np.zeros((len(values) + 1, outcomes))

@@ -72,7 +72,9 @@ def _differential(kb: KnowledgeBase, model: CompiledModel, post: Sequence[float]
         (post[i], i, o, name, role, family) for i, o, name, role, family in layout.conditions
     ]
     # "other" is explained through its most likely member
-    entries.append((sum([t[0] for t in others]), others[0][1], OTHER, "Other / none of these",
+    # min: the sum of many small probabilities can pass 1 by a rounding error
+    entries.append((min(1.0, sum([t[0] for t in others])), others[0][1], OTHER,
+                    "Other / none of these",
                     *layout.other_entry))
     entries.sort(key=_PROBABILITY, reverse=True)
     items = explain.evidence(kb, model, findings, rows, [t[1] for t in entries[:EXPLAINED]])
