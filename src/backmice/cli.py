@@ -258,22 +258,32 @@ def serve(
 def kb_check(
     path: Annotated[Path | None, typer.Option(help="A working copy of kb/data to check "
                                               "instead of the packaged one.")] = None,
+    nlp_path: Annotated[Path | None, typer.Option(help="A working copy of nlp/data (the rules "
+                                                  "that read clinical notes) to check.")]
+    = None,
 ) -> None:
-    """Validate the knowledge base; print each problem with its file and path."""
+    """Validate the knowledge base and the note-reading rules; print each problem with its file
+    and path."""
     from backmice.kb.loader import load_kb
+    from backmice.nlp.rules import check_rules, load_rules
 
+    problems = check_rules(nlp_path)
     try:
         kb = load_kb(path)
     except KnowledgeBaseError as exc:
-        for problem in exc.problems:
+        problems = [*exc.problems, *problems]
+        kb = None
+    if problems or kb is None:
+        for problem in problems:
             typer.echo(problem)
-        typer.echo(f"{len(exc.problems)} problem(s) found.", err=True)
+        typer.echo(f"{len(problems)} problem(s) found.", err=True)
         raise typer.Exit(1) from None
     n_lik = sum(len(lf.findings) for lf in kb.likelihoods.values())
+    n_rules = len(load_rules(nlp_path).compiled_targets)
     typer.echo(f"knowledge base {kb.version}: OK ({len(kb.conditions)} conditions, "
                f"{len(kb.findings)} findings, {n_lik} specific likelihoods, "
                f"{len(kb.red_flags)} red flags, {len(kb.treatments)} treatments, "
-               f"{len(kb.citations)} citations)")
+               f"{len(kb.citations)} citations); note-reading rules: OK ({n_rules} targets)")
 
 
 @kb_app.command("show")
