@@ -41,6 +41,12 @@ class Audience(StrEnum):
     clinician = "clinician"
 
 
+class ExtractFormat(StrEnum):
+    terminal = "terminal"
+    json = "json"
+    note_nlp = "note_nlp"
+
+
 class SchemaName(StrEnum):
     input = "input"
     assessment = "assessment"
@@ -114,6 +120,26 @@ def assess(
         from backmice.render.terminal import patient_view
 
         _console().print(patient_view(result))
+
+
+@app.command()
+def extract(
+    note: Annotated[str, typer.Argument(help="A clinical note (a text file), or - for standard "
+                                        "input.")],
+    format: Annotated[ExtractFormat, typer.Option("--format", "-f", help="terminal: the "
+                      "findings with the phrase behind each; json: {findings, mentions}; "
+                      "note_nlp: OMOP CDM 5.4 NOTE_NLP rows, one JSON object a line.")]
+    = ExtractFormat.terminal,
+    note_id: Annotated[int, typer.Option(help="note_id of the NOTE_NLP rows.")] = 0,
+) -> None:
+    """Read a clinical note into findings, with negation, certainty, sizes and sites."""
+    from backmice.cli_extract import print_extraction
+
+    kb = _kb()
+    try:
+        print_extraction(kb, _read_text(note), format.value, note_id=note_id)
+    except InputError as exc:
+        _fail(str(exc))
 
 
 @app.command()

@@ -88,6 +88,11 @@ def _same(a: Any, b: Any) -> bool:
 EMPTY = Extraction(FindingSet({}), ())
 
 
+def readable(text: str) -> str:
+    """The text as it is read: control characters and lone surrogates as spaces (same length)."""
+    return _CONTROL.sub(" ", text)
+
+
 def extract(text: str) -> Extraction:
     """Read a clinical note into findings, with every mention behind them."""
     return _extract(text, Work())[0]
@@ -105,7 +110,7 @@ def _extract(text: str, work: Work) -> tuple[Extraction, Work]:
         raise InputError("text", "expected text", "a string")
     if not text.strip():
         return EMPTY, work
-    clean = _CONTROL.sub(" ", text)
+    clean = readable(text)
     r = rules()
     mentions: list[Mention] = []
     ranks: dict[int, int] = {}
@@ -171,7 +176,7 @@ def _sentence(r: Rules, text: str, clean: str, tokens: Sequence[int], a: int, b:
         counted = value is not None and not (
             mods["possible"] or mods["hypothetical"] or mods["other_person"]) and (
             not mods["historical"] or mods["negated"] or c.finding in historical_ok)
-        mention = Mention(text[c.start:c.end], c.start, c.end, c.finding, value,
+        mention = Mention(clean[c.start:c.end], c.start, c.end, c.finding, value,
                           basis=c.basis, counted=counted, **mods)
         if c.kind == "location":
             ranks[id(mention)] = c.rank
@@ -180,7 +185,7 @@ def _sentence(r: Rules, text: str, clean: str, tokens: Sequence[int], a: int, b:
         out.append(mention)
         if counted and not mods["negated"]:
             for fid, extra in c.also:
-                out.append(Mention(text[c.start:c.end], c.start, c.end, fid, extra,
+                out.append(Mention(clean[c.start:c.end], c.start, c.end, fid, extra,
                                    basis=c.basis, counted=True, **mods))
     return out
 
