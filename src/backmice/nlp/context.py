@@ -159,7 +159,7 @@ class SentenceContext:
         for i in range(lo, min(hi, lo + 8)):
             self.work.add(1)
             t_start = trig.starts[i]
-            if (self._any_between(self.back_stops.starts, end, t_start)
+            if ((name == "negated" and self._any_between(self.back_stops.starts, end, t_start))
                     or self._any_between(self.terminators.starts, end, t_start)
                     or self._any_between(own.starts, end, t_start)):
                 continue

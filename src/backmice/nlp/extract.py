@@ -10,6 +10,7 @@ language, another script, binary noise) gives an empty extraction.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -131,6 +132,12 @@ def _targets(r: Rules, hits: Hits) -> list[Candidate]:
     return found
 
 
+def _within(spans: list[tuple[int, int]], starts: list[int], start: int, end: int) -> bool:
+    """Whether [start, end) lies inside one of the sorted ``spans`` (none inside another)."""
+    i = bisect_right(starts, start) - 1
+    return i >= 0 and end <= spans[i][1]
+
+
 def _outermost(cands: Iterable[Candidate]) -> list[Candidate]:
     """Drop every candidate that lies inside a longer one ("non-tender" holds "tender")."""
     ordered = sorted(cands, key=lambda c: (c.start, -(c.end - c.start)))
@@ -151,7 +158,17 @@ def _sentence(r: Rules, text: str, clean: str, tokens: Sequence[int], a: int, b:
     hits: dict[str, list[tuple[int, int, Any]]] = {}
     for start, end, (category, value) in r.lexicon.scan(clean, tokens, a, b):
         hits.setdefault(category, []).append((start, end, value))
-    targets = _outermost(_targets(r, hits))
+    by_target: dict[str, list[Candidate]] = {}
+    for c in _targets(r, hits):
+        by_target.setdefault(c.finding, []).append(c)
+    targets = sorted((c for group in by_target.values() for c in _outermost(group)),
+                     key=lambda c: (c.start, c.end))
+    for container, hidden in r.targets.hides.items():
+        outer = sorted((c.start, c.end) for c in _outermost(by_target.get(container, ())))
+        if outer:
+            starts = [s for s, _ in outer]
+            targets = [c for c in targets if c.finding not in hidden
+                       or not _within(outer, starts, c.start, c.end)]
     places = _outermost(measures.locations(r, clean, hits, a, b, work))
     readers = (measures.ages, measures.sizes, measures.durations, measures.counts,
                measures.temperatures) if _DIGIT.search(clean, a, b) else (
@@ -162,8 +179,10 @@ def _sentence(r: Rules, text: str, clean: str, tokens: Sequence[int], a: int, b:
         by_finding.setdefault(c.finding, []).append(c)
     numbers = [c for group in by_finding.values() for c in _outermost(group)]
     sexes = measures.sexes(r, clean, hits, a, b, work)
-    anchors = [(c.start, c.end) for c in places] + [
-        (c.start, c.end) for c in targets if c.finding in ("palpable_lump", "tender")]
+    lumps = [(c.start, c.end) for c in targets if c.finding in ("palpable_lump", "tender")]
+    if not lumps:  # "low back pain" says where the pain is, not where a lump is
+        places = [c for c in places if c.rank > 1]
+    anchors = [(c.start, c.end) for c in places] + lumps
     sides = _outermost(measures.sides(r, clean, hits, a, b, anchors, work))
     everything = [*targets, *places, *numbers, *sexes, *sides]
     spans = [(c.start, c.end) for c in everything]
@@ -195,6 +214,8 @@ def _value(c: Candidate, negated: bool) -> Value | None:
         return c.value
     if c.kind != "target":
         return None
+    if c.value is False:
+        return False  # "apyrexial" in "no redness, apyrexial" says no fever already
     if c.negated_value is not None:
         return c.negated_value
     if isinstance(c.value, bool):

@@ -163,11 +163,19 @@ def counts(rules: Rules, text: str, hits: Hits, a: int, b: int,
            work: Work) -> list[Candidate]:
     out = []
     c = rules.measures.count
-    for m in _find(rules.regex["count"], text, a, b, work):
-        raw = m["n"].lower()
+    stop = rules.regex["count_gap_stop"]
+    work.add(b - a)
+    regex = rules.regex["count"]
+    pos = a
+    while (m := regex.search(text, pos, b)) is not None:
+        pos = m.end()
+        raw = " ".join(m["n"].lower().split())
         gap = text[m.end("n"):m.start("what")]
         if raw.isdigit():
-            if _UNIT_OR_DIGIT.search(gap) or text[m.end("n"):m.end("n") + 1] in ".,/x":
+            before = text[max(a, m.start() - 6):m.start()].lower()
+            if (len(gap.split()) > 2 or stop.search(gap) or before.rstrip().endswith(
+                    ("/", "aged", "age", "age:")) or text[m.end("n"):m.end("n") + 1] in ".,/"):
+                pos = m.end("n")  # "62 yo M with a huge swelling": try "a huge swelling"
                 continue
             value: int | str = int(raw)
         else:
@@ -177,6 +185,8 @@ def counts(rules: Rules, text: str, hits: Hits, a: int, b: int,
             continue  # "a few lumps" is read by "a few", "one of the lumps" is not a count
         out.append(Candidate(m.start(), m.end(), "nodule_count", value, c.basis.get(raw),
                              kind="measure"))
+    for m in _find(rules.regex["count_after"], text, a, b, work):
+        out.append(Candidate(m.start(), m.end(), "nodule_count", int(m["n"]), kind="measure"))
     return out
 
 
@@ -216,6 +226,8 @@ def sides(rules: Rules, text: str, hits: Hits, a: int, b: int,
     for start, end, side in hits.get("side", ()):
         i = bisect_left(starts, end)
         j = bisect_right(ends, start)
-        if (i < len(starts) and starts[i] - end <= gap) or (j > 0 and start - ends[j - 1] <= after):
+        before_anchor = i < len(starts) and starts[i] - end <= gap
+        after_anchor = side in ("left", "right") and j > 0 and start - ends[j - 1] <= after
+        if before_anchor or after_anchor or (side == "bilateral" and anchors):
             out.append(Candidate(start, end, "laterality", side, kind="side"))
     return out

@@ -66,6 +66,7 @@ class Combine(_Strict):
 
 class TargetsFile(_Strict):
     historical_counts: list[str]
+    hides: dict[str, list[str]] = Field(default_factory=dict)
     combine: dict[str, Combine]
     targets: list[Target]
 
@@ -127,6 +128,8 @@ class DurationRules(_Strict):
 
 class CountRules(_Strict):
     pattern: str
+    after: str
+    digit_gap_stop: str
     numbers: dict[str, int | str]
     basis: dict[str, str]
 
@@ -251,7 +254,8 @@ def _patterns(file: str, data: Any, path: str = "") -> Iterable[tuple[str, str, 
                           "terminators", "backward_terminators", "pseudo", "not_after",
                           "pattern", "fraction",
                           "before", "ago_needs", "not_about", "not_followed_by",
-                          "not_preceded_by", "female", "male", "pronouns")
+                          "not_preceded_by", "female", "male", "pronouns", "after",
+                          "digit_gap_stop")
     if isinstance(data, BaseModel):
         data = data.model_dump()
     if isinstance(data, dict):
@@ -300,6 +304,11 @@ def _semantic_problems(targets: TargetsFile | None, sites: SitesFile | None,
                 found = _value_problem(fid, value)
                 if found:
                     problems.append(f"nlp/data/targets.yaml: combine.{fid}.prefer: {found}")
+        for container, hidden in targets.hides.items():
+            for fid in (container, *hidden):
+                if fid not in FINDINGS:
+                    problems.append(f"nlp/data/targets.yaml: hides.{container}: unknown "
+                                    f"finding {fid!r}")
         for i, fid in enumerate(targets.historical_counts):
             if fid not in FINDINGS:
                 problems.append(f"nlp/data/targets.yaml: historical_counts.{i}: unknown "
@@ -321,7 +330,8 @@ def _semantic_problems(targets: TargetsFile | None, sites: SitesFile | None,
     if measures is not None:
         groups = {"age.patterns": ("n",), "size.pattern": ("a", "b", "unit", "one", "unit1"),
                   "duration.pattern": ("n", "unit"), "duration.fraction": ("n", "unit"),
-                  "count.pattern": ("n", "what"), "temperature.pattern": ("t",)}
+                  "count.pattern": ("n", "what"), "count.after": ("n", "what"),
+                  "temperature.pattern": ("t",)}
         for where, needed in groups.items():
             section, key = where.split(".")
             raw = getattr(getattr(measures, section), key)
@@ -409,6 +419,8 @@ def _compile(context: ContextFile, targets: TargetsFile, sites: SitesFile,
         "duration_not_about": re.compile(ms.duration.not_about, re.I),
         "duration_not_after": re.compile(ms.duration.not_followed_by, re.I),
         "count": re.compile(phrase(ms.count.pattern), re.I),
+        "count_after": re.compile(phrase(ms.count.after), re.I),
+        "count_gap_stop": re.compile(ms.count.digit_gap_stop, re.I),
         "temperature": re.compile(phrase(ms.temperature.pattern), re.I),
     }
     for j, pat in enumerate(ms.age.patterns):
