@@ -223,3 +223,45 @@ def test_api_assess_reads_a_note(client):
 def test_openapi_documents_extract(client):
     spec = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/extract" in spec["paths"]
+
+
+# --- validate from the text ---------------------------------------------------------------------
+def _validate(tmp_path, *flags):
+    cases = [
+        {"id": "t1", "gold": "subcutaneous_abscess", "urgent_expected": True,
+         "vignette": "A 51-year-old diabetic woman with a hot, red, fluctuant, tender 4 cm lump "
+                     "on the right buttock for 4 days, discharging pus. Temperature 38.6.",
+         "findings": {"location": "buttock", "tender": True}},
+        {"id": "t2", "gold": "lipoma", "urgent_expected": False,
+         "vignette": "A soft, mobile, painless 2 cm lump on the left flank, unchanged for years.",
+         "findings": {"size_cm": 2, "consistency": "soft", "mobile": True}},
+    ]
+    path = tmp_path / "cases.jsonl"
+    path.write_text("\n".join(json.dumps(c) for c in cases) + "\n")
+    result = runner.invoke(app, ["validate", str(path), "--json", "--no-interview", *flags])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_validate_from_text_and_with_text(tmp_path):
+    structured = _validate(tmp_path)
+    from_text = _validate(tmp_path, "--from-text")
+    with_text = _validate(tmp_path, "--with-text")
+    assert structured["n"] == from_text["n"] == with_text["n"] == 2
+    assert from_text["urgent_recall"] == 1.0 and with_text["urgent_recall"] == 1.0
+    assert with_text["top1"] >= structured["top1"]
+
+
+def test_validate_refuses_both_text_flags(tmp_path):
+    path = tmp_path / "cases.jsonl"
+    path.write_text("{}\n")
+    result = runner.invoke(app, ["validate", str(path), "--from-text", "--with-text"])
+    assert result.exit_code == 2 and "choose one" in result.output
+
+
+def test_validate_terminal_title_names_the_text_mode(tmp_path):
+    path = tmp_path / "cases.jsonl"
+    path.write_text(json.dumps({"id": "x", "gold": "lipoma", "vignette": "soft lump"}) + "\n")
+    result = runner.invoke(app, ["validate", str(path), "--no-interview", "--from-text"])
+    assert result.exit_code == 0, result.output
+    assert "from the text alone" in result.stdout

@@ -151,14 +151,24 @@ def validate(
     setting: Annotated[str | None, typer.Option(help="Care setting for every case.")] = None,
     no_interview: Annotated[bool, typer.Option("--no-interview", help="Skip the interview "
                                                "replay (faster).")] = False,
+    from_text: Annotated[bool, typer.Option("--from-text", help="Findings read from each "
+                                            "case's vignette (or note) alone.")] = False,
+    with_text: Annotated[bool, typer.Option("--with-text", help="The vignette (or note) read "
+                                            "under the structured findings (they win).")]
+    = False,
 ) -> None:
     """Score the engine on a file of cases and print the metrics of case-format.md."""
     from backmice.evaluation import evaluate, metrics
+    from backmice.interop.notes import TextMode
 
+    if from_text and with_text:
+        _fail("--from-text and --with-text: choose one")
+    mode = (TextMode.FROM_TEXT if from_text else TextMode.WITH_TEXT if with_text
+            else TextMode.NOTE)
     kb = _kb()
     try:
         report = evaluate(kb, _read_text(cases).splitlines(), later=later_tests, setting=setting,
-                          interview=not no_interview)
+                          interview=not no_interview, text_mode=mode)
     except InputError as exc:
         _fail(str(exc))
     m = metrics(kb, report)
@@ -168,7 +178,9 @@ def validate(
     from rich.table import Table
 
     console = _console()
-    summary = Table(title=f"Validation on {cases}" + (" (with later tests)" if later_tests else ""))
+    summary = Table(title=f"Validation on {cases}" + (" (with later tests)" if later_tests else "")
+                    + {TextMode.FROM_TEXT: " (from the text alone)",
+                       TextMode.WITH_TEXT: " (with the text)"}.get(mode, ""))
     summary.add_column("metric")
     summary.add_column("value", justify="right")
     for key in ("n", "top1", "top3", "family_top1", "urgent_recall", "urgent_precision", "brier",
