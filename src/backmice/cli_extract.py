@@ -30,6 +30,8 @@ def shown(kb: KnowledgeBase, finding: str, value: object) -> str:
     if FINDINGS[finding].kind is Kind.CATEGORY and entry is not None:
         return entry.value_label(str(value))
     unit = {"size_cm": " cm", "duration_weeks": " weeks", "age_years": " years"}.get(finding, "")
+    if value == 1 and unit.endswith("s"):
+        unit = unit[:-1]
     return (f"{value:g}" if isinstance(value, float) else str(value)) + unit
 
 
