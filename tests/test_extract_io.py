@@ -265,3 +265,9 @@ def test_validate_terminal_title_names_the_text_mode(tmp_path):
     result = runner.invoke(app, ["validate", str(path), "--no-interview", "--from-text"])
     assert result.exit_code == 0, result.output
     assert "from the text alone" in result.stdout
+
+
+def test_a_note_that_says_both_is_reported():
+    case = read_case({"id": "m", "note": "No fever at home. Rigors and chills today."})
+    assert case.first_visit["fever"] is True
+    assert any("also says fever is no" in n and '"fever"' in n for n in case.notes)

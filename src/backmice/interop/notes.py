@@ -63,7 +63,7 @@ def merge_note(structured: FindingSet, extraction: Extraction | None, *, label: 
     if extraction is None or not extraction.findings:
         return structured, []
     added: dict[str, Value] = {}
-    notes: list[str] = []
+    notes: list[str] = _mixed(extraction, label=label, source=source)
     for fid, value in extraction.findings.items():
         if fid not in structured:
             added[fid] = value
@@ -78,6 +78,22 @@ def merge_note(structured: FindingSet, extraction: Extraction | None, *, label: 
                          for fid, v in added.items())
         notes.insert(0, f"{label}: read from the {source}: {read}.")
     return structured.with_values(**added), notes
+
+
+def _mixed(extraction: Extraction, *, label: str, source: str) -> list[str]:
+    """A note for each yes/no finding the text states both ways ("no fever ... chills"): the
+    yes is used (the safer reading), and the reader is told."""
+    notes = []
+    for fid, value in extraction.findings.items():
+        if not isinstance(value, bool):
+            continue
+        other = [m for m in extraction.mentions
+                 if m.finding == fid and m.counted and m.value is (not value)]
+        if other:
+            said = "; ".join(dict.fromkeys(f'"{" ".join(m.text.split())[:60]}"' for m in other))
+            notes.append(f"{label}: the {source} also says {fid} is {_shown(not value)} "
+                         f"({said}); {_shown(value)} ({_phrases(extraction, fid)}) was used.")
+    return notes
 
 
 def case_text(obj: Mapping[str, Any], mode: TextMode) -> tuple[str, Any]:
