@@ -8,6 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from backmice.findings import parse_findings
 from backmice.nlp import Extraction, Mention, extract
@@ -333,3 +335,13 @@ def test_package_docstring_example_runs():
     import backmice.nlp
 
     assert doctest.testmod(backmice.nlp).failed == 0
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=400) | st.text(alphabet="no fever, chills lump L PSIS 3x2cm ?-/.\n",
+                                       max_size=400))
+def test_any_text_gives_a_clean_extraction(text):
+    e = extract(text)
+    assert parse_findings(dict(e.findings.values)) == e.findings
+    for m in e.mentions:
+        assert 0 <= m.start < m.end <= len(text) and len(m.text) == m.end - m.start
