@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: setup run demo test lint bench clean
+.PHONY: setup run demo test lint bench bench-medspacy-env clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ bench: setup
 	$(PY) bench/records.py
 	$(PY) bench/web_load.py
 	$(PY) bench/web_path.py
+	$(PY) bench/notes.py
+
+## medspaCy for bench/notes.py, in its own environment (it needs numpy < 2 on Python 3.11).
+bench-medspacy-env:
+	$(PYTHON) -m venv .venv-medspacy
+	.venv-medspacy/bin/python -m pip install --quiet medspacy==1.3.1 pyyaml==6.0.4
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .venv-medspacy .pytest_cache .ruff_cache .hypothesis

@@ -41,6 +41,12 @@ class Audience(StrEnum):
     clinician = "clinician"
 
 
+class ExtractFormat(StrEnum):
+    terminal = "terminal"
+    json = "json"
+    note_nlp = "note_nlp"
+
+
 class SchemaName(StrEnum):
     input = "input"
     assessment = "assessment"
@@ -117,6 +123,26 @@ def assess(
 
 
 @app.command()
+def extract(
+    note: Annotated[str, typer.Argument(help="A clinical note (a text file), or - for standard "
+                                        "input.")],
+    format: Annotated[ExtractFormat, typer.Option("--format", "-f", help="terminal: the "
+                      "findings with the phrase behind each; json: {findings, mentions}; "
+                      "note_nlp: OMOP CDM 5.4 NOTE_NLP rows, one JSON object a line.")]
+    = ExtractFormat.terminal,
+    note_id: Annotated[int, typer.Option(help="note_id of the NOTE_NLP rows.")] = 0,
+) -> None:
+    """Read a clinical note into findings, with negation, certainty, sizes and sites."""
+    from backmice.cli_extract import print_extraction
+
+    kb = _kb()
+    try:
+        print_extraction(kb, _read_text(note), format.value, note_id=note_id)
+    except InputError as exc:
+        _fail(str(exc))
+
+
+@app.command()
 def validate(
     cases: Annotated[str, typer.Argument(help="A JSON Lines file of cases (case-format.md).")],
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
@@ -136,17 +162,27 @@ def validate(
         "--case-mix-priors", help="Experiment, with --folds: also fit the priors to the "
                                   "training folds' mix of diagnoses (never used in "
                                   "practice: published cases are not a clinic's mix).")] = False,
+    from_text: Annotated[bool, typer.Option("--from-text", help="Findings read from each "
+                                            "case's vignette (or note) alone.")] = False,
+    with_text: Annotated[bool, typer.Option("--with-text", help="The vignette (or note) read "
+                                            "under the structured findings (they win).")]
+    = False,
 ) -> None:
     """Score the engine on a file of cases: the metrics of case-format.md with 95% intervals
     over sources, confusion matrices and a calibration table."""
     from backmice.cli_validation import run_validate
+    from backmice.interop.notes import TextMode
 
+    if from_text and with_text:
+        _fail("--from-text and --with-text: choose one")
+    mode = (TextMode.FROM_TEXT if from_text else TextMode.WITH_TEXT if with_text
+            else TextMode.NOTE)
     kb = _kb()
     text = _read_text(cases)
     try:
         run_validate(kb, text, name=cases, json_out=json_out, later=later_tests,
                      setting=setting, interview=not no_interview, folds=folds, plot=plot,
-                     console=_console(), case_mix_priors=case_mix_priors)
+                     console=_console(), case_mix_priors=case_mix_priors, text_mode=mode)
     except InputError as exc:
         _fail(str(exc))
 
@@ -247,22 +283,32 @@ def serve(
 def kb_check(
     path: Annotated[Path | None, typer.Option(help="A working copy of kb/data to check "
                                               "instead of the packaged one.")] = None,
+    nlp_path: Annotated[Path | None, typer.Option(help="A working copy of nlp/data (the rules "
+                                                  "that read clinical notes) to check.")]
+    = None,
 ) -> None:
-    """Validate the knowledge base; print each problem with its file and path."""
+    """Validate the knowledge base and the note-reading rules; print each problem with its file
+    and path."""
     from backmice.kb.loader import load_kb
+    from backmice.nlp.rules import check_rules, load_rules
 
+    problems = check_rules(nlp_path)
     try:
         kb = load_kb(path)
     except KnowledgeBaseError as exc:
-        for problem in exc.problems:
+        problems = [*exc.problems, *problems]
+        kb = None
+    if problems or kb is None:
+        for problem in problems:
             typer.echo(problem)
-        typer.echo(f"{len(exc.problems)} problem(s) found.", err=True)
+        typer.echo(f"{len(problems)} problem(s) found.", err=True)
         raise typer.Exit(1) from None
     n_lik = sum(len(lf.findings) for lf in kb.likelihoods.values())
+    n_rules = len(load_rules(nlp_path).compiled_targets)
     typer.echo(f"knowledge base {kb.version}: OK ({len(kb.conditions)} conditions, "
                f"{len(kb.findings)} findings, {n_lik} specific likelihoods, "
                f"{len(kb.red_flags)} red flags, {len(kb.treatments)} treatments, "
-               f"{len(kb.citations)} citations)")
+               f"{len(kb.citations)} citations); note-reading rules: OK ({n_rules} targets)")
 
 
 @kb_app.command("fit")

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from backmice.evaluation.report import HEADLINE, validation_report
+from backmice.interop.notes import TextMode
 from backmice.kb.base import KnowledgeBase
 
 
@@ -50,9 +51,10 @@ def print_report(m: dict[str, Any], title: str, console: Console) -> None:
 
 def run_validate(kb: KnowledgeBase, text: str, *, name: str, json_out: bool, later: bool,
                  setting: str | None, interview: bool, folds: int, plot: Path | None,
-                 console: Console, case_mix_priors: bool = False) -> None:
+                 console: Console, case_mix_priors: bool = False,
+                 text_mode: TextMode = TextMode.NOTE) -> None:
     m = validation_report(kb, text, later=later, setting=setting, interview=interview,
-                          folds=folds, case_mix_priors=case_mix_priors)
+                          folds=folds, case_mix_priors=case_mix_priors, text_mode=text_mode)
     if plot is not None and m.get("n"):
         from backmice.evaluation.plots import plot as draw
 
@@ -61,8 +63,10 @@ def run_validate(kb: KnowledgeBase, text: str, *, name: str, json_out: bool, lat
         typer.echo(json.dumps(m, indent=2))
     else:
         kind = f"{folds}-fold cross-validation by source" if folds else "knowledge base as is"
-        title = f"Validation on {name} ({kind})" + (" with later tests" if later else "")
-        print_report(m, title, console)
+        findings = {TextMode.FROM_TEXT: "findings from the text alone",
+                    TextMode.WITH_TEXT: "findings with the text"}.get(text_mode, "findings")
+        console.print(f"Cases: {name}; {findings}" + (", with later tests" if later else ""))
+        print_report(m, f"Validation ({kind})", console)
     for bad in m.get("bad_lines", []):
         typer.echo(f"line {bad['line']}: {bad['error']}", err=True)
 

@@ -32,6 +32,7 @@ from backmice.engine.interview import MAX_QUESTIONS, InterviewState, step
 from backmice.errors import InputError
 from backmice.findings import FindingSet
 from backmice.interop.cases import CaseRecord, read_case
+from backmice.interop.notes import TextMode
 from backmice.kb.base import OTHER, KnowledgeBase
 from backmice.results import Assessment
 
@@ -69,8 +70,8 @@ class Report:
     interviewed: bool = True
 
 
-def read_cases(lines: Iterable[str], kb: KnowledgeBase | None = None
-               ) -> Iterator[tuple[int, CaseRecord | BadLine]]:
+def read_cases(lines: Iterable[str], kb: KnowledgeBase | None = None,
+               text_mode: TextMode = TextMode.NOTE) -> Iterator[tuple[int, CaseRecord | BadLine]]:
     """Each non-blank line → a CaseRecord, or a BadLine with its 1-based number and the reason."""
     for number, line in enumerate(lines, 1):
         if not line.strip():
@@ -84,7 +85,7 @@ def read_cases(lines: Iterable[str], kb: KnowledgeBase | None = None
             yield number, BadLine(number, f"JSON that cannot be read safely ({exc})"[:160])
             continue
         try:
-            yield number, read_case(obj, strict=False, kb=kb)
+            yield number, read_case(obj, strict=False, kb=kb, text_mode=text_mode)
         except InputError as exc:
             yield number, BadLine(number, str(exc))
 
@@ -128,9 +129,10 @@ def score_case(kb: KnowledgeBase, case: CaseRecord, *, later: bool, setting: str
 
 
 def evaluate(kb: KnowledgeBase, lines: Iterable[str], *, later: bool = False,
-             setting: str | None = None, interview: bool = True) -> Report:
+             setting: str | None = None, interview: bool = True,
+             text_mode: TextMode = TextMode.NOTE) -> Report:
     report = Report(interviewed=interview)
-    for _, item in read_cases(lines, kb):
+    for _, item in read_cases(lines, kb, text_mode):
         if isinstance(item, BadLine):
             report.bad_lines.append(item)
         elif not item.gold:

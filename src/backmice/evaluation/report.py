@@ -23,6 +23,7 @@ from backmice.evaluation.tables import (
     family_near_misses,
 )
 from backmice.interop.cases import CaseRecord
+from backmice.interop.notes import TextMode
 from backmice.kb.base import KnowledgeBase
 
 # the headline metrics, in the order the terminal table prints them
@@ -35,11 +36,13 @@ def digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def load(kb: KnowledgeBase, text: str) -> tuple[list[CaseRecord], Report]:
-    """The cases of a JSON Lines text, and a report holding its bad lines."""
+def load(kb: KnowledgeBase, text: str, text_mode: TextMode = TextMode.NOTE
+         ) -> tuple[list[CaseRecord], Report]:
+    """The cases of a JSON Lines text (findings as ``text_mode`` reads them), and a report
+    holding its bad lines."""
     report = Report()
     cases = []
-    for _, item in read_cases(text.splitlines(), kb):
+    for _, item in read_cases(text.splitlines(), kb, text_mode):
         if isinstance(item, CaseRecord):
             if item.gold:
                 cases.append(item)
@@ -52,8 +55,9 @@ def load(kb: KnowledgeBase, text: str) -> tuple[list[CaseRecord], Report]:
 
 def validation_report(kb: KnowledgeBase, text: str, *, later: bool = False,
                       setting: str | None = None, interview: bool = True, folds: int = 0,
-                      samples: int = SAMPLES, case_mix_priors: bool = False) -> dict[str, Any]:
-    cases, report = load(kb, text)
+                      samples: int = SAMPLES, case_mix_priors: bool = False,
+                      text_mode: TextMode = TextMode.NOTE) -> dict[str, Any]:
+    cases, report = load(kb, text, text_mode)
     report.interviewed = interview
     extra: dict[str, Any] = {}
     if folds:
@@ -75,6 +79,7 @@ def validation_report(kb: KnowledgeBase, text: str, *, later: bool = False,
     in_sample = not folds and stamp is not None and stamp.sha256 == digest(text)
     m.update({
         "out_of_sample": bool(folds),
+        "text_mode": text_mode.value,
         "in_sample": in_sample,
         "sources": len({r.source for r in report.results}),
         "intervals_95": bootstrap(kb, report.results, samples=samples),

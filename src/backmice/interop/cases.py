@@ -33,6 +33,13 @@ from backmice.findings import (
     parse_findings,
     parse_value,
 )
+from backmice.interop.notes import (
+    MAX_NOTE_CHARS,
+    TextMode,
+    findings_for_text_mode,
+    merge_note,
+    read_note,
+)
 from backmice.kb.base import INJECTION_FINDING, KnowledgeBase
 from backmice.kb.loader import default_kb
 from backmice.kb.schema import InjectionReading
@@ -43,8 +50,8 @@ LATER_KEYS = ("anesthetic_injection_relief", "injection_pain_before", "injection
               "minutes_after", *TEXT_REPORTS, "ultrasound_finding", "mri_finding",
               "histopathology_finding")
 # The top-level keys of case-format.md; any other key is ignored, with a note.
-CASE_KEYS = ("id", "gold", "source", "vignette", "findings", "later_tests", "urgent_expected",
-             "notes")
+CASE_KEYS = ("id", "gold", "source", "vignette", "note", "findings", "later_tests",
+             "urgent_expected", "notes")
 _CASE_KEYS = frozenset(CASE_KEYS)
 MAX_IGNORED_NOTES = 10  # past this many ignored keys, one note counts the rest
 
@@ -249,11 +256,14 @@ def _parse_json(text: str) -> Any:
                               "one JSON object of ordinary size") from None
 
 
-def read_case(obj: Any, *, strict: bool = True, kb: KnowledgeBase | None = None) -> CaseRecord:
+def read_case(obj: Any, *, strict: bool = True, kb: KnowledgeBase | None = None,
+              text_mode: TextMode = TextMode.NOTE) -> CaseRecord:
     """One case-format object. Unknown top-level keys are ignored, each with a note.
 
     ``strict=False`` (validation runs) also ignores unknown keys inside ``findings`` and
     ``later_tests``, with a note each; ``strict=True`` (the CLI and API) rejects them.
+    A ``note`` (free text) is read and merged under the structured findings, each conflict
+    noted; ``text_mode`` reads the vignette instead, alone or merged (``backmice validate``).
     """
     if not isinstance(obj, Mapping):
         raise CaseFormatError("(case)", "expected a JSON object")
@@ -267,6 +277,9 @@ def read_case(obj: Any, *, strict: bool = True, kb: KnowledgeBase | None = None)
     if not strict and isinstance(raw_findings, Mapping):
         notes += ignored_key_notes([k for k in raw_findings if k not in FINDINGS], FINDINGS,
                                    where=f"{label}: ", what="finding")
+    first, text_notes = findings_for_text_mode(obj, first, text_mode, label=label)
+    check_nodule_count(first.values, "findings.nodule_count")
+    notes += text_notes
     later, later_notes = read_later_tests(obj.get("later_tests"), kb=kb, label=label,
                                           strict=strict)
     notes += later_notes
@@ -287,6 +300,9 @@ class _Lump(BaseModel):
     id: str | None = Field(default=None, max_length=100)
     findings: dict[str, Any] = Field(default_factory=dict)
     later_tests: dict[str, Any] | None = None
+    note: str | None = Field(default=None, max_length=MAX_NOTE_CHARS, description=(
+        "a clinical note about this lump (free text): its findings fill what the structured "
+        "findings leave unknown, and a conflict is reported, the structured value kept"))
 
 
 class PatientDocument(BaseModel):
@@ -310,6 +326,8 @@ def _allowed(err: Any) -> str:
         return "a list of 1 to 2000 lumps, each {id, findings, later_tests}"
     if loc[-1:] == ["id"]:
         return "a text of at most 100 characters"
+    if loc[-1:] == ["note"]:
+        return f"free text of at most {MAX_NOTE_CHARS} characters, or null"
     if loc[-1:] in (["findings"], ["patient"], ["later_tests"]):
         return "an object (see backmice schema input)"
     if loc == ["setting"]:
@@ -364,11 +382,16 @@ def _patient(obj: Mapping[str, Any], kb: KnowledgeBase | None
                 raise InputError(f"lumps.{i}.findings.{key}",
                                  "contradicts the patient-level value",
                                  f"{json.dumps(common[key])} or leave it out")
-        # only later tests leave notes about a lump, and each note names it
-        label = lump_label(lump.id or str(i + 1), {**common, **own}) if lump.later_tests else ""
+        # only later tests and notes leave notes about a lump, and each note names it
+        label = (lump_label(lump.id or str(i + 1), {**common, **own})
+                 if lump.later_tests or lump.note else "")
         later, lump_notes = read_later_tests(lump.later_tests, path=f"lumps.{i}.later_tests",
                                              kb=kb, label=label)
         merged = shared.with_values(**{**own, **later})
+        if lump.note:
+            merged, text_notes = merge_note(merged, read_note(lump.note, f"lumps.{i}.note"),
+                                            label=label)
+            lump_notes = [*text_notes, *lump_notes]
         check_nodule_count(merged.values, f"lumps.{i}.findings.nodule_count")
         lumps.append(LumpInput(id=ids[i], findings=merged))
         notes.extend(lump_notes)
@@ -390,11 +413,12 @@ def read_document(text: str, *, setting: str | None = None, kb: KnowledgeBase | 
         if setting:
             patient = PatientInput(lumps=patient.lumps, setting=setting)
         return patient, notes
-    if "findings" not in obj:
+    if "findings" not in obj and "note" not in obj:
         near = next((hint for k in obj if (hint := _suggestion(str(k), ("findings", "lumps")))),
                     "")
-        raise CaseFormatError("(input)", f"found neither 'findings' nor 'lumps'{near}",
-                              "a case-format object or a patient document with lumps")
+        raise CaseFormatError("(input)", f"found neither 'findings', 'note' nor 'lumps'{near}",
+                              "a case-format object (findings and/or a note) or a patient "
+                              "document with lumps")
     case = read_case(obj, kb=kb)
     lump = LumpInput(id=case.id, findings=case.with_later_tests)
     return PatientInput(lumps=(lump,), setting=setting), list(case.notes)

@@ -6,6 +6,7 @@ from typing import Any
 
 from backmice.findings import FINDINGS, Kind, Scope
 from backmice.interop.cases import LATER_KEYS, PatientDocument
+from backmice.interop.notes import MAX_NOTE_CHARS
 from backmice.kb.base import INJECTION_FINDING, KnowledgeBase
 
 
@@ -66,8 +67,12 @@ def input_schema(kb: KnowledgeBase) -> dict[str, Any]:
         "title": "Case-format object (one lump)",
         "type": "object",
         "properties": {"id": {"type": ["string", "null"]}, "findings": findings_schema(kb),
-                       "later_tests": later_tests_schema(kb)},
-        "required": ["findings"],
+                       "later_tests": later_tests_schema(kb),
+                       "note": {"type": ["string", "null"], "maxLength": MAX_NOTE_CHARS,
+                                "description": "a clinical note (free text): its findings "
+                                "fill what the structured findings leave unknown; a conflict "
+                                "is reported and the structured value kept"}},
+        "anyOf": [{"required": ["findings"]}, {"required": ["note"]}],
     }
     doc["title"] = "Patient document (many lumps)"
     return {"$schema": "https://json-schema.org/draft/2020-12/schema",

@@ -34,6 +34,31 @@ class InterviewStepIn(Strict):
         "questions not asked yet are then named as not ruled out")
 
 
+class ExtractIn(Strict):
+    text: str = Field(description="a clinical note (free text); longer than "
+                      "MAX_NOTE_CHARS characters is answered 413")
+
+
+class MentionOut(BaseModel):
+    text: str
+    start: int = Field(description="offset of the first character in the text")
+    end: int = Field(description="offset just past the last character")
+    finding: str
+    value: bool | float | int | str | None
+    negated: bool
+    possible: bool
+    historical: bool
+    hypothetical: bool
+    other_person: bool
+    basis: str | None = Field(description="where a number read from words came from")
+    counted: bool = Field(description="whether this mention sets the finding")
+
+
+class ExtractOut(BaseModel):
+    findings: dict[str, Any] = Field(description="finding id → value (the case format)")
+    mentions: list[MentionOut]
+
+
 class QuestionOut(BaseModel):
     finding: str
     text: str

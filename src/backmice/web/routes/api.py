@@ -15,8 +15,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from backmice.errors import InputError, NotFoundError
+from backmice.interop.notes import MAX_NOTE_CHARS
 from backmice.interop.schema import input_schema
 from backmice.kb.base import KnowledgeBase
+from backmice.nlp import extract
 from backmice.render.json_doc import to_data
 from backmice.render.note import clinician_note
 from backmice.render.patient import possibilities
@@ -25,6 +27,8 @@ from backmice.web import kb_views
 from backmice.web.api_models import (
     AssessOptions,
     ErrorOut,
+    ExtractIn,
+    ExtractOut,
     FeedbackIn,
     FeedbackList,
     FeedbackStatusIn,
@@ -34,6 +38,7 @@ from backmice.web.api_models import (
 )
 from backmice.web.assessing import assess_bytes
 from backmice.web.deps import Reviewer, Store
+from backmice.web.errors import error_response
 from backmice.web.interviewing import (
     build_state,
     finish_now,
@@ -92,6 +97,19 @@ def build_router(kb: KnowledgeBase) -> APIRouter:
         if options.format == "markdown":
             return Response(clinician_note(kb, done.result), media_type="text/markdown")
         return Response(done.json_bytes(), media_type="application/json")
+
+    @router.post("/extract", tags=["extract"], response_model=ExtractOut,
+                 summary="Read a clinical note into findings, with the phrase behind each")
+    async def extract_note(request: Request, body: ExtractIn) -> Any:
+        """The same document as `backmice extract --format json`: `findings` (finding id →
+        value, as in the case format) and every `mention` with its offsets, value and ConText
+        modifiers. A text longer than the limit is answered 413 naming `text`; a `text` that is
+        not a string, 422."""
+        if len(body.text) > MAX_NOTE_CHARS:
+            return error_response(request, 413, "text_too_long",
+                                  f"the text is {len(body.text)} characters long", "text",
+                                  f"a text of at most {MAX_NOTE_CHARS} characters")
+        return extract(body.text).to_dict()
 
     def step_data(answers: dict[str, Any], dont_know: list[str], setting: str | None,
                   audience: str, *, finish: bool = False) -> dict[str, Any]:

@@ -1,0 +1,208 @@
+"""`python bench/notes.py`: reading clinical notes, backmice.nlp beside a medspaCy 1.3 pipeline
+(TargetMatcher + ConText with the same targets), on the same annotated notes, in one run.
+
+Reports micro precision, recall and F1, and negation precision and recall, on the held-out notes
+(never used to tune a rule), the tune notes and all of them, and notes per second for each, one
+core each (each pipeline runs alone; the figures are ratios measured in the same run, never
+assertions).
+
+medspaCy 1.3 needs spaCy < 3.8 on Python 3.11 and so numpy < 2, which backmice pins to 2.x: it is
+run in the bench's own process when it can be imported there (the `bench` extra, Python 3.12+),
+else in the environment named by BACKMICE_MEDSPACY_PYTHON or `.venv-medspacy` (made by
+`make bench-medspacy-env`), else skipped with a note. Its entities become findings with
+backmice's own number parsing and combining, so the two sides differ only in tokenising,
+sentence splitting, matching and ConText scoping.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from bisect import bisect_left, bisect_right
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from backmice.kb.loader import default_kb  # noqa: E402
+from backmice.nlp import extract  # noqa: E402
+from backmice.nlp import measures as M  # noqa: E402
+from backmice.nlp.context import Work  # noqa: E402
+from backmice.nlp.extract import Mention, _combine, _outermost, _value  # noqa: E402
+from backmice.nlp.measures import Candidate  # noqa: E402
+from backmice.nlp.rules import rules  # noqa: E402
+from backmice.nlp.scoring import score  # noqa: E402
+
+NOTES = ROOT / "tests" / "data" / "notes" / "annotated.jsonl"
+MODS = ("negated", "possible", "historical", "hypothetical", "other_person")
+MEASURE_READERS = {"AGE": M.ages, "SIZE": M.sizes, "DUR": M.durations, "FRAC": M.durations,
+                   "COUNT": M.counts, "COUNTX": M.counts, "TEMP": M.temperatures}
+
+
+def load_notes() -> list[dict[str, Any]]:
+    return [json.loads(line) for line in NOTES.read_text(encoding="utf-8").splitlines() if line]
+
+
+# --- backmice.nlp -------------------------------------------------------------------------------
+def run_backmice(texts: list[str], repeats: int) -> tuple[list[dict[str, Any]], float]:
+    found = [dict(extract(t).findings.values) for t in texts]
+    start = time.perf_counter()
+    for _ in range(repeats):
+        for t in texts:
+            extract(t)
+    return found, len(texts) * repeats / (time.perf_counter() - start)
+
+
+# --- medspaCy -----------------------------------------------------------------------------------
+def _medspacy_run(texts: list[str], repeats: int) -> tuple[dict[str, Any] | None, str]:
+    try:
+        import medspacy  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        sys.path.insert(0, str(ROOT / "bench"))
+        from notes_medspacy import run
+
+        return run(texts, repeats), "in this process"
+    python = os.environ.get("BACKMICE_MEDSPACY_PYTHON") or str(ROOT / ".venv-medspacy" / "bin" /
+                                                                "python")
+    if not Path(python).exists():
+        return None, ("medspaCy is not installed here and no environment has it (make "
+                      "bench-medspacy-env, or set BACKMICE_MEDSPACY_PYTHON)")
+    done = subprocess.run([python, str(ROOT / "bench" / "notes_medspacy.py")],
+                          input=json.dumps({"texts": texts, "repeats": repeats}),
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        return None, "the medspaCy run failed: " + done.stderr.strip()[-400:]
+    return json.loads(done.stdout), f"in {python}"
+
+
+def _candidate(r, text: str, label: str, start: int, end: int) -> list[Candidate]:
+    """The candidate(s) a medspaCy entity stands for, read with backmice's own parsers."""
+    if label[:1] == "T" and label[1:].isdigit():
+        t = r.compiled_targets[int(label[1:])]
+        return [Candidate(start, end, t.finding, t.value, negated_value=t.negated_value,
+                          also=t.also)]
+    kind, _, rest = label.partition(":")
+    if kind == "LOC":
+        value, rank = rest.rsplit(":", 1)
+        return [Candidate(start, end, "location", value, kind="location", rank=int(rank))]
+    if kind == "SIDE":
+        return [Candidate(start, end, "laterality", rest, kind="side")]
+    if kind in ("SEX", "PRON"):
+        return [Candidate(start, end, "sex", rest, kind="measure" if kind == "SEX" else "pronoun")]
+    if kind.startswith("W"):
+        word = getattr(r.measures, kind[1:]).words[int(rest)]
+        finding, value = {"age": ("age_years", word.years), "size": ("size_cm", word.cm),
+                          "duration": ("duration_weeks", word.weeks)}[kind[1:]]
+        return [Candidate(start, end, finding, value, word.basis, kind="word")]
+    reader = MEASURE_READERS.get(kind.rstrip("0123456789"))
+    if reader is None:
+        return []
+    window = reader(r, text, {}, max(0, start - 60), end, Work())
+    return [c for c in window if c.start >= start and c.end <= end and c.kind != "word"]
+
+
+def medspacy_findings(r, text: str, ents: list[list]) -> dict[str, Any]:
+    """Entities → mentions → findings, as backmice.nlp does after its own matching."""
+    cands = []
+    for start, end, label, *flags in ents:
+        mods = dict(zip(MODS, (bool(f) for f in flags), strict=True))
+        cands += [(c, mods) for c in _candidate(r, text, label, start, end)]
+    by: dict[tuple[str, str], list] = {}
+    for c, mods in cands:
+        by.setdefault((c.kind, c.finding), []).append((c, mods))
+    kept = []
+    for group in by.values():
+        keep = {id(c) for c in _outermost(c for c, _ in group)}
+        kept += [(c, m) for c, m in group if id(c) in keep]
+    anchors = sorted((c.start, c.end) for c, _ in kept if c.kind == "location" or (
+        c.kind == "target" and c.finding in ("palpable_lump", "tender")))
+    starts, ends = [s for s, _ in anchors], sorted(e for _, e in anchors)
+    gap, after = r.sites.side_gap, r.sites.side_after
+    mentions, ranks = [], {}
+    historical_ok = set(r.targets.historical_counts)
+    for c, mods in sorted(kept, key=lambda x: (x[0].start, x[0].end)):
+        if c.kind == "side":
+            i, j = bisect_left(starts, c.end), bisect_right(ends, c.start)
+            if not ((i < len(starts) and starts[i] - c.end <= gap)
+                    or (c.value in ("left", "right") and j and c.start - ends[j - 1] <= after)
+                    or (c.value == "bilateral" and anchors)):
+                continue
+        value = _value(c, mods["negated"])
+        counted = value is not None and not (
+            mods["possible"] or mods["hypothetical"] or mods["other_person"]) and (
+            not mods["historical"] or mods["negated"] or c.finding in historical_ok)
+        m = Mention(text[c.start:c.end], c.start, c.end, c.finding, value, basis=c.basis,
+                    counted=counted, **mods)
+        if c.kind == "location":
+            ranks[id(m)] = c.rank
+        elif c.kind == "pronoun":
+            ranks[id(m)] = -1
+        mentions.append(m)
+        if counted and not mods["negated"]:
+            mentions += [Mention(m.text, c.start, c.end, fid, v, counted=True, **mods)
+                         for fid, v in c.also]
+    return dict(_combine(r, mentions, ranks).values)
+
+
+# --- the report ---------------------------------------------------------------------------------
+def _scores(kb, notes, found) -> dict[str, dict[str, Any]]:
+    out = {}
+    for name, keep in (("heldout", "heldout"), ("tune", "tune"), ("all", None)):
+        pairs = [(n["id"], n["findings"], f) for n, f in zip(notes, found, strict=True)
+                 if keep is None or n["split"] == keep]
+        out[name] = score(kb, pairs).summary() | {"notes": len(pairs)}
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=20, help="timing passes over the notes "
+                        "for backmice (medspaCy: a quarter as many, at least 2)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args()
+    kb, r = default_kb(), rules()
+    notes = load_notes()
+    texts = [n["text"] for n in notes]
+    ours, ours_rate = run_backmice(texts, args.repeats)
+    report: dict[str, Any] = {"notes": len(notes), "backmice": {
+        "notes_per_s": round(ours_rate, 1), **_scores(kb, notes, ours)}}
+    ms, where = _medspacy_run(texts, max(2, args.repeats // 4))
+    if ms is None:
+        report["medspacy"] = {"skipped": where}
+    else:
+        found = [medspacy_findings(r, t, ents) for t, ents in zip(texts, ms["docs"], strict=True)]
+        rate = ms["notes"] / ms["seconds"]
+        report["medspacy"] = {"version": ms["medspacy"], "run": where,
+                              "notes_per_s": round(rate, 1), **_scores(kb, notes, found)}
+        report["speed_ratio"] = round(ours_rate / rate, 1)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return
+    print(f"{len(notes)} annotated notes (tests/data/notes/annotated.jsonl)")
+    head = f"{'':28}{'notes/s':>9}  " + "  ".join(
+        f"{split + ' P/R/F1/negP':>27}" for split in ("heldout", "tune", "all"))
+    print(head)
+    for name in ("backmice", "medspacy"):
+        row = report[name]
+        if "skipped" in row:
+            print(f"{'medspaCy':28}skipped: {row['skipped']}")
+            continue
+        label = "backmice.nlp" if name == "backmice" else f"medspaCy {row['version']}"
+        cells = "  ".join(
+            f"{row[s]['precision']:.3f}/{row[s]['recall']:.3f}/{row[s]['f1']:.3f}/"
+            f"{row[s]['negation_precision']:.3f}".rjust(27) for s in ("heldout", "tune", "all"))
+        print(f"{label:28}{row['notes_per_s']:>9.1f}  {cells}")
+    if "speed_ratio" in report:
+        print(f"backmice.nlp reads {report['speed_ratio']}x as many notes per second as medspaCy "
+              f"({report['medspacy']['run']})")
+
+
+if __name__ == "__main__":
+    main()
