@@ -2,9 +2,9 @@
 
 These cases were written from the same brief as the expert numbers, so they measure nothing about
 real patients (docs/validation.md); they guard against regressions. Since the knowledge base is
-fitted on real published cases (2026.12.1), its ranking moved away from the brief's picture:
-top-3 fell from 0.93 to 0.88 and the Brier score rose from 0.38 to 0.50 on this set, while every
-urgent case is still escalated. The bars below sit just under the fitted knowledge base's figures.
+fitted on real published cases (2026.12.1), its ranking moved a little away from the brief's
+picture (top-3 0.93 -> 0.92, top-1 0.75 -> 0.73 on this set), while every urgent case is still
+escalated. The bars sit just under the fitted knowledge base's figures.
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ def test_dev_set_is_big_and_covers_everything(kb):
                                                                 for c in cases)
 
 
-def test_top3_at_least_85_percent(scores):
-    assert scores["top3"] >= 0.85, scores["misses"]
+def test_top3_at_least_90_percent(scores):
+    assert scores["top3"] >= 0.90, scores["misses"]
 
 
 def test_every_urgent_case_is_escalated(scores):

@@ -7,7 +7,7 @@ Every case is scored by a knowledge base fitted WITHOUT any case of its source:
 * for each fold, the likelihoods are fitted on the other folds (:mod:`.fitting`), and the two
   global settings, the pseudo-count scale and the log-likelihood weight, are chosen on those
   other folds alone by an inner cross-validation (nested: the held-out fold never takes part in
-  any choice), minimising the log loss of the gold differential entry;
+  any choice) on the log loss of the gold differential entry, with the one-standard-error rule;
 * the held-out cases are then scored with that knowledge base.
 
 The pooled held-out results give the metrics; :mod:`.intervals` gives their intervals.
@@ -74,11 +74,19 @@ def _score_all(kb: KnowledgeBase, cases: Sequence[CaseRecord], *, later: bool,
     return [score_case(kb, c, later=later, setting=setting, interview=interview) for c in cases]
 
 
+def _losses(results: Sequence[CaseResult]) -> list[float]:
+    return [-math.log(max(r.probabilities[r.gold_entry], FLOOR)) for r in results]
+
+
 def choose(kb: KnowledgeBase, cases: Sequence[CaseRecord], *, later: bool = False,
            setting: str | None = None, folds: int = INNER_FOLDS,
            scales: Sequence[float] = SCALES, weights: Sequence[float] = WEIGHTS) -> Choice:
-    """The pseudo-count scale and log-likelihood weight with the lowest cross-validated log
-    loss on ``cases`` (grouped by source); ties go to the first in grid order."""
+    """The pseudo-count scale and log-likelihood weight chosen by cross-validation on
+    ``cases`` (grouped by source), with the one-standard-error rule: of the settings whose log
+    loss is within one standard error of the lowest, the one that changes the expert model
+    least (the weight nearest 1, then the strongest pseudo-counts). On a small corpus the loss
+    is flat over a wide range, and this keeps the knowledge base from being damped further
+    than the data can show to be useful."""
     parts = split(cases, folds)
     losses: dict[tuple[float, float], list[CaseResult]] = {}
     for i, held_out in enumerate(parts):
@@ -91,7 +99,13 @@ def choose(kb: KnowledgeBase, cases: Sequence[CaseRecord], *, later: bool = Fals
                 losses.setdefault((scale, weight), []).extend(
                     _score_all(fitted, held_out, later=later, setting=setting, interview=False))
     best = min(losses, key=lambda key: log_loss(losses[key]))
-    return Choice(scale=best[0], weight=best[1], log_loss=round(log_loss(losses[best]), 4))
+    values = _losses(losses[best])
+    n = len(values)
+    mean = sum(values) / n
+    se = (sum((v - mean) ** 2 for v in values) / max(1, n - 1) / n) ** 0.5
+    near = [key for key in losses if log_loss(losses[key]) <= mean + se]
+    scale, weight = max(near, key=lambda key: (key[1], key[0]))
+    return Choice(scale=scale, weight=weight, log_loss=round(log_loss(losses[(scale, weight)]), 4))
 
 
 def cross_validate(kb: KnowledgeBase, cases: Sequence[CaseRecord], *, later: bool = False,

@@ -28,8 +28,9 @@ def refit(kb: KnowledgeBase, text: str, *, file_name: str, on: dt.date,
     sources = len({c.source or c.id for c in cases})
     selection = [
         f"pseudo-count scale {choice.scale:g} and log-likelihood weight {choice.weight:g} "
-        f"chosen by {folds}-fold cross-validation grouped by source (lowest log loss of the "
-        f"gold differential entry: {choice.log_loss})",
+        f"chosen by {folds}-fold cross-validation grouped by source (log loss of the gold "
+        f"differential entry {choice.log_loss}; one-standard-error rule: the setting nearest the "
+        "expert model within one standard error of the lowest loss)",
         f"fitted on {len(cases)} published cases from {sources} sources",
     ]
     fit = fitted.fit.model_copy(update={
