@@ -45,23 +45,26 @@ except AttributeError:  # pragma: no cover
 M = TypeVar("M", bound=BaseModel)
 
 
-class _Reader:
-    """Reads YAML files under one root, collecting problems instead of stopping at the first."""
+class YamlReader:
+    """Reads YAML files under one root into pydantic models, collecting problems (each named by
+    ``prefix`` + file + path) instead of stopping at the first. Shared by the knowledge base and
+    the note-reading rules."""
 
-    def __init__(self, root: Any) -> None:
+    def __init__(self, root: Any, prefix: str = "") -> None:
         self.root = root
+        self.prefix = prefix
         self.problems: list[str] = []
 
     def raw(self, name: str) -> Any:
         try:
             text = self.root.joinpath(name).read_text(encoding="utf-8")
         except FileNotFoundError:
-            self.problems.append(f"{name}: file is missing")
+            self.problems.append(f"{self.prefix}{name}: file is missing")
             return None
         try:
             return yaml.load(text, Loader=_Loader)
         except yaml.YAMLError as exc:
-            self.problems.append(f"{name}: not valid YAML: {exc}".replace("\n", " "))
+            self.problems.append(f"{self.prefix}{name}: not valid YAML: {exc}".replace("\n", " "))
             return None
 
     def model(self, name: str, model: type[M], data: Any = None) -> M | None:
@@ -73,7 +76,7 @@ class _Reader:
         except ValidationError as exc:
             for err in exc.errors():
                 path = ".".join(str(p) for p in err["loc"]) or "(top level)"
-                self.problems.append(f"{name}: {path}: {err['msg']}")
+                self.problems.append(f"{self.prefix}{name}: {path}: {err['msg']}")
             return None
 
     def folder(self, name: str, model: type[M]) -> dict[str, M]:
@@ -103,7 +106,7 @@ def _parse_rules(kb_items: list[tuple[str, Any]], problems: list[str]) -> dict[s
 def load_kb(path: str | Path | None = None) -> KnowledgeBase:
     """Load and validate the knowledge base (the packaged one unless ``path`` is given)."""
     root = resources.files("backmice.kb").joinpath("data") if path is None else Path(path)
-    reader = _Reader(root)
+    reader = YamlReader(root)
     manifest = reader.model("kb.yaml", Manifest)
     findings_file = reader.model("findings.yaml", FindingsFile)
     priors = reader.model("priors.yaml", PriorsFile)

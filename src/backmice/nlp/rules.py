@@ -20,11 +20,11 @@ from pathlib import Path
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from backmice.errors import KnowledgeBaseError
 from backmice.findings import FINDINGS, Kind
+from backmice.kb.loader import YamlReader
 from backmice.nlp.lexicon import Lexicon, phrase
 
 MAX_REPEAT = 200  # the longest bounded repeat a pattern may use
@@ -224,30 +224,6 @@ class Rules:
     sex_lexicon: Lexicon  # the sex words alone, to read the sex in "47 yo woman"
 
 
-class _Reader:
-    def __init__(self, root: Any) -> None:
-        self.root = root
-        self.problems: list[str] = []
-
-    def load(self, name: str, model: type[BaseModel]) -> Any:
-        try:
-            text = self.root.joinpath(name).read_text(encoding="utf-8")
-            data = yaml.safe_load(text)
-        except FileNotFoundError:
-            self.problems.append(f"nlp/data/{name}: file is missing")
-            return None
-        except yaml.YAMLError as exc:
-            self.problems.append(f"nlp/data/{name}: not valid YAML: {exc}".replace("\n", " "))
-            return None
-        try:
-            return model.model_validate(data)
-        except ValidationError as exc:
-            for err in exc.errors():
-                path = ".".join(str(p) for p in err["loc"]) or "(top level)"
-                self.problems.append(f"nlp/data/{name}: {path}: {err['msg']}")
-            return None
-
-
 def _patterns(file: str, data: Any, path: str = "") -> Iterable[tuple[str, str, str]]:
     """(file, path, pattern) for every pattern string of a file's model."""
     keys_with_patterns = ("patterns", "case_sensitive_patterns", "forward", "backward",
@@ -349,11 +325,11 @@ def _semantic_problems(targets: TargetsFile | None, sites: SitesFile | None,
 
 
 def _read(root: Any) -> tuple[list[str], tuple[Any, ...]]:
-    reader = _Reader(root)
-    context = reader.load("context.yaml", ContextFile)
-    targets = reader.load("targets.yaml", TargetsFile)
-    sites = reader.load("sites.yaml", SitesFile)
-    measures = reader.load("measures.yaml", MeasuresFile)
+    reader = YamlReader(root, prefix="nlp/data/")
+    context = reader.model("context.yaml", ContextFile)
+    targets = reader.model("targets.yaml", TargetsFile)
+    sites = reader.model("sites.yaml", SitesFile)
+    measures = reader.model("measures.yaml", MeasuresFile)
     problems = reader.problems
     for name, model in zip(FILES, (context, targets, sites, measures), strict=True):
         if model is None:
