@@ -102,7 +102,7 @@ class _Controls(HTMLParser):
             self.in_label += 1
             if a.get("for"):
                 self.label_for.add(a["for"])
-        elif tag in ("input", "select", "textarea") and a.get("type") != "hidden":
+        elif tag in ("input", "select", "textarea") and a.get("type") not in ("hidden", "submit"):
             self.controls.append((tag, a.get("id"), self.in_label > 0))
 
     def handle_endtag(self, tag):
