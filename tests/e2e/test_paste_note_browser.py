@@ -38,6 +38,7 @@ def _last(page, sent: list[dict]) -> dict:
 def test_workspace_note_fills_marked_suggestions_that_count_once_confirmed(page, live_server,
                                                                           shot):
     sent = _assessed(page)
+    page.set_viewport_size({"width": 1366, "height": 900})
     page.goto(f"{live_server}/clinician")
     _read(page)
     # no lump was placed: one is placed where the note says, its other findings suggested
@@ -60,7 +61,8 @@ def test_workspace_note_fills_marked_suggestions_that_count_once_confirmed(page,
     expect(phrase).to_have_text("Read from the note: “Chills”")
     expect(fever).to_have_accessible_description("Read from the note: “Chills”")
     expect(page.locator("#lump-size_cm-note-phrase")).to_contain_text("described as huge")
-    shot(page, "paste-note-workspace-1366", full_page=True)
+    expect(page.locator("#result .assessment")).to_be_visible()
+    shot(page, "paste-note-workspace-1366")
     # unconfirmed: not in what the assessment gets
     doc = _last(page, sent)
     assert "fever" not in doc["patient"] and "age_years" not in doc["patient"]
@@ -82,6 +84,8 @@ def test_workspace_note_fills_marked_suggestions_that_count_once_confirmed(page,
     assert doc["patient"]["age_years"] == 62 and doc["patient"]["systemically_unwell"] is True
     assert doc["lumps"][0]["findings"]["size_cm"] == 10
     expect(page.locator("#result .triage-banner").first).to_be_visible()
+    page.locator("#paste-note").scroll_into_view_if_needed()
+    shot(page, "paste-note-workspace-1366-confirmed")
 
 
 def test_workspace_never_overwrites_an_entered_value(page, live_server):
@@ -147,6 +151,7 @@ def _visit_page(page, log_in, live_server) -> str:
 def test_visit_form_note(page_422, log_in, live_server, shot):
     page = page_422  # saving with unconfirmed values is refused: the 422 is expected
     sent = _assessed(page)
+    page.set_viewport_size({"width": 1366, "height": 900})
     _visit_page(page, log_in, live_server)
     page.select_option("#patient-sex", "female")
     page.fill("#pasted_note", NOTE)

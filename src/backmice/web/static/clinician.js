@@ -415,7 +415,7 @@
     if (!field || !el.dataset.finding) return;
     const phraseId = el.id + "-note-phrase";
     $$(".note-mark", field).forEach((m) => m.remove());
-    field.classList.remove("from-note", "note-suggested", "note-conflict", "confirmed");
+    field.classList.remove("from-note", "note-suggested", "note-disagrees", "confirmed");
     const described = (el.getAttribute("aria-describedby") || "").split(" ").filter((x) => x && x !== phraseId);
     const marks = marksOf(el);
     const m = marks && marks[el.dataset.finding];
@@ -460,7 +460,7 @@
       }
     }
     el.insertAdjacentElement("afterend", box);
-    field.classList.add("from-note", m.kind === "conflict" ? "note-conflict" : "note-suggested");
+    field.classList.add("from-note", m.kind === "conflict" ? "note-disagrees" : "note-suggested");
     if (m.kind === "confirmed") field.classList.add("confirmed");
     el.setAttribute("aria-describedby", described.concat(phraseId).join(" "));
   }
@@ -574,16 +574,17 @@
                 shown: shownValue($("#lump-" + fid), formValue(lumpFound[fid])), phrase: phraseOf(data, fid, lumpFound[fid]) };
             }
           });
-          said.push("Placed " + describe(lump) + " where the note says.");
+          said.push("Placed " + describe(lump) + " where the note says; its findings are in the lump's form.");
         }
       }
       const lump = state.lumps[state.selected];
       if (lump) {
+        const placed = said.length > 0;
         lump.note = lump.note || {};
         const c = merge(lump.findings, lump.note, lumpFound, data, (fid) => $("#lump-" + fid, lumpForm));
         counts.suggested += c.suggested;
         counts.conflict += c.conflict;
-        if (c.suggested || c.conflict) said.push("Lump findings went to " + describe(lump) + ".");
+        if (!placed && (c.suggested || c.conflict)) said.push("Lump findings went to the selected lump, " + describe(lump) + ".");
       } else {
         said.push("The note does not say where the lump is: place it on the map, then read the note again.");
       }
