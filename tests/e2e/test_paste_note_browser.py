@@ -53,9 +53,14 @@ def test_workspace_note_fills_marked_suggestions_that_count_once_confirmed(page,
         field = control.locator("xpath=..")
         expect(field.locator(".note-state")).to_have_text(
             "Read from the note: not used until confirmed")
-    # the phrase shows on keyboard focus and is the field's description
+    # the phrase shows on hover, on keyboard focus, and is the field's description
     phrase = page.locator("#patient-fever-note-phrase")
     expect(phrase).to_be_hidden()
+    age.hover()
+    expect(page.locator("#patient-age_years-note-phrase")).to_be_visible()
+    expect(page.locator("#patient-age_years-note-phrase")).to_have_text("Read from the note: “62M”")
+    page.mouse.move(0, 0)
+    expect(page.locator("#patient-age_years-note-phrase")).to_be_hidden()
     fever.focus()
     expect(phrase).to_be_visible()
     expect(phrase).to_have_text("Read from the note: “Chills”")
@@ -206,4 +211,26 @@ def test_visit_form_on_a_phone(browser, log_in, live_server, shot):
     shot(pg, "paste-note-visit-390")
     pg.locator("#patient-fever").focus()
     shot(pg, "paste-note-visit-390-fields")
+    context.close()
+
+
+def test_visit_form_note_without_javascript(browser, log_in, live_server):
+    """Every records form works without JavaScript; so do reading the note and confirming."""
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 1366,
+                                                                       "height": 900})
+    pg = context.new_page()
+    _visit_page(pg, log_in, live_server)
+    pg.fill("#pasted_note", NOTE)
+    pg.click("#read-note")
+    expect(pg.locator("#note-status")).to_contain_text("read from the note: confirm or change")
+    expect(pg.locator("#patient-fever")).to_have_value("true")
+    expect(pg.locator("#patient-fever")).to_have_accessible_description(
+        "Read from the note: “Chills”")
+    pg.press("#patient-age_years", "Enter")  # Enter saves, as before: refused, not confirmed
+    expect(pg.locator("#form-error")).to_contain_text("not confirmed")
+    pg.check("#patient-fever ~ .note-mark input[name='confirmed']")
+    pg.check("#confirm-all")
+    pg.click("#visit-form button[type='submit']")
+    pg.wait_for_url(f"{live_server}/encounters/*")
+    expect(pg.locator("main")).to_contain_text("Fever")
     context.close()

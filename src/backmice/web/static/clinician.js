@@ -471,8 +471,10 @@
 
   function renderMarks() {
     noteControls().forEach(renderMark);
+    // "Confirm all" confirms what is on screen: the patient's and the selected lump's values.
     const waiting = (marks) => Object.values(marks || {}).some((m) => m.kind === "suggested");
-    confirmAllButton.hidden = !(waiting(state.note) || state.lumps.some((l) => waiting(l.note)));
+    const lump = state.lumps[state.selected];
+    confirmAllButton.hidden = !(waiting(state.note) || (lump && waiting(lump.note)));
   }
 
   // Confirmed: the value counts from now on, as if entered.
@@ -496,9 +498,10 @@
   confirmAllButton.addEventListener("click", () => {
     let n = 0;
     Object.keys(state.note).forEach((fid) => { if (confirmIn(state.patient, state.note, fid)) n++; });
-    state.lumps.forEach((l) => Object.keys(l.note || {}).forEach((fid) => {
-      if (confirmIn(l.findings, l.note, fid)) n++;
-    }));
+    const lump = state.lumps[state.selected];
+    if (lump) {
+      Object.keys(lump.note || {}).forEach((fid) => { if (confirmIn(lump.findings, lump.note, fid)) n++; });
+    }
     renderLumps();
     renderMarks();
     noteStatus.textContent = n + " value" + (n === 1 ? "" : "s") + " read from the note confirmed.";
