@@ -7,6 +7,7 @@ Screenshots at 1366 and 390 px in test-artifacts/; no sideways scroll on the pho
 from __future__ import annotations
 
 import json
+import re
 
 from playwright.sync_api import expect
 
@@ -234,3 +235,25 @@ def test_visit_form_note_without_javascript(browser, log_in, live_server):
     pg.wait_for_url(f"{live_server}/encounters/*")
     expect(pg.locator("main")).to_contain_text("Fever")
     context.close()
+
+
+def test_answering_a_question_counts_a_value_only_suggested(page, live_server):
+    """A next-question button whose answer is the value the note suggested makes it count."""
+    sent = _assessed(page)
+    page.goto(f"{live_server}/clinician")
+    _read(page)
+    _last(page, sent)
+    found = page.evaluate("""() => Array.from(document.querySelectorAll('#result button.answer'))
+      .map((b) => [b.dataset.finding, b.dataset.value])
+      .find(([f, v]) => { const c = document.getElementById('patient-' + f) ||
+        document.getElementById('lump-' + f);
+        return c && c.closest('.note-suggested') && c.value === v; })""")
+    assert found, "no question whose answer the note suggested"
+    finding, value = found
+    page.click(f"#result button.answer[data-finding='{finding}'][data-value='{value}']")
+    page.wait_for_timeout(500)
+    doc = sent[-1]
+    where = doc["patient"] if finding in doc["patient"] else doc["lumps"][0]["findings"]
+    assert str(where.get(finding)).lower() == value, (finding, value, doc)
+    expect(page.locator(f"#patient-{finding}, #lump-{finding}").first.locator("xpath=..")
+           ).not_to_have_class(re.compile(r"\bnote-suggested\b"))

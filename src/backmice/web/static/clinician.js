@@ -647,7 +647,9 @@
     const finding = btn.dataset.finding;
     const control = $("#patient-" + finding) || $("#lump-" + finding);
     if (!control) return;
-    if (btn.dataset.focus || control.value === btn.dataset.value) {
+    // A value read from the note but not confirmed is not an answer yet: answering counts.
+    const suggested = control.closest(".field.note-suggested:not(.confirmed)");
+    if (btn.dataset.focus || (control.value === btn.dataset.value && !suggested)) {
       focusControl(control);
       return;
     }
