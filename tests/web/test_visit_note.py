@@ -88,6 +88,12 @@ def test_an_unconfirmed_value_is_never_saved(visit, store):
     assert re.search(r'data-error-field="patient\.age_years"', refused.text)
     assert "Read from the note" in refused.text  # the marks stay on the form
     assert 'name="note_marks"' in refused.text
+    # a suggestion the clinician changed counts as theirs, and says so
+    changed = c.post(f"/patients/{pid}/encounters", data={**data, "patient.age_years": "50"})
+    assert changed.status_code == 422  # the other suggestions are still unconfirmed
+    assert re.search(r'id="patient-age_years-note-phrase"', changed.text)
+    age_field = changed.text.split('id="patient-age_years"')[1].split("</div>\n  </div>")[0]
+    assert "Changed by you" in age_field
 
 
 def _save(c, pid, data):
