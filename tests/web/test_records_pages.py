@@ -40,6 +40,9 @@ def _routes():
 
 
 ROUTES = sorted(_routes())
+# POST routes that change nothing and answer with the page itself (the visit form read from a
+# pasted note), where every other POST answers 303 to the page that shows the change.
+RENDERED = {"/patients/{patient_id}/encounters/note"}
 
 
 def _seed(store, kb):
@@ -73,6 +76,8 @@ def _seed(store, kb):
         "/patients/{patient_id}/delete": {"version": "1"},
         "/patients/{patient_id}/encounters": {"occurred_on": ago(1),
                                               "lesions": str(lesion.id)},
+        "/patients/{patient_id}/encounters/note": {"lesions": str(lesion.id),
+                                                   "pasted_note": "47F, tender lump, no fever"},
         "/admin/users": {"username": "newbie", "password": "long enough secret",
                          "roles": "clinician"},
         "/admin/users/{user_id}": {"action": "roles", "roles": ["clinician", "reviewer"]},
@@ -97,7 +102,7 @@ class _Controls(HTMLParser):
             self.in_label += 1
             if a.get("for"):
                 self.label_for.add(a["for"])
-        elif tag in ("input", "select", "textarea") and a.get("type") != "hidden":
+        elif tag in ("input", "select", "textarea") and a.get("type") not in ("hidden", "submit"):
             self.controls.append((tag, a.get("id"), self.in_label > 0))
 
     def handle_endtag(self, tag):
@@ -125,7 +130,7 @@ def test_every_page_route_checks_login_and_role(client, login_as, store, kb, met
     assert refused.status_code == 403, (method, url, refused.text[:300])
     me = login_as(role)
     answer = me.request(method, url, headers=HTML, data=data, follow_redirects=False)
-    if method == "POST":
+    if method == "POST" and path not in RENDERED:
         assert answer.status_code == 303, (url, answer.text[:2000])
         return
     assert answer.status_code == 200, (url, answer.text[:2000])

@@ -21,10 +21,11 @@ from starlette.concurrency import run_in_threadpool
 from backmice.errors import ConflictError, InputError
 from backmice.followup.encounters import lump_key
 from backmice.followup.vocab import ROLES
+from backmice.interop.notes import read_note
 from backmice.render.charts import before_after_chart
 from backmice.render.json_doc import from_data
 from backmice.render.note import clinician_note, name_lumps
-from backmice.web import patient_page, record_forms
+from backmice.web import note_fill, patient_page, record_forms
 from backmice.web.auth import Admin, Clinician
 from backmice.web.deps import KB, Store, is_head
 from backmice.web.kb_views import finding_catalogue
@@ -250,11 +251,17 @@ async def delete_patient(request: Request, patient_id: int, actor: Clinician,
 async def _visit_page(request: Request, actor: Any, kb: Any, store: Any, patient_id: int, *,
                       status: int = 200, error: InputError | None = None,
                       posted: dict[str, Any] | None = None,
-                      ticked: list[str] | None = None) -> HTMLResponse:
+                      ticked: list[str] | None = None, form: Any = None,
+                      note_status: str | None = None) -> HTMLResponse:
     t = await _call(store.visits.timeline, actor, patient_id,
                     action=None if is_head(request) else "read")
     context = patient_page.visit_context(kb, t)
-    context.update(error=error, posted=posted or {}, ticked=ticked)
+    posted = posted or {}
+    marks = note_fill.read_marks(posted)
+    context.update(error=error, posted=posted, ticked=ticked, marks=marks,
+                   marks_json=note_fill.write_marks(marks) if marks else "",
+                   confirmed=note_fill.confirmed(form) if form is not None else set(),
+                   note_status=note_status)
     return page(request, "records/visit.html", context,
                 twin=f"/api/v1/patients/{patient_id}/timeline", status_code=status)
 
@@ -268,6 +275,7 @@ async def new_visit(request: Request, patient_id: int, actor: Clinician, kb: KB,
 def _record_visit(store: Any, kb: Any, actor: Any, patient_id: int, form: Any) -> Any:
     t = store.visits.timeline(actor, patient_id)
     args = record_forms.encounter(form, finding_catalogue(kb), [le.id for le in t.lesions])
+    note_fill.refuse_pending(form)
     try:
         draft = draft_encounter(kb, t, **args)
     except InputError as exc:
@@ -284,8 +292,41 @@ async def record_visit(request: Request, patient_id: int, actor: Clinician, kb: 
         made = await _call(_record_visit, store, kb, actor, patient_id, form)
     except InputError as exc:
         return await _visit_page(request, actor, kb, store, patient_id, status=422, error=exc,
-                                 posted=_posted(form), ticked=list(form.getlist("lesions")))
+                                 posted=_posted(form), ticked=list(form.getlist("lesions")),
+                                 form=form)
     return _see(f"/encounters/{made.id}")
+
+
+@router.post("/patients/{patient_id}/encounters/note")
+async def read_visit_note(request: Request, patient_id: int, actor: Clinician, kb: KB,
+                          store: Store) -> Response:
+    """The visit form's "Read the note" button (no JavaScript needed): the pasted note's
+    findings fill the empty fields as suggestions to confirm; nothing is saved."""
+    form = await request.form()
+    posted = _posted(form)
+    ticked = list(form.getlist("lesions"))
+    try:
+        extraction = read_note(form.get("pasted_note") or "", "pasted_note")
+    except InputError as exc:
+        return await _visit_page(request, actor, kb, store, patient_id, status=422, error=exc,
+                                 posted=posted, ticked=ticked, form=form)
+    t = await _call(store.visits.timeline, actor, patient_id, action=None)
+    lesion_id = note_fill.note_lesion(form, [le.id for le in t.lesions])
+    lesion = next((le for le in t.lesions if le.id == lesion_id), None)
+    known = ({"location": lesion.region, "laterality": lesion.side,
+              "nodule_count": lesion.nodule_count if lesion.nodule_count > 1 else None}
+             if lesion is not None else {})
+    done = note_fill.fill(form, extraction, finding_catalogue(kb), lesion_id=lesion_id,
+                          known=known)
+    posted.update(done.values)
+    kept = {n: m for n, m in note_fill.read_marks(form).items()
+            if n in note_fill.confirmed(form) and n not in done.marks}
+    posted[note_fill.MARKS_FIELD] = note_fill.write_marks({**kept, **done.marks})
+    if lesion_id is not None and str(lesion_id) not in ticked and any(
+            n.startswith(record_forms.lesion_field(lesion_id, "")) for n in done.marks):
+        ticked.append(str(lesion_id))
+    return await _visit_page(request, actor, kb, store, patient_id, posted=posted,
+                             ticked=ticked, form=form, note_status=note_fill.summary(done))
 
 
 def named_lumps(doc: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:

@@ -214,6 +214,7 @@
     $("#lump-form-title").textContent = "Lump " + describe(lump);
     $$("[data-scope='lump']", lumpForm).forEach((el) => writeControl(el, lump.findings[el.dataset.finding]));
     $$("[data-later]", lumpForm).forEach((el) => writeControl(el, lump.later[el.dataset.later]));
+    renderMarks();
   }
 
   function renderLumps() {
@@ -342,15 +343,295 @@
   const controls = $$("[data-scope='patient']").concat($$("[data-scope='lump'], [data-later]", lumpForm));
   controls.forEach((el) => {
     let typing = null;
-    el.addEventListener("change", () => { clearTimeout(typing); commit(el); });
+    el.addEventListener("change", () => { clearTimeout(typing); edited(el); commit(el); });
     if (el.tagName === "INPUT") {  // numbers and counts: used while typing, after a short pause
       el.addEventListener("input", () => {
+        edited(el);
         clearTimeout(typing);
         typing = setTimeout(() => commit(el), TYPING_PAUSE);
       });
     }
   });
   $("#setting").addEventListener("change", () => { clearError($("#setting")); assessSoon(); });
+
+  // --- paste the note ----------------------------------------------------------------------
+  // POST /api/v1/extract reads the note; each finding fills its field only as a suggestion
+  // (marked "read from the note", the phrase shown on hover and focus and given as the field's
+  // description), kept out of the state until confirmed or edited. A value already entered is
+  // never overwritten: the note's value is shown beside it. Marks: state.note (patient) and
+  // lump.note, finding -> {kind: suggested | confirmed | conflict, raw, value, shown, phrase}.
+  state.note = {};
+  const noteText = $("#paste-text");
+  const noteStatus = $("#note-status");
+  const readButton = $("#read-note");
+  const confirmAllButton = $("#confirm-all");
+  const has = (obj, key) => Object.prototype.hasOwnProperty.call(obj, key);
+
+  function formValue(v) {
+    if (typeof v === "boolean") return v ? "true" : "false";
+    return String(v);
+  }
+
+  function sameValue(a, b) {
+    const x = formValue(a);
+    const y = formValue(b);
+    if (x === y) return true;
+    return x.trim() !== "" && y.trim() !== "" && Number.isFinite(Number(x)) && Number(x) === Number(y);
+  }
+
+  function shownValue(el, value) {
+    if (el.tagName === "SELECT") {
+      const option = Array.from(el.options).find((o) => o.value === value);
+      return option ? option.textContent.trim() : value;
+    }
+    return value + unitOf(el);
+  }
+
+  function phraseOf(data, fid, value) {
+    const counted = data.mentions.filter((m) => m.finding === fid && m.counted);
+    const same = counted.filter((m) => sameValue(m.value, value));
+    const quoted = [];
+    (same.length ? same : counted).slice(0, 3).forEach((m) => {
+      const q = "“" + m.text.replace(/\s+/g, " ").trim().slice(0, 80) + "”" + (m.basis ? " (" + m.basis + ")" : "");
+      if (!quoted.includes(q)) quoted.push(q);
+    });
+    return quoted.join("; ");
+  }
+
+  function marksOf(el) {
+    if (el.dataset.scope === "patient") return state.note;
+    const lump = state.lumps[state.selected];
+    return lump ? (lump.note = lump.note || {}) : null;
+  }
+
+  function targetOf(el) {
+    if (el.dataset.scope === "patient") return state.patient;
+    const lump = state.lumps[state.selected];
+    return lump ? lump.findings : null;
+  }
+
+  function renderMark(el) {
+    const field = el.closest(".field");
+    if (!field || !el.dataset.finding) return;
+    const phraseId = el.id + "-note-phrase";
+    $$(".note-mark", field).forEach((m) => m.remove());
+    field.classList.remove("from-note", "note-suggested", "note-disagrees", "confirmed");
+    const described = (el.getAttribute("aria-describedby") || "").split(" ").filter((x) => x && x !== phraseId);
+    const marks = marksOf(el);
+    const m = marks && marks[el.dataset.finding];
+    if (!m) {
+      if (described.length) el.setAttribute("aria-describedby", described.join(" "));
+      else el.removeAttribute("aria-describedby");
+      return;
+    }
+    const box = document.createElement("div");
+    box.className = "note-mark";
+    box.dataset.noteValue = m.value;
+    if (m.kind === "conflict") {
+      const p = document.createElement("p");
+      p.className = "note-conflict";
+      p.id = phraseId;
+      const strong = document.createElement("strong");
+      strong.textContent = m.shown;
+      p.append("The note says ", strong, " (" + m.phrase + "); your entry is kept.");
+      box.append(p);
+    } else {
+      const tag = document.createElement("span");
+      tag.className = "note-tag";
+      const word = document.createElement("span");
+      word.className = "note-state";
+      word.textContent = m.kind === "confirmed" ? "Confirmed, read from the note" : "Read from the note: not used until confirmed";
+      const phrase = document.createElement("span");
+      phrase.className = "note-phrase";
+      phrase.id = phraseId;
+      phrase.setAttribute("role", "tooltip");
+      phrase.textContent = "Read from the note: " + m.phrase;
+      tag.append(word, phrase);
+      box.append(tag);
+      if (m.kind === "suggested") {
+        const ok = document.createElement("button");
+        ok.type = "button";
+        ok.className = "note-confirm";
+        ok.textContent = "Confirm";
+        ok.setAttribute("aria-label", "Confirm " + labelOf(el) + ": " + m.shown);
+        ok.addEventListener("click", () => { confirmMark(el); el.focus(); });
+        box.append(ok);
+        writeControl(el, m.value);
+      }
+    }
+    el.insertAdjacentElement("afterend", box);
+    field.classList.add("from-note", m.kind === "conflict" ? "note-disagrees" : "note-suggested");
+    if (m.kind === "confirmed") field.classList.add("confirmed");
+    el.setAttribute("aria-describedby", described.concat(phraseId).join(" "));
+  }
+
+  function noteControls() {
+    return $$("[data-finding][data-scope='patient']").concat($$("[data-finding][data-scope='lump']", lumpForm));
+  }
+
+  function renderMarks() {
+    noteControls().forEach(renderMark);
+    // "Confirm all" confirms what is on screen: the patient's and the selected lump's values.
+    const waiting = (marks) => Object.values(marks || {}).some((m) => m.kind === "suggested");
+    const lump = state.lumps[state.selected];
+    confirmAllButton.hidden = !(waiting(state.note) || (lump && waiting(lump.note)));
+  }
+
+  // Confirmed: the value counts from now on, as if entered.
+  function confirmIn(target, marks, fid) {
+    const m = marks[fid];
+    if (!m || m.kind !== "suggested") return false;
+    m.kind = "confirmed";
+    target[fid] = m.raw;
+    return true;
+  }
+
+  function confirmMark(el) {
+    const target = targetOf(el);
+    if (!target || !confirmIn(target, marksOf(el), el.dataset.finding)) return;
+    if (target !== state.patient) renderLumps();
+    renderMarks();
+    noteStatus.textContent = labelOf(el) + ": confirmed.";
+    assessSoon();
+  }
+
+  confirmAllButton.addEventListener("click", () => {
+    let n = 0;
+    Object.keys(state.note).forEach((fid) => { if (confirmIn(state.patient, state.note, fid)) n++; });
+    const lump = state.lumps[state.selected];
+    if (lump) {
+      Object.keys(lump.note || {}).forEach((fid) => { if (confirmIn(lump.findings, lump.note, fid)) n++; });
+    }
+    renderLumps();
+    renderMarks();
+    noteStatus.textContent = n + " value" + (n === 1 ? "" : "s") + " read from the note confirmed.";
+    readButton.focus();  // this button is now hidden
+    assessSoon();
+  });
+
+  // The clinician changed a field: a suggestion becomes their own value (commit stores it); a
+  // conflict goes once the field says what the note says.
+  function edited(el) {
+    const marks = el.dataset.finding ? marksOf(el) : null;
+    const m = marks && marks[el.dataset.finding];
+    if (!m) return;
+    if (m.kind !== "conflict" || sameValue(el.value, m.value)) {
+      delete marks[el.dataset.finding];
+      renderMark(el);
+      renderMarks();
+    }
+  }
+
+  function merge(target, marks, found, data, controlOf) {
+    const counts = { suggested: 0, conflict: 0 };
+    Object.keys(marks).forEach((fid) => {  // an earlier reading's suggestions are replaced
+      if (marks[fid].kind === "confirmed") return;
+      const el = controlOf(fid);
+      if (marks[fid].kind === "suggested" && el) writeControl(el, has(target, fid) ? target[fid] : null);
+      delete marks[fid];
+    });
+    Object.entries(found).forEach(([fid, raw]) => {
+      const el = controlOf(fid);
+      const value = formValue(raw);
+      let entered = has(target, fid) ? target[fid] : null;
+      if (entered === null && el && el.value.trim() !== "") entered = el.value.trim();  // typed, not usable yet
+      const m = { raw: raw, value: value, shown: shownValue(el, value), phrase: phraseOf(data, fid, raw) };
+      if (entered === null) {
+        marks[fid] = Object.assign(m, { kind: "suggested" });
+        counts.suggested++;
+      } else if (!sameValue(entered, raw)) {
+        marks[fid] = Object.assign(m, { kind: "conflict" });
+        counts.conflict++;
+      }
+    });
+    return counts;
+  }
+
+  function regionFor(location, side) {
+    const regions = $$("[role='button'][data-location]", map).filter((r) => r.dataset.location === location);
+    return regions.find((r) => r.dataset.side === side) || regions[0] || null;
+  }
+
+  function applyNote(data) {
+    const patientFound = {};
+    const lumpFound = {};
+    let skipped = 0;
+    Object.entries(data.findings || {}).forEach(([fid, v]) => {
+      if ($("#patient-" + fid)) patientFound[fid] = v;
+      else if ($("#lump-" + fid, lumpForm)) lumpFound[fid] = v;
+      else skipped++;
+    });
+    const said = [];
+    const counts = merge(state.patient, state.note, patientFound, data, (fid) => $("#patient-" + fid));
+    if (Object.keys(lumpFound).length) {
+      if (!state.lumps[state.selected] && state.lumps.length) select(0);
+      if (!state.lumps.length) {
+        const region = lumpFound.location ? regionFor(lumpFound.location, lumpFound.laterality) : null;
+        if (region) {
+          placeAtCentre(region);
+          const lump = state.lumps[state.selected];
+          lump.note = {};
+          ["location", "laterality"].forEach((fid) => {
+            if (has(lumpFound, fid) && sameValue(lump.findings[fid], lumpFound[fid])) {
+              lump.note[fid] = { kind: "confirmed", raw: lumpFound[fid], value: formValue(lumpFound[fid]),
+                shown: shownValue($("#lump-" + fid), formValue(lumpFound[fid])), phrase: phraseOf(data, fid, lumpFound[fid]) };
+            }
+          });
+          said.push("Placed " + describe(lump) + " where the note says; its findings are in the lump's form.");
+        }
+      }
+      const lump = state.lumps[state.selected];
+      if (lump) {
+        const placed = said.length > 0;
+        lump.note = lump.note || {};
+        const c = merge(lump.findings, lump.note, lumpFound, data, (fid) => $("#lump-" + fid, lumpForm));
+        counts.suggested += c.suggested;
+        counts.conflict += c.conflict;
+        if (!placed && (c.suggested || c.conflict)) said.push("Lump findings went to the selected lump, " + describe(lump) + ".");
+      } else {
+        said.push("The note does not say where the lump is: place it on the map, then read the note again.");
+      }
+    }
+    renderMarks();
+    const first = counts.suggested
+      ? counts.suggested + " value" + (counts.suggested === 1 ? "" : "s") + " read from the note: confirm or change each one (not used until then)."
+      : "Nothing in the note fills an empty field.";
+    if (counts.conflict) said.unshift(counts.conflict + " disagree" + (counts.conflict === 1 ? "s" : "") + " with what is entered: shown beside the field, nothing was overwritten.");
+    if (skipped) said.push(skipped + " finding" + (skipped === 1 ? " has" : "s have") + " no field here.");
+    noteStatus.textContent = [first].concat(said).join(" ");
+  }
+
+  let reading = false;
+  readButton.addEventListener("click", async () => {
+    if (reading) return;
+    const text = noteText.value;
+    if (!text.trim()) {
+      noteStatus.textContent = "Paste a note first.";
+      noteText.focus();
+      return;
+    }
+    reading = true;
+    readButton.setAttribute("aria-disabled", "true");
+    noteStatus.textContent = "Reading the note…";
+    try {
+      const response = await fetch("/api/v1/extract", {
+        method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ text: text }),
+      });
+      const data = await response.json();
+      if (!response.ok) {
+        const e = data.error || {};
+        noteStatus.textContent = "Not read: " + (e.message || response.status) + (e.allowed ? " (allowed: " + e.allowed + ")" : "") + ".";
+        return;
+      }
+      applyNote(data);
+    } catch (err) {
+      noteStatus.textContent = "The note could not be read: the server could not be reached; try again.";
+    } finally {
+      reading = false;
+      readButton.removeAttribute("aria-disabled");
+    }
+  });
 
   // A next-question button answers the question for that lump (or the patient); once the
   // result is back, the keyboard focus goes to the text of that lump's next question (or to
@@ -366,7 +647,9 @@
     const finding = btn.dataset.finding;
     const control = $("#patient-" + finding) || $("#lump-" + finding);
     if (!control) return;
-    if (btn.dataset.focus || control.value === btn.dataset.value) {
+    // A value read from the note but not confirmed is not an answer yet: answering counts.
+    const suggested = control.closest(".field.note-suggested:not(.confirmed)");
+    if (btn.dataset.focus || (control.value === btn.dataset.value && !suggested)) {
       focusControl(control);
       return;
     }

@@ -117,9 +117,48 @@
       return raw;
     };
 
+    // A value read from the pasted note counts only once confirmed (its box) or changed.
+    const markOf = (el) => {
+      const field = el.closest(".field.note-suggested");
+      return field ? $(".note-mark", field) : null;
+    };
+    const unconfirmed = (el) => {
+      const mark = markOf(el);
+      const box = mark && $(".note-confirm input", mark);
+      return !!box && !box.checked && el.value === mark.dataset.noteValue;
+    };
+    const showConfirmed = (el) => {
+      const mark = markOf(el);
+      if (!mark) return;
+      const on = !unconfirmed(el);
+      mark.closest(".field").classList.toggle("confirmed", on);
+      $(".note-state", mark).textContent = el.value !== mark.dataset.noteValue ? "Changed by you"
+        : (on ? "Confirmed, read from the note" : "Read from the note: not used until confirmed");
+    };
+    $$("[data-finding]", visit).forEach((el) => {
+      if (!markOf(el)) return;
+      const box = $(".note-confirm input", markOf(el));
+      const changed = () => {
+        if (el.value !== markOf(el).dataset.noteValue) return;  // changed: counts as entered
+        box.checked = true;  // changed back to the note's value: that is a choice too
+        showConfirmed(el);
+      };
+      el.addEventListener("input", () => showConfirmed(el));
+      el.addEventListener("change", () => { changed(); showConfirmed(el); });
+      box.addEventListener("change", () => showConfirmed(el));
+    });
+    const confirmAll = $("#confirm-all");
+    if (confirmAll) {
+      confirmAll.addEventListener("change", () => {
+        $$(".note-confirm input", visit).forEach((box) => { box.checked = confirmAll.checked; });
+        $$("[data-finding]", visit).forEach(showConfirmed);
+      });
+    }
+
     const findingsOf = (root, scope) => {
       const out = {};
       $$("[data-finding][data-scope='" + scope + "']", root).forEach((el) => {
+        if (unconfirmed(el)) return;
         const v = read(el);
         if (v !== null) out[el.dataset.finding] = v;
       });
