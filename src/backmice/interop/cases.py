@@ -23,6 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from backmice import strict_json
 from backmice.errors import CaseFormatError, InputError
 from backmice.findings import (
     FINDINGS,
@@ -226,13 +227,10 @@ def _parse_json(text: str) -> Any:
     if not text.strip():
         raise CaseFormatError("(input)", "the input is empty", "one JSON object")
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise CaseFormatError("(input)", f"not valid JSON: {exc.msg} at line {exc.lineno} "
-                                         f"column {exc.colno}", "one JSON object") from None
-    except (ValueError, RecursionError) as exc:  # over-long integers, absurd nesting
-        raise CaseFormatError("(input)", f"JSON that cannot be read safely ({exc})"[:160],
-                              "one JSON object of ordinary size") from None
+        return strict_json.loads(text, where="")
+    except InputError as exc:
+        field = "(input)" if exc.field == "(body)" else exc.field
+        raise CaseFormatError(field, exc.message, exc.allowed) from None
 
 
 def read_case(obj: Any, *, strict: bool = True, kb: KnowledgeBase | None = None) -> CaseRecord:

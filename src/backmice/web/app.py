@@ -24,7 +24,8 @@ from backmice.kb.base import KnowledgeBase
 from backmice.kb.loader import default_kb
 from backmice.web import filters
 from backmice.web.deps import HEAD_KEY
-from backmice.web.errors import BodyLimitMiddleware, JsonBodyMiddleware, install_error_handlers
+from backmice.web.edge import InputEdgeMiddleware
+from backmice.web.errors import BodyLimitMiddleware, install_error_handlers
 from backmice.web.handoff import OneTimeHandoff
 from backmice.web.routes import api, login, pages, records_api, records_pages
 
@@ -158,8 +159,8 @@ def create_app(settings: Settings, *, kb: KnowledgeBase | None = None,
     app.include_router(pages.router)
     app.include_router(records_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(InputEdgeMiddleware, reads_json=reads_json)  # inside the size limit
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
-    app.add_middleware(JsonBodyMiddleware, reads_json=reads_json)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(HeadMiddleware)
     return app

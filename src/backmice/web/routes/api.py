@@ -9,11 +9,11 @@ a request about 0.25 ms of CPU, more than a knowledge-base read or a page of JSO
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
+from backmice import strict_json
 from backmice.errors import InputError, NotFoundError
 from backmice.interop.schema import input_schema
 from backmice.kb.base import KnowledgeBase
@@ -34,6 +34,7 @@ from backmice.web.api_models import (
 )
 from backmice.web.assessing import assess_bytes
 from backmice.web.deps import Reviewer, Store
+from backmice.web.edge import JSON_KEY
 from backmice.web.interviewing import (
     build_state,
     finish_now,
@@ -72,7 +73,7 @@ def build_router(kb: KnowledgeBase) -> APIRouter:
     """The API router for one knowledge base: needed up front for the request-body schema, and
     used by the routes as it is (a dependency looking it up would cost each request ~10 µs)."""
     # strict_content_type=False: a body without a Content-Type is read as JSON, as /assess
-    # reads it; a body declared as anything else never gets here (JsonBodyMiddleware: 415).
+    # reads it; a body declared as anything else never gets here (web.edge: 415).
     router = APIRouter(prefix="/api/v1", responses=ERRORS, strict_content_type=False)
     body_spec = _body_spec(kb)
     pages_with_feedback = kb_views.feedback_pages(kb)
@@ -190,7 +191,8 @@ def build_router(kb: KnowledgeBase) -> APIRouter:
         body = await request.body()
         done = assess_bytes(kb, body)
         saved = await store.write_async(store.assessment_write(
-            input_doc=json.loads(body), result_doc=done.document, kb_version=kb.version,
+            input_doc=request.scope.get(JSON_KEY) or strict_json.loads(body),
+            result_doc=done.document, kb_version=kb.version,
             engine_version=done.result.engine_version, title=title))
         return saved_data(request, saved)
 

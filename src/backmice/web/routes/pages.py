@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from backmice import strict_json
 from backmice.errors import InputError, NotFoundError
 from backmice.findings import FINDINGS
 from backmice.render.json_doc import from_data, to_data
@@ -121,9 +122,9 @@ DAMAGED = "Your answers could not be read back (the page may be old or incomplet
 
 
 def _interview_state(raw: str) -> dict[str, Any]:
-    try:
-        state = json.loads(raw) if raw else {}
-    except ValueError:
+    try:  # the same rules as every JSON body (bounded nesting, no NaN, NUL or surrogates)
+        state = strict_json.loads(raw, where="state") if raw.strip() else {}
+    except InputError:
         raise InputError("state", "the interview state is damaged", "start again") from None
     if not isinstance(state, dict):
         raise InputError("state", "the interview state is damaged", "start again")

@@ -39,7 +39,7 @@ from backmice.web.records_models import (
 )
 
 # Bodies are JSON; one without a Content-Type is read as JSON too, any other type is answered
-# 415 before it gets here (JsonBodyMiddleware).
+# 415 before it gets here (InputEdgeMiddleware, web.edge).
 router = APIRouter(prefix="/api/v1", tags=["patient records"], strict_content_type=False,
                    responses={415: {"description": "a body not sent as application/json"}})
 RecordId = Annotated[int, Path(ge=1, le=2**31 - 1, description="a record id")]
