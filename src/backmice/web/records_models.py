@@ -21,6 +21,7 @@ from backmice.followup.vocab import (
 )
 
 Pain = Field(default=None, ge=0, le=10)
+MAX_ROW_ID = 2**31 - 1  # row ids and versions are 32-bit whole numbers
 
 
 class Strict(BaseModel):
@@ -41,7 +42,8 @@ class PatientIn(PatientFields):
 
 
 class PatientPatch(PatientFields):
-    version: int = Field(ge=1, description="the version you read; a newer one means 409")
+    version: int = Field(ge=1, le=MAX_ROW_ID,
+                         description="the version you read; a newer one means 409")
 
 
 class LesionFields(Strict):
@@ -61,11 +63,11 @@ class LesionIn(LesionFields):
 
 
 class LesionPatch(LesionFields):
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_ROW_ID)
 
 
 class LumpIn(Strict):
-    lesion_id: int = Field(ge=1)
+    lesion_id: int = Field(ge=1, le=MAX_ROW_ID)
     findings: dict[str, Any] = Field(default_factory=dict, max_length=200)
     later_tests: dict[str, Any] | None = Field(
         default=None, description="null: taken from the lesion's recorded procedures")
@@ -87,7 +89,7 @@ class ComplicationIn(Strict):
 
 
 class ProcedureIn(Strict):
-    lesion_id: int | None = Field(default=None, ge=1)
+    lesion_id: int | None = Field(default=None, ge=1, le=MAX_ROW_ID)
     kind: Literal[PROCEDURE_KINDS]  # type: ignore[valid-type]
     performed_on: dt.date
     pain_before: float | None = Pain
@@ -100,13 +102,13 @@ class ProcedureIn(Strict):
 
 
 class ProcedurePatch(Strict):
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_ROW_ID)
     histopathology: Literal[HISTOPATHOLOGY] | None = None  # type: ignore[valid-type]
     notes: str | None = Field(default=None, max_length=5000)
 
 
 class OutcomeIn(Strict):
-    lesion_id: int | None = Field(default=None, ge=1)
+    lesion_id: int | None = Field(default=None, ge=1, le=MAX_ROW_ID)
     measured_on: dt.date
     pain: float | None = Pain
     odi: float | None = Field(default=None, ge=0, le=100)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from backmice import strict_json
 from backmice.errors import InputError, NotFoundError
@@ -33,7 +33,7 @@ from backmice.web.api_models import (
     SavedAssessmentOut,
 )
 from backmice.web.assessing import assess_bytes
-from backmice.web.deps import Reviewer, Store
+from backmice.web.deps import RecordId, Reviewer, Store
 from backmice.web.edge import JSON_KEY
 from backmice.web.interviewing import (
     build_state,
@@ -178,7 +178,7 @@ def build_router(kb: KnowledgeBase) -> APIRouter:
 
     @router.patch("/feedback/{feedback_id}", tags=["feedback"], response_model=Feedback,
                   responses=NOT_FOUND)
-    def set_feedback_status(feedback_id: Annotated[int, Path(ge=1, le=2**62)],
+    def set_feedback_status(feedback_id: RecordId,
                             body: FeedbackStatusIn, store: Store, _: Reviewer) -> Feedback:
         return store.set_feedback_status(feedback_id=feedback_id, status=body.status)
 

@@ -29,7 +29,7 @@ from backmice.render.patient import (
 )
 from backmice.web import kb_views
 from backmice.web.assessing import assess_bytes
-from backmice.web.deps import KB, Reviewer, Store
+from backmice.web.deps import KB, RecordId, Reviewer, Store
 from backmice.web.interviewing import (
     build_state,
     finish_now,
@@ -303,7 +303,7 @@ def reviewer(request: Request, kb: KB, store: Store, _: Reviewer,
 
 
 @router.post("/reviewer/feedback/{feedback_id}")
-def reviewer_set_status(feedback_id: int, store: Store, _: Reviewer,
+def reviewer_set_status(feedback_id: RecordId, store: Store, _: Reviewer,
                         status: Annotated[str, Form(pattern="^(open|resolved)$")],
                         back: Annotated[str, Form(pattern="^(open|resolved|all)$")] = "open"
                         ) -> Response:

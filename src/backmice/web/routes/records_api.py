@@ -8,12 +8,12 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from backmice.errors import NotAuthenticated
 from backmice.web.auth import Admin, Clinician, current_caller
-from backmice.web.deps import KB, Store, is_head
+from backmice.web.deps import KB, MAX_ROW_ID, RecordId, Store, is_head
 from backmice.web.record_views import (
     clinic_effects_data,
     injection_window,
@@ -42,7 +42,6 @@ from backmice.web.records_models import (
 # 415 before it gets here (InputEdgeMiddleware, web.edge).
 router = APIRouter(prefix="/api/v1", tags=["patient records"], strict_content_type=False,
                    responses={415: {"description": "a body not sent as application/json"}})
-RecordId = Annotated[int, Path(ge=1, le=2**31 - 1, description="a record id")]
 NEEDS_LOGIN = {401: {"description": "not logged in / no valid token"},
                403: {"description": "logged in without the needed role"}}
 
@@ -99,7 +98,7 @@ async def update_patient(patient_id: RecordId, body: PatientPatch, actor: Clinic
 
 @router.delete("/patients/{patient_id}", status_code=204, responses=NEEDS_LOGIN)
 async def delete_patient(patient_id: RecordId, actor: Clinician, store: Store,
-                         version: Annotated[int, Query(ge=1, le=2**31)]) -> Response:
+                         version: Annotated[int, Query(ge=1, le=MAX_ROW_ID)]) -> Response:
     """Delete the patient and their whole record (audited). ``version`` confirms which
     version you saw."""
     await _call(store.patients.delete, actor, patient_id, version=version)
@@ -249,8 +248,8 @@ async def revoke_token(token_id: RecordId, actor: Admin, store: Store) -> dict[s
 
 @router.get("/audit", tags=["admin"], responses=NEEDS_LOGIN)
 async def audit_log(_: Admin, store: Store,
-                    patient_id: Annotated[int | None, Query(ge=1, le=2**31)] = None,
+                    patient_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
                     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-                    offset: Annotated[int, Query(ge=0)] = 0) -> list[dict[str, Any]]:
+                    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> list[dict[str, Any]]:
     return plain(await _call(store.audit.events, patient_id=patient_id, limit=limit,
                              offset=offset))

@@ -26,7 +26,7 @@ from backmice.render.json_doc import from_data
 from backmice.render.note import clinician_note, name_lumps
 from backmice.web import patient_page, record_forms
 from backmice.web.auth import Admin, Clinician
-from backmice.web.deps import KB, Store, is_head
+from backmice.web.deps import KB, RecordId, Store, is_head
 from backmice.web.kb_views import finding_catalogue
 from backmice.web.record_views import clinic_effects_data, plain
 from backmice.web.recording import draft_encounter
@@ -106,7 +106,7 @@ async def create_patient(request: Request, actor: Clinician, store: Store) -> Re
 
 
 # --- one patient's timeline ---------------------------------------------------------------------
-async def _patient_page(request: Request, actor: Any, kb: Any, store: Any, patient_id: int, *,
+async def _patient_page(request: Request, actor: Any, kb: Any, store: Any, patient_id: RecordId, *,
                         status: int = 200, error: InputError | None = None,
                         conflict: ConflictError | None = None, form_name: str = "",
                         posted: dict[str, Any] | None = None,
@@ -120,7 +120,7 @@ async def _patient_page(request: Request, actor: Any, kb: Any, store: Any, patie
                 twin=f"/api/v1/patients/{patient_id}/timeline", status_code=status)
 
 
-async def _change(request: Request, actor: Any, kb: Any, store: Any, patient_id: int,
+async def _change(request: Request, actor: Any, kb: Any, store: Any, patient_id: RecordId,
                   form_name: str, work: Any, done: Any) -> Response:
     """Run ``work(form)`` (a store call); 303 to ``done(result)``, or the patient page again
     with the error (422 bad input, 409 changed by someone else)."""
@@ -137,13 +137,13 @@ async def _change(request: Request, actor: Any, kb: Any, store: Any, patient_id:
 
 
 @router.get("/patients/{patient_id}", response_class=HTMLResponse)
-async def patient(request: Request, patient_id: int, actor: Clinician, kb: KB, store: Store,
+async def patient(request: Request, patient_id: RecordId, actor: Clinician, kb: KB, store: Store,
                   saved: Saved = None) -> HTMLResponse:
     return await _patient_page(request, actor, kb, store, patient_id, saved=saved)
 
 
 @router.post("/patients/{patient_id}")
-async def update_patient(request: Request, patient_id: int, actor: Clinician, kb: KB,
+async def update_patient(request: Request, patient_id: RecordId, actor: Clinician, kb: KB,
                          store: Store) -> Response:
     def work(form: Any) -> Any:
         return store.patients.update(actor, patient_id, version=record_forms.version(form),
@@ -154,7 +154,7 @@ async def update_patient(request: Request, patient_id: int, actor: Clinician, kb
 
 
 @router.post("/patients/{patient_id}/lesions")
-async def add_lesion(request: Request, patient_id: int, actor: Clinician, kb: KB,
+async def add_lesion(request: Request, patient_id: RecordId, actor: Clinician, kb: KB,
                      store: Store) -> Response:
     def work(form: Any) -> Any:
         return store.patients.add_lesion(actor, patient_id, record_forms.lesion(form))
@@ -164,8 +164,8 @@ async def add_lesion(request: Request, patient_id: int, actor: Clinician, kb: KB
 
 
 @router.post("/patients/{patient_id}/lesions/{lesion_id}")
-async def update_lesion(request: Request, patient_id: int, lesion_id: int, actor: Clinician,
-                        kb: KB, store: Store) -> Response:
+async def update_lesion(request: Request, patient_id: RecordId, lesion_id: RecordId,
+                        actor: Clinician, kb: KB, store: Store) -> Response:
     def work(form: Any) -> Any:
         return store.patients.update_lesion(actor, lesion_id, version=record_forms.version(form),
                                             data=record_forms.lesion_change(form))
@@ -175,7 +175,7 @@ async def update_lesion(request: Request, patient_id: int, lesion_id: int, actor
 
 
 @router.post("/patients/{patient_id}/procedures")
-async def add_procedure(request: Request, patient_id: int, actor: Clinician, kb: KB,
+async def add_procedure(request: Request, patient_id: RecordId, actor: Clinician, kb: KB,
                         store: Store) -> Response:
     def work(form: Any) -> Any:
         return store.visits.add_procedure(actor, patient_id, record_forms.procedure(form))
@@ -185,7 +185,7 @@ async def add_procedure(request: Request, patient_id: int, actor: Clinician, kb:
 
 
 @router.post("/patients/{patient_id}/procedures/{procedure_id}/complications")
-async def add_complication(request: Request, patient_id: int, procedure_id: int,
+async def add_complication(request: Request, patient_id: RecordId, procedure_id: RecordId,
                            actor: Clinician, kb: KB, store: Store) -> Response:
     def work(form: Any) -> Any:
         return store.visits.add_complication(actor, procedure_id,
@@ -197,7 +197,7 @@ async def add_complication(request: Request, patient_id: int, procedure_id: int,
 
 
 @router.post("/patients/{patient_id}/procedures/{procedure_id}/histopathology")
-async def set_histopathology(request: Request, patient_id: int, procedure_id: int,
+async def set_histopathology(request: Request, patient_id: RecordId, procedure_id: RecordId,
                              actor: Clinician, kb: KB, store: Store) -> Response:
     def work(form: Any) -> Any:
         return store.visits.update_procedure(actor, procedure_id,
@@ -210,7 +210,7 @@ async def set_histopathology(request: Request, patient_id: int, procedure_id: in
 
 
 @router.post("/patients/{patient_id}/outcomes")
-async def add_outcome(request: Request, patient_id: int, actor: Clinician, kb: KB,
+async def add_outcome(request: Request, patient_id: RecordId, actor: Clinician, kb: KB,
                       store: Store) -> Response:
     def work(form: Any) -> Any:
         return store.visits.add_outcome(actor, patient_id, record_forms.outcome(form))
@@ -220,7 +220,7 @@ async def add_outcome(request: Request, patient_id: int, actor: Clinician, kb: K
 
 
 # --- deleting a patient -------------------------------------------------------------------------
-async def _delete_page(request: Request, actor: Any, store: Any, patient_id: int, *,
+async def _delete_page(request: Request, actor: Any, store: Any, patient_id: RecordId, *,
                        status: int = 200, problem: Exception | None = None) -> HTMLResponse:
     found = await _call(store.patients.get, actor, patient_id, audited=not is_head(request))
     return page(request, "records/delete.html", {"p": found, "problem": problem},
@@ -228,13 +228,13 @@ async def _delete_page(request: Request, actor: Any, store: Any, patient_id: int
 
 
 @router.get("/patients/{patient_id}/delete", response_class=HTMLResponse)
-async def confirm_delete(request: Request, patient_id: int, actor: Clinician,
+async def confirm_delete(request: Request, patient_id: RecordId, actor: Clinician,
                          store: Store) -> HTMLResponse:
     return await _delete_page(request, actor, store, patient_id)
 
 
 @router.post("/patients/{patient_id}/delete")
-async def delete_patient(request: Request, patient_id: int, actor: Clinician,
+async def delete_patient(request: Request, patient_id: RecordId, actor: Clinician,
                          store: Store) -> Response:
     form = await request.form()
     try:
@@ -247,7 +247,7 @@ async def delete_patient(request: Request, patient_id: int, actor: Clinician,
 
 
 # --- visits -------------------------------------------------------------------------------------
-async def _visit_page(request: Request, actor: Any, kb: Any, store: Any, patient_id: int, *,
+async def _visit_page(request: Request, actor: Any, kb: Any, store: Any, patient_id: RecordId, *,
                       status: int = 200, error: InputError | None = None,
                       posted: dict[str, Any] | None = None,
                       ticked: list[str] | None = None) -> HTMLResponse:
@@ -260,12 +260,12 @@ async def _visit_page(request: Request, actor: Any, kb: Any, store: Any, patient
 
 
 @router.get("/patients/{patient_id}/encounters/new", response_class=HTMLResponse)
-async def new_visit(request: Request, patient_id: int, actor: Clinician, kb: KB,
+async def new_visit(request: Request, patient_id: RecordId, actor: Clinician, kb: KB,
                     store: Store) -> HTMLResponse:
     return await _visit_page(request, actor, kb, store, patient_id)
 
 
-def _record_visit(store: Any, kb: Any, actor: Any, patient_id: int, form: Any) -> Any:
+def _record_visit(store: Any, kb: Any, actor: Any, patient_id: RecordId, form: Any) -> Any:
     t = store.visits.timeline(actor, patient_id)
     args = record_forms.encounter(form, finding_catalogue(kb), [le.id for le in t.lesions])
     try:
@@ -277,7 +277,7 @@ def _record_visit(store: Any, kb: Any, actor: Any, patient_id: int, form: Any) -
 
 
 @router.post("/patients/{patient_id}/encounters")
-async def record_visit(request: Request, patient_id: int, actor: Clinician, kb: KB,
+async def record_visit(request: Request, patient_id: RecordId, actor: Clinician, kb: KB,
                        store: Store) -> Response:
     form = await request.form()
     try:
@@ -297,7 +297,7 @@ def named_lumps(doc: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
 
 
 @router.get("/encounters/{encounter_id}", response_class=HTMLResponse)
-async def encounter(request: Request, encounter_id: int, actor: Clinician, kb: KB,
+async def encounter(request: Request, encounter_id: RecordId, actor: Clinician, kb: KB,
                     store: Store) -> HTMLResponse:
     found = await _call(store.visits.get_encounter, actor, encounter_id,
                         audited=not is_head(request))
@@ -389,7 +389,7 @@ async def create_user(request: Request, actor: Admin, store: Store) -> Response:
 
 
 @router.post("/admin/users/{user_id}")
-async def update_user(request: Request, user_id: int, actor: Admin, store: Store) -> Response:
+async def update_user(request: Request, user_id: RecordId, actor: Admin, store: Store) -> Response:
     def work(form: Any) -> str:
         action = record_forms.text(form, "action")
         if action == "roles":
@@ -410,7 +410,7 @@ async def update_user(request: Request, user_id: int, actor: Admin, store: Store
 
 
 @router.post("/admin/users/{user_id}/tokens", response_class=HTMLResponse)
-async def create_token(request: Request, user_id: int, actor: Admin, store: Store) -> Response:
+async def create_token(request: Request, user_id: RecordId, actor: Admin, store: Store) -> Response:
     """The new token's secret is shown once, on the page this redirects to (see handoff.py):
     never in a URL, and reloading that page creates no second token."""
     form = await request.form()
@@ -425,7 +425,8 @@ async def create_token(request: Request, user_id: int, actor: Admin, store: Stor
 
 
 @router.post("/admin/tokens/{token_id}/revoke")
-async def revoke_token(request: Request, token_id: int, actor: Admin, store: Store) -> Response:
+async def revoke_token(request: Request, token_id: RecordId, actor: Admin,
+                       store: Store) -> Response:
     def work(_: Any) -> str:
         return f"token:{store.accounts.revoke_token(token_id).id}"
 
