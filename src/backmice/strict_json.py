@@ -4,8 +4,10 @@ and writes it to storage: I-JSON (RFC 7493), no NUL character, nesting bounded.
 I-JSON is JSON that every conforming parser reads the same way: text is valid Unicode (no
 unpaired surrogate such as ``"\\ud800"``), numbers are finite (no ``NaN`` or ``Infinity``, which
 Python's ``json`` reads and writes by default) and integers lie within ±(2**53 - 1). On top of
-that: no NUL character in any text (PostgreSQL cannot store one) and at most ``MAX_DEPTH`` levels
-of nesting. ``loads`` raises ``InputError`` naming the path of the first offending value
+that: every number, whole or not, lies within ±(2**53 - 1) (no value of this domain comes
+near, and a bound a JSON Schema can state cannot tell ``1e20`` from ``100000000000000000000``),
+no NUL character in any text (PostgreSQL cannot store one) and at most ``MAX_DEPTH`` levels of
+nesting. ``loads`` raises ``InputError`` naming the path of the first offending value
 (``lumps.0.findings.size_cm``) and what is allowed; ``dumps`` refuses the same values with a
 ``ValueError`` before anything is written.
 
@@ -25,10 +27,10 @@ from backmice.errors import InputError
 
 MAX_DEPTH = 32
 MAX_SAFE_INTEGER = 2**53 - 1
-ALLOWED = "a JSON document in UTF-8 (I-JSON, RFC 7493): text without NUL, finite numbers, " \
-          f"integers within ±{MAX_SAFE_INTEGER}, at most {MAX_DEPTH} levels of nesting"
-_SUSPECT = re.compile(r"\\u|\d{16}|[eE][+-]?\d{3}")
-_SUSPECT_OUT = re.compile(r"\\u0000|(?<![\d.])\d{16,}(?![\d.eE])")  # in dumps' own output
+ALLOWED = "a JSON document in UTF-8 (I-JSON, RFC 7493): text without NUL, numbers within " \
+          f"±{MAX_SAFE_INTEGER}, at most {MAX_DEPTH} levels of nesting"
+_SUSPECT = re.compile(r"\\u|\d{16}|[eE]\+?\d")
+_SUSPECT_OUT = re.compile(r"\\u0000|(?<![\d.])\d{16,}|[eE]\+?\d")  # in dumps' own output
 
 
 class Refused(ValueError):
@@ -79,6 +81,8 @@ def problem(value: Any, *, where: str = "") -> tuple[str, str] | None:
         elif isinstance(item, float):
             if not math.isfinite(item):
                 return path or "(body)", f"{item!r} is not a finite number"
+            if abs(item) > MAX_SAFE_INTEGER:
+                return path or "(body)", f"the number {item:g} is out of range"
         elif isinstance(item, _NonFinite):
             return path or "(body)", f"{item.word} is not a number JSON allows"
         elif isinstance(item, dict | list | tuple):

@@ -242,6 +242,9 @@ def read_case(obj: Any, *, strict: bool = True, kb: KnowledgeBase | None = None)
     if not isinstance(obj, Mapping):
         raise CaseFormatError("(case)", "expected a JSON object")
     case_id = obj.get("id")
+    if isinstance(case_id, bool) or not isinstance(case_id, str | int | float | None):
+        raise InputError("id", f"expected text, a number or null, not {type(case_id).__name__}",
+                         "a text, a number or null")
     unknown = [k for k in obj if k not in _CASE_KEYS]
     notes = ignored_key_notes(unknown, CASE_KEYS) if unknown else []
     raw_findings = obj.get("findings")

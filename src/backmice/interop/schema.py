@@ -26,7 +26,12 @@ def findings_schema(kb: KnowledgeBase, *, scope: Scope | None = None) -> dict[st
         s["description"] = kb.findings[fid].question.clinician + (
             "" if spec.in_case_format else " (backmice extension of the case format)")
         props[fid] = s
-    return {"type": "object", "properties": props, "additionalProperties": False}
+    out: dict[str, Any] = {"type": "object", "properties": props, "additionalProperties": False}
+    if "nodule_count" in props and "palpable_lump" in props:  # cases.check_nodule_count
+        out["if"] = {"required": ["nodule_count"], "properties": {"nodule_count": {"const": 0}}}
+        out["then"] = {"required": ["palpable_lump"],
+                       "properties": {"palpable_lump": {"const": False}}}
+    return out
 
 
 def later_tests_schema(kb: KnowledgeBase) -> dict[str, Any]:
@@ -51,7 +56,7 @@ def later_tests_schema(kb: KnowledgeBase) -> dict[str, Any]:
         coded = f"{kind}_finding"
         props[coded] = {"enum": [*FINDINGS[coded].values, None]}
     assert set(props) == set(LATER_KEYS)
-    return {"type": "object", "properties": props, "additionalProperties": False}
+    return {"type": ["object", "null"], "properties": props, "additionalProperties": False}
 
 
 def input_schema(kb: KnowledgeBase) -> dict[str, Any]:
@@ -65,7 +70,8 @@ def input_schema(kb: KnowledgeBase) -> dict[str, Any]:
     case = {
         "title": "Case-format object (one lump)",
         "type": "object",
-        "properties": {"id": {"type": ["string", "null"]}, "findings": findings_schema(kb),
+        "properties": {"id": {"type": ["string", "number", "null"]},
+                       "findings": {**findings_schema(kb), "type": ["object", "null"]},
                        "later_tests": later_tests_schema(kb)},
         "required": ["findings"],
     }

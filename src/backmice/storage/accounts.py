@@ -20,7 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from backmice.errors import InputError, NotAuthenticated, NotFoundError
+from backmice.errors import InputError, InUseError, NotAuthenticated, NotFoundError
 from backmice.followup.records import ApiToken, LoginSession, User
 from backmice.followup.vocab import ROLES
 from backmice.storage import validate
@@ -99,7 +99,7 @@ class Accounts:
 
         def work(session: Session) -> User:
             if session.scalar(select(UserRow.id).where(UserRow.username == username)):
-                raise InputError("username", f"{username!r} is taken", "a user name not in use")
+                raise InUseError("username", f"{username!r} is taken", "a user name not in use")
             clinic_row = session.scalars(select(ClinicRow)
                                          .where(ClinicRow.name == clinic_name)).first()
             if clinic_row is None:

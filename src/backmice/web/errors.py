@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from backmice.errors import (
     ConflictError,
     InputError,
+    InUseError,
     NotAuthenticated,
     NotFoundError,
     PermissionDenied,
@@ -126,6 +127,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(InputError)
     async def _input(request: Request, exc: InputError) -> Response:
         return error_response(request, 422, "invalid_input", exc.message, exc.field or None,
+                              exc.allowed)
+
+    @app.exception_handler(InUseError)
+    async def _in_use(request: Request, exc: InUseError) -> Response:
+        return error_response(request, 409, "in_use", exc.message, exc.field or None,
                               exc.allowed)
 
     @app.exception_handler(RequestValidationError)

@@ -24,6 +24,7 @@ from backmice.web.record_views import (
 from backmice.web.recording import draft_encounter
 from backmice.web.records_models import (
     ComplicationIn,
+    Day,
     EncounterIn,
     LesionIn,
     LesionPatch,
@@ -66,7 +67,7 @@ async def me(request: Request) -> dict[str, Any]:
 @router.get("/patients", responses=NEEDS_LOGIN)
 async def list_patients(request: Request, actor: Clinician, store: Store,
                         q: Annotated[str | None, Query(max_length=200)] = None,
-                        birth_date: Annotated[str | None, Query(max_length=10)] = None,
+                        birth_date: Annotated[Day | None, Query()] = None,
                         limit: Annotated[int, Query(ge=1, le=200)] = 50,
                         offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
                         ) -> dict[str, Any]:
