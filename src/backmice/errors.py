@@ -3,7 +3,8 @@
     BackmiceError
     ├── InputError            bad user input: names the field and what is allowed
     │   ├── CaseFormatError   a case file that cannot be read (broken JSON, empty, wrong shape)
-    │   └── InUseError        a unique value (a user name) is taken: valid, but in use
+    │   ├── InUseError        a unique value (a user name) is taken: valid, but in use
+    │   └── TooLargeError     the document a request would store is over the size limit
     ├── KnowledgeBaseError    the knowledge base is inconsistent (names file and path)
     ├── NotFoundError         a stored record does not exist (or belongs to another clinic)
     ├── ConflictError         someone else changed the record since it was read (version check)
@@ -14,7 +15,7 @@
 
 Adapters map each branch to one shape: the CLI prints a one-line message and exits 2 for
 InputError; the web layer answers 422 (InputError, with the same field path; 409 for
-InUseError, a conflict with what is stored), 404
+InUseError, a conflict with what is stored; 413 for TooLargeError), 404
 (NotFoundError), 409 (ConflictError), 401 (NotAuthenticated), 403 (PermissionDenied) or 503
 (StorageError), always with the same error body.
 """
@@ -49,6 +50,10 @@ class CaseFormatError(InputError):
 
 class InUseError(InputError):
     """A value that is valid but already in use (a user name): a conflict with stored data."""
+
+
+class TooLargeError(InputError):
+    """What a request would store (an assessment document) is larger than the limit."""
 
 
 class KnowledgeBaseError(BackmiceError):

@@ -26,6 +26,7 @@ from typing import Any
 from backmice.errors import InputError
 
 MAX_DEPTH = 32
+MAX_DOCUMENT_CHARS = 4_000_000  # a stored document; 50 lumps make about 1.3 million
 MAX_SAFE_INTEGER = 2**53 - 1
 ALLOWED = "a JSON document in UTF-8 (I-JSON, RFC 7493): text without NUL, numbers within " \
           f"±{MAX_SAFE_INTEGER}, at most {MAX_DEPTH} levels of nesting"
@@ -34,11 +35,12 @@ _SUSPECT_OUT = re.compile(r"\\u0000|(?<![\d.])\d{16,}|[eE]\+?\d")  # in dumps' o
 
 
 class Refused(ValueError):
-    """``dumps`` met a value outside the rules; ``field`` and ``message`` name it."""
+    """``dumps`` met a value outside the rules; ``field`` and ``message`` name it;
+    ``too_large`` when the only problem is the size."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, *, too_large: bool = False) -> None:
         super().__init__(f"{field}: {message}")
-        self.field, self.message = field, message
+        self.field, self.message, self.too_large = field, message, too_large
 
 
 class _NonFinite:
@@ -154,4 +156,7 @@ def dumps(value: Any) -> str:
     except (ValueError, TypeError) as exc:  # NaN, a surrogate, a value JSON cannot hold
         found = problem(value)
         raise (Refused(*found) if found else Refused("(document)", str(exc)[:200])) from None
+    if len(text) > MAX_DOCUMENT_CHARS:
+        raise Refused("(document)", f"is {len(text)} characters long, more than the "
+                      f"{MAX_DOCUMENT_CHARS} a stored document may have", too_large=True)
     return text

@@ -47,6 +47,7 @@ LATER_KEYS = ("anesthetic_injection_relief", "injection_pain_before", "injection
 CASE_KEYS = ("id", "gold", "source", "vignette", "findings", "later_tests", "urgent_expected",
              "notes")
 _CASE_KEYS = frozenset(CASE_KEYS)
+MAX_LUMPS = 50  # per document: a cluster of many nodules is one lump with its nodule_count
 MAX_IGNORED_NOTES = 10  # past this many ignored keys, one note counts the rest
 
 
@@ -284,7 +285,9 @@ class PatientDocument(BaseModel):
                                 "spine_pain_clinic or dermatology_surgery")
     patient: dict[str, Any] = Field(default_factory=dict,
                                     description="patient-level findings, applied to every lump")
-    lumps: list[_Lump] = Field(min_length=1, max_length=2000)
+    lumps: list[_Lump] = Field(min_length=1, max_length=MAX_LUMPS, description=(
+        f"1 to {MAX_LUMPS} lumps; a cluster of many similar nodules is one lump with its "
+        "nodule_count"))
 
 
 def _allowed(err: Any) -> str:
@@ -294,7 +297,8 @@ def _allowed(err: Any) -> str:
         fields = _Lump.model_fields if loc[:1] == ["lumps"] else PatientDocument.model_fields
         return ", ".join(fields)
     if loc == ["lumps"]:
-        return "a list of 1 to 2000 lumps, each {id, findings, later_tests}"
+        return (f"a list of 1 to {MAX_LUMPS} lumps, each {{id, findings, later_tests}} (a cluster "
+                "of many nodules is one lump with its nodule_count)")
     if loc[-1:] == ["id"]:
         return "a text of at most 100 characters"
     if loc[-1:] in (["findings"], ["patient"], ["later_tests"]):

@@ -17,7 +17,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from backmice import strict_json
-from backmice.errors import InputError, StorageError
+from backmice.errors import InputError, StorageError, TooLargeError
 from backmice.storage import migrate, sqlite
 from backmice.storage.writer import SerialWriter
 
@@ -55,6 +55,9 @@ def make_engine(url: str) -> Engine:
 
 
 def _refused(exc: Any) -> InputError:
+    if exc.too_large:
+        return TooLargeError(exc.field, exc.message,
+                             f"at most {strict_json.MAX_DOCUMENT_CHARS} characters")
     return InputError(exc.field, exc.message, strict_json.ALLOWED)
 
 

@@ -28,6 +28,7 @@ from backmice.web.deps import HEAD_KEY
 from backmice.web.edge import InputEdgeMiddleware
 from backmice.web.errors import BodyLimitMiddleware, install_error_handlers
 from backmice.web.handoff import OneTimeHandoff
+from backmice.web.limits import AnonymousWriteLimit
 from backmice.web.routes import api, login, pages, records_api, records_pages
 
 STATIC = Path(__file__).parent / "static"
@@ -169,6 +170,8 @@ def create_app(settings: Settings, *, kb: KnowledgeBase | None = None,
                     anonymous_writes=ANONYMOUS_WRITES, answers=findings_schema(kb))
     app.add_middleware(InputEdgeMiddleware, reads_json=reads_json)  # inside the size limit
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
+    app.add_middleware(AnonymousWriteLimit, writes=ANONYMOUS_WRITES,  # before reading a body
+                       per_minute=settings.anonymous_writes_per_minute)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(HeadMiddleware)
     return app

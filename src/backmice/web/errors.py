@@ -32,6 +32,7 @@ from backmice.errors import (
     NotFoundError,
     PermissionDenied,
     StorageError,
+    TooLargeError,
 )
 from backmice.web.auth import CsrfFailed
 from backmice.web.routes.login import login_page
@@ -133,6 +134,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _in_use(request: Request, exc: InUseError) -> Response:
         return error_response(request, 409, "in_use", exc.message, exc.field or None,
                               exc.allowed)
+
+    @app.exception_handler(TooLargeError)
+    async def _too_large(request: Request, exc: TooLargeError) -> Response:
+        return error_response(request, 413, "document_too_large", exc.message,
+                              exc.field or None, exc.allowed)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import unicodedata
 from typing import Any
 
 from backmice.followup.alerts import complication_alerts
@@ -76,9 +77,22 @@ CSV_COLUMNS = ("record", "id", "date", "lesion_id", "lesion_label", "kind", "pai
                "triage", "histopathology", "complications", "notes")
 
 
-def _cell(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula is prefixed with an apostrophe."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+FORMULA_STARTS = frozenset("=+-@|%")
+
+
+def csv_cell(value: Any) -> Any:
+    """A cell a spreadsheet cannot run as a formula (OWASP, CSV injection): text whose first
+    character starts a formula (= + - @, and | and % for DDE) or is a space, tab, line break
+    or other control character (which spreadsheets skip before reading a formula) gets a
+    leading apostrophe; so does text whose first visible character does once full-width forms
+    are folded (``＝1+1`` is read as ``=1+1``). Every cell is also quoted (``QUOTE_ALL``, inner
+    quotes doubled). Numbers stay numbers."""
+    if not isinstance(value, str) or not value:
+        return value
+    first = value[0]
+    folded = unicodedata.normalize("NFKC", value).lstrip()
+    if (first in FORMULA_STARTS or first.isspace() or unicodedata.category(first)[0] in "CZ"
+            or (folded[:1] in FORMULA_STARTS)):
         return "'" + value
     return value
 
@@ -88,14 +102,14 @@ def timeline_csv(t: Timeline) -> str:
     within each kind), for spreadsheets; the JSON export holds the full documents."""
     labels = {le.id: le.label for le in t.lesions}
     out = io.StringIO()
-    writer = csv.DictWriter(out, CSV_COLUMNS, extrasaction="raise")
+    writer = csv.DictWriter(out, CSV_COLUMNS, extrasaction="raise", quoting=csv.QUOTE_ALL)
     writer.writeheader()
 
     def row(**values: Any) -> None:
         lesion = values.get("lesion_id")
         cells = {**dict.fromkeys(CSV_COLUMNS, ""), "lesion_label": labels.get(lesion, ""),
                  **{k: "" if v is None else v for k, v in values.items()}}
-        writer.writerow({k: _cell(v) for k, v in cells.items()})
+        writer.writerow({k: csv_cell(v) for k, v in cells.items()})
 
     for le in t.lesions:
         row(record="lesion", id=le.id, date=le.created_at.date().isoformat(), lesion_id=le.id,

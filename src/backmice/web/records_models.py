@@ -27,6 +27,7 @@ from backmice.followup.vocab import (
     PROCEDURE_KINDS,
     ROLES,
 )
+from backmice.interop.cases import MAX_LUMPS
 
 Pain = Field(default=None, ge=0, le=10)
 
@@ -134,7 +135,8 @@ class EncounterIn(Strict):
     setting: str | None = Field(default=None, max_length=50)
     patient: dict[str, Any] = Field(default_factory=dict, max_length=200,
                                     description="patient-level findings (age, fever, ...)")
-    lumps: list[LumpIn] = Field(min_length=1, max_length=2000)
+    lumps: list[LumpIn] = Field(min_length=1, max_length=MAX_LUMPS, description=(
+        "the lesions examined; a cluster of many nodules is one lesion with its nodule_count"))
 
 
 class ComplicationIn(Strict):

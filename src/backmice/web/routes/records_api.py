@@ -226,7 +226,8 @@ async def create_user(body: UserIn, actor: Admin, store: Store) -> dict[str, Any
 async def update_user(user_id: RecordId, body: UserPatch, actor: Admin,
                       store: Store) -> dict[str, Any]:
     user = await _call(store.accounts.update_user, user_id, roles=body.roles,
-                       active=body.active, password=body.password)
+                       active=body.active, password=body.password,
+                       acting_user_id=actor.user_id)
     await _call(store.audit.add, actor, "user_change", target=f"user:{user.id}")
     return plain(user)
 

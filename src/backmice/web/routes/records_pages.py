@@ -393,15 +393,11 @@ async def update_user(request: Request, user_id: RecordId, actor: Admin, store: 
     def work(form: Any) -> str:
         action = record_forms.text(form, "action")
         if action == "roles":
-            roles = form.getlist("roles")
-            if user_id == actor.user_id and "admin" not in roles:
-                raise InputError("roles", "you cannot remove your own admin role",
-                                 "another admin can")
-            store.accounts.update_user(user_id, roles=roles)
+            store.accounts.update_user(user_id, roles=form.getlist("roles"),
+                                       acting_user_id=actor.user_id)
         elif action in ("disable", "enable"):
-            if user_id == actor.user_id:
-                raise InputError("action", "you cannot disable yourself", "another admin can")
-            store.accounts.update_user(user_id, active=action == "enable")
+            store.accounts.update_user(user_id, active=action == "enable",
+                                       acting_user_id=actor.user_id)
         else:
             raise InputError("action", "unknown change", "roles, disable or enable")
         return f"user:{user_id}"
