@@ -43,6 +43,8 @@ def timeline_data(t: Timeline, *, within_minutes: float,
                   with_documents: bool = False) -> dict[str, Any]:
     """Everything on the patient's page. Encounters carry their per-lesion summaries; the full
     input and assessment documents only when asked (the export, or one encounter's page).
+    ``encounters`` is the page of visits the timeline was read with (``encounters_total`` in
+    all); each lesion's latest result comes from every visit's summary line.
     ``within_minutes``: the injection window (``injection_window(kb)``)."""
     encounters = []
     for e in t.encounters:
@@ -51,11 +53,9 @@ def timeline_data(t: Timeline, *, within_minutes: float,
         if with_documents:
             item["input"], item["assessment"] = e.input_doc, e.result_doc
         encounters.append(item)
-    latest: dict[int, dict[str, Any]] = {}
-    for e in t.encounters:
-        for line in e.lesions:
-            latest[line.lesion_id] = {**plain(line), "occurred_on": e.occurred_on.isoformat(),
-                                      "encounter_id": e.id}
+    last = {line.lesion_id: (day, eid, line) for day, eid, line in t.visit_lines()}
+    latest = {lesion_id: {**plain(line), "occurred_on": day.isoformat(), "encounter_id": eid}
+              for lesion_id, (day, eid, line) in last.items()}
     lesions = [{**plain(le), "is_cluster": le.is_cluster, "latest": latest.get(le.id),
                 "later_tests": later_tests_for(le.id, t.procedures,
                                                within_minutes=within_minutes)}
@@ -64,6 +64,8 @@ def timeline_data(t: Timeline, *, within_minutes: float,
         "patient": {**plain(t.patient), "label": t.patient.label},
         "lesions": lesions,
         "encounters": encounters,
+        "encounters_total": len(encounters) if t.encounters_total is None
+        else t.encounters_total,
         "procedures": [{**plain(p), "label": PROCEDURE_LABELS[p.kind]} for p in t.procedures],
         "outcomes": plain(t.outcomes),
         "alerts": plain(complication_alerts(t.procedures)),
@@ -71,6 +73,8 @@ def timeline_data(t: Timeline, *, within_minutes: float,
                                          t.procedures)),
     }
 
+
+ENCOUNTERS_SHOWN = 20  # visits per page of a timeline (the newest first)
 
 CSV_COLUMNS = ("record", "id", "date", "lesion_id", "lesion_label", "kind", "pain_before",
                "pain_after", "pain", "odi", "satisfaction", "top_condition", "top_probability",

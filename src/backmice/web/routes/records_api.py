@@ -15,6 +15,7 @@ from backmice.errors import NotAuthenticated
 from backmice.web.auth import Admin, Clinician, current_caller
 from backmice.web.deps import KB, MAX_ROW_ID, RecordId, Store, is_head
 from backmice.web.record_views import (
+    ENCOUNTERS_SHOWN,
     clinic_effects_data,
     injection_window,
     plain,
@@ -108,10 +109,17 @@ async def delete_patient(patient_id: RecordId, actor: Clinician, store: Store,
 
 @router.get("/patients/{patient_id}/timeline", responses=NEEDS_LOGIN)
 async def timeline(request: Request, patient_id: RecordId, actor: Clinician, kb: KB,
-                   store: Store) -> dict[str, Any]:
-    """Lesions, encounters (summaries), procedures, outcomes, alerts and pain series."""
+                   store: Store,
+                   encounters: Annotated[int, Query(ge=1, le=500)] = ENCOUNTERS_SHOWN,
+                   encounter_offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+                   ) -> dict[str, Any]:
+    """Lesions, encounters (summaries), procedures, outcomes, alerts and pain series. The
+    visits come a page at a time: the newest ``encounters`` (after ``encounter_offset``),
+    oldest first, with ``encounters_total``; every lesion's latest result and sizes come
+    from all visits. The whole record, every visit with its documents: the export."""
     return timeline_data(await _call(store.visits.timeline, actor, patient_id,
-                                     action=None if is_head(request) else "read"),
+                                     action=None if is_head(request) else "read",
+                                     encounters=encounters, encounter_offset=encounter_offset),
                          within_minutes=injection_window(kb))
 
 
@@ -121,7 +129,7 @@ async def export(request: Request, patient_id: RecordId, actor: Clinician, kb: K
     """The whole record, with every encounter's input and assessment (JSON) or as a long
     table (CSV). Audited as an export (HEAD, which sends no data, is not)."""
     t = await _call(store.visits.timeline, actor, patient_id,
-                    action=None if is_head(request) else "export")
+                    action=None if is_head(request) else "export", documents=format == "json")
     name = f"backmice-patient-{patient_id}"
     if format == "csv":
         return Response(timeline_csv(t), media_type="text/csv; charset=utf-8", headers={
@@ -150,7 +158,7 @@ async def update_lesion(lesion_id: RecordId, body: LesionPatch, actor: Clinician
 # --- encounters, procedures, outcomes ------------------------------------------------------------
 def _record_encounter(store: Any, kb: Any, actor: Any, patient_id: int,
                       body: EncounterIn) -> Any:
-    t = store.visits.timeline(actor, patient_id)
+    t = store.visits.visit_context(actor, patient_id, [lump.lesion_id for lump in body.lumps])
     draft = draft_encounter(kb, t, occurred_on=body.occurred_on, note=body.note,
                             setting=body.setting, patient_findings=body.patient,
                             lumps=[lump.model_dump() for lump in body.lumps])

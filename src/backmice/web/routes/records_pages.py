@@ -28,7 +28,7 @@ from backmice.web import patient_page, record_forms
 from backmice.web.auth import Admin, Clinician
 from backmice.web.deps import KB, RecordId, Store, is_head
 from backmice.web.kb_views import finding_catalogue
-from backmice.web.record_views import clinic_effects_data, plain
+from backmice.web.record_views import ENCOUNTERS_SHOWN, clinic_effects_data, plain
 from backmice.web.recording import draft_encounter
 from backmice.web.routes.pages import page
 
@@ -110,12 +110,13 @@ async def _patient_page(request: Request, actor: Any, kb: Any, store: Any, patie
                         status: int = 200, error: InputError | None = None,
                         conflict: ConflictError | None = None, form_name: str = "",
                         posted: dict[str, Any] | None = None,
-                        saved: str | None = None) -> HTMLResponse:
+                        saved: str | None = None, visits_offset: int = 0) -> HTMLResponse:
     t = await _call(store.visits.timeline, actor, patient_id,
-                    action=None if is_head(request) else "read")
+                    action=None if is_head(request) else "read",
+                    encounters=ENCOUNTERS_SHOWN, encounter_offset=visits_offset)
     context = patient_page.patient_context(kb, t)
     context.update(error=error, conflict=conflict, form_name=form_name, posted=posted or {},
-                   saved=SAVED.get(saved or ""))
+                   saved=SAVED.get(saved or ""), visits_offset=visits_offset)
     return page(request, "records/patient.html", context,
                 twin=f"/api/v1/patients/{patient_id}/timeline", status_code=status)
 
@@ -138,8 +139,11 @@ async def _change(request: Request, actor: Any, kb: Any, store: Any, patient_id:
 
 @router.get("/patients/{patient_id}", response_class=HTMLResponse)
 async def patient(request: Request, patient_id: RecordId, actor: Clinician, kb: KB, store: Store,
-                  saved: Saved = None) -> HTMLResponse:
-    return await _patient_page(request, actor, kb, store, patient_id, saved=saved)
+                  saved: Saved = None,
+                  visits: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> HTMLResponse:
+    """The patient's page; ``visits``: how many of the newest visits to skip (older pages)."""
+    return await _patient_page(request, actor, kb, store, patient_id, saved=saved,
+                               visits_offset=visits)
 
 
 @router.post("/patients/{patient_id}")
@@ -252,7 +256,7 @@ async def _visit_page(request: Request, actor: Any, kb: Any, store: Any, patient
                       posted: dict[str, Any] | None = None,
                       ticked: list[str] | None = None) -> HTMLResponse:
     t = await _call(store.visits.timeline, actor, patient_id,
-                    action=None if is_head(request) else "read")
+                    action=None if is_head(request) else "read", encounters=ENCOUNTERS_SHOWN)
     context = patient_page.visit_context(kb, t)
     context.update(error=error, posted=posted or {}, ticked=ticked)
     return page(request, "records/visit.html", context,
@@ -266,7 +270,7 @@ async def new_visit(request: Request, patient_id: RecordId, actor: Clinician, kb
 
 
 def _record_visit(store: Any, kb: Any, actor: Any, patient_id: RecordId, form: Any) -> Any:
-    t = store.visits.timeline(actor, patient_id)
+    t = store.visits.visit_context(actor, patient_id)  # no visit is read to record one
     args = record_forms.encounter(form, finding_catalogue(kb), [le.id for le in t.lesions])
     try:
         draft = draft_encounter(kb, t, **args)
