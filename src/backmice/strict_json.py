@@ -51,7 +51,8 @@ class _NonFinite:
 
 
 def _join(path: str, key: Any) -> str:
-    return f"{path}.{key}" if path else str(key)
+    key = str(key) or '""'  # an empty key is still named
+    return f"{path}.{key}" if path else key
 
 
 def _text_problem(text: str) -> str | None:

@@ -47,6 +47,7 @@ LATER_KEYS = ("anesthetic_injection_relief", "injection_pain_before", "injection
 CASE_KEYS = ("id", "gold", "source", "vignette", "findings", "later_tests", "urgent_expected",
              "notes")
 _CASE_KEYS = frozenset(CASE_KEYS)
+MAX_MINUTES_AFTER = 1_000_000  # about two years: a score taken later is not used anyway
 MAX_LUMPS = 50  # per document: a cluster of many nodules is one lump with its nodule_count
 MAX_IGNORED_NOTES = 10  # past this many ignored keys, one note counts the rest
 
@@ -86,9 +87,10 @@ def _pain(raw: Any, path: str) -> float | None:
 def _minutes(raw: Any, path: str) -> float | None:
     if raw is None:
         return None
-    if (isinstance(raw, bool) or not isinstance(raw, int | float) or not 0 <= raw < 1e9):
+    if (isinstance(raw, bool) or not isinstance(raw, int | float)
+            or not 0 <= raw <= MAX_MINUTES_AFTER):
         raise InputError(path, f"expected minutes after the injection, got {raw!r}"[:120],
-                         "a number of minutes, 0 or more")
+                         f"a number of minutes from 0 to {MAX_MINUTES_AFTER:,}")
     return float(raw)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from backmice.findings import FINDINGS, Kind, Scope
-from backmice.interop.cases import LATER_KEYS, PatientDocument
+from backmice.interop.cases import LATER_KEYS, MAX_MINUTES_AFTER, PatientDocument
 from backmice.kb.base import INJECTION_FINDING, KnowledgeBase
 
 
@@ -47,7 +47,8 @@ def later_tests_schema(kb: KnowledgeBase) -> dict[str, Any]:
         "injection_pain_after": {"type": ["number", "null"], "minimum": 0, "maximum": 10,
                                  "description": f"index pain (0-10) after the injection; a fall "
                                  f"of at least {relief} counts as relief"},
-        "minutes_after": {"type": ["number", "null"], "minimum": 0, "description":
+        "minutes_after": {"type": ["number", "null"], "minimum": 0,
+                          "maximum": MAX_MINUTES_AFTER, "description":
                           f"minutes from the injection to the score after; a score taken later "
                           f"than {window} is not used"},
     }
@@ -61,10 +62,13 @@ def later_tests_schema(kb: KnowledgeBase) -> dict[str, Any]:
 
 def input_schema(kb: KnowledgeBase) -> dict[str, Any]:
     doc = PatientDocument.model_json_schema()
-    doc["properties"]["patient"] = findings_schema(kb) | {
+    # Patient-level findings in ``patient``, each lump's own in its ``findings``: the reader also
+    # takes a lump-level value for the whole patient (and a patient-level one in a lump, if
+    # the two agree), but the schema states the one form that cannot contradict itself.
+    doc["properties"]["patient"] = findings_schema(kb, scope=Scope.PATIENT) | {
         "description": "patient-level findings, applied to every lump"}
     lump = doc["$defs"]["_Lump"]
-    lump["properties"]["findings"] = findings_schema(kb)
+    lump["properties"]["findings"] = findings_schema(kb, scope=Scope.LUMP)
     lump["properties"]["later_tests"] = later_tests_schema(kb)
     doc["properties"]["setting"] = {"enum": [*kb.setting_ids, None]}
     case = {

@@ -109,7 +109,7 @@ def _tighten(schema: Any) -> None:
         schema.setdefault("minimum", -MAX_SAFE_INTEGER)
     if "object" in kinds:
         extra = schema.get("additionalProperties")
-        if extra is True or extra == {} or (extra is None and not schema.get("properties")):
+        if extra is True or extra == {} or extra is None:  # unknown keys: any I-JSON value
             schema["additionalProperties"] = dict(ANY_REF)
             schema["propertyNames"] = {"pattern": TEXT}
         elif isinstance(extra, dict):
@@ -229,11 +229,9 @@ def complete(doc: dict[str, Any], *, settings: list[str], feedback_pages: list[s
                            "description": step["answers"].get("description", "")}
         ids = sorted(answers["properties"])
         step["dont_know"]["items"] = {"enum": ids}
-        schemas["InterviewStepIn"]["allOf"] = [  # a finding is answered or "don't know"
-            {"if": {"required": ["dont_know"],
-                    "properties": {"dont_know": {"contains": {"const": fid}}}},
-             "then": {"properties": {"answers": {"not": {"required": [fid]}}}}}
-            for fid in ids]
+        step["dont_know"]["description"] = (
+            "finding ids answered \"don't know\"; a finding is either answered or here, "
+            "never both (422)")
     return doc
 
 

@@ -53,6 +53,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorOut, "description": "Invalid input: the field and what is allowed"},
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut, "description": "Not found"}}
+NEEDS_REVIEWER: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "not logged in / no valid token"},
+    403: {"model": ErrorOut, "description": "logged in without the reviewer role"}}
 
 
 def _body_spec(kb: KnowledgeBase) -> dict[str, Any]:
@@ -167,7 +170,8 @@ def build_router(kb: KnowledgeBase) -> APIRouter:
             page=body.page, kind=body.kind, helpful=body.helpful, text=body.text,
             contact=body.contact, kb_version=kb.version))
 
-    @router.get("/feedback", tags=["feedback"], response_model=FeedbackList)
+    @router.get("/feedback", tags=["feedback"], response_model=FeedbackList,
+                responses=NEEDS_REVIEWER)
     def list_feedback(store: Store, _: Reviewer,
                       status: Literal["open", "resolved"] | None = None,
                       limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -177,7 +181,7 @@ def build_router(kb: KnowledgeBase) -> APIRouter:
         return {"total": store.count_feedback(status=status), "items": items}
 
     @router.patch("/feedback/{feedback_id}", tags=["feedback"], response_model=Feedback,
-                  responses=NOT_FOUND)
+                  responses={**NOT_FOUND, **NEEDS_REVIEWER})
     def set_feedback_status(feedback_id: RecordId,
                             body: FeedbackStatusIn, store: Store, _: Reviewer) -> Feedback:
         return store.set_feedback_status(feedback_id=feedback_id, status=body.status)
