@@ -199,7 +199,13 @@ def _dumps(value: Any) -> str:
 def hostile_json_texts(draw: st.DrawFn, base: dict[str, Any] | None = None) -> bytes:
     """A request body: ``base`` (a valid body of the route) with one field replaced or added,
     or any hostile JSON value, or one nested 100 to 5,000 levels deep."""
-    how = draw(st.sampled_from(["field", "field", "value", "deep"]))
+    how = draw(st.sampled_from(["base", "base", "field", "field", "value", "deep"]))
+    if how == "base" and base:  # valid, or with one valid-looking value changed
+        body = dict(base)
+        if draw(st.booleans()):
+            key = draw(st.sampled_from(sorted(body)))
+            body[key] = draw(st.one_of(st.just(body[key]), json_values(max_leaves=4)))
+        return _dumps(body).encode()
     if how == "field" and base:
         body = dict(base)
         key = draw(st.one_of(st.sampled_from(sorted(body)), st.text(max_size=8)))

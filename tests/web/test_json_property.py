@@ -1,7 +1,8 @@
 """A property over every JSON route (issue 12): any JSON body (lone surrogates, NUL, NaN and
 Infinity, 400-digit integers, nesting thousands deep, beside valid fields) is answered 2xx or
 a 4xx the OpenAPI document names for that route, never 5xx, and a refused request stores
-nothing (row counts of every table unchanged). On SQLite and PostgreSQL."""
+nothing (row counts of every table unchanged). On SQLite and PostgreSQL; afterwards what the
+fuzzing stored is backed up and restored into the other database, every row equal."""
 
 from __future__ import annotations
 
@@ -9,13 +10,16 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from backmice.config import Settings
+from backmice.storage import open_store
+from backmice.storage.backup import backup, restore
 from backmice.storage.tables import Base
-from backmice.testing import TEST_PASSWORD
+from backmice.testing import TEST_PASSWORD, fast_password_hasher
 from backmice.web.app import create_app
 from strategies import hostile_json_texts
+from test_cli_admin import _snapshot
 
 TODAY = "2024-06-01"
 CASE = {"id": "prop", "findings": {"size_cm": 2, "tender": True}}
@@ -91,11 +95,7 @@ def world(store, kb, tmp_path):
 ROUTES = sorted(BASES)
 
 
-@settings(max_examples=300, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.data_too_large])
-@given(data=st.data())
-def test_any_json_body_gets_a_clean_answer_and_a_refusal_stores_nothing(world, store, data):
+def _one_request(world, store, data) -> None:
     client, ids, documented = world
     method, template = data.draw(st.sampled_from(ROUTES), label="route")
     body = data.draw(hostile_json_texts(_fill(BASES[(method, template)], ids)), label="body")
@@ -112,6 +112,33 @@ def test_any_json_body_gets_a_clean_answer_and_a_refusal_stores_nothing(world, s
             error = answer.json()["error"]  # the one error shape
             assert error["status"] == answer.status_code and error["message"]
         assert _counts(store) == before, (template, body[:200])
+
+
+def test_any_json_body_gets_a_clean_answer_then_the_database_round_trips(
+        world, store, tmp_path, postgres_url):
+    """The property, then a backup of what the fuzzing stored restored into the other
+    database, every row equal."""
+
+    @settings(max_examples=300, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(data=st.data())
+    def property_holds(data):
+        _one_request(world, store, data)
+
+    property_holds()
+    counts = _counts(store)
+    assert counts["audit_event"] > 0 and sum(counts.values()) > 20  # the fuzzing stored rows
+    path = tmp_path / "after-fuzzing.jsonl.gz"
+    assert backup(store.engine, path) == counts
+    other_url = f"sqlite:///{tmp_path / 'other.sqlite3'}" if store.dialect == "postgresql" \
+        else postgres_url
+    with open_store(other_url, password_hasher=fast_password_hasher()) as other:
+        if other.dialect == "postgresql":
+            tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+            with other.engine.begin() as c:
+                c.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        assert restore(other.engine, path) == counts
+        assert _snapshot(other) == _snapshot(store)
 
 
 def test_every_json_route_of_the_api_is_covered(world):
