@@ -45,7 +45,9 @@ DESCRIPTIONS = {
 }
 BODY_METHODS = ("post", "put", "patch")
 TEXT = r"^[^\x00\ud800-\udfff]*$"  # no NUL, no unpaired surrogate
-NON_BLANK = r"^[^\x00\ud800-\udfff]*[^\s\x00\ud800-\udfff][^\x00\ud800-\udfff]*$"
+# Required text is not blank: at least one character that str.strip() keeps (it also strips
+# the separators \x1c-\x1f, which not every regex engine counts as white space).
+NON_BLANK = r"^[^\x00\ud800-\udfff]*[^\s\x00\x1c-\x1f\ud800-\udfff][^\x00\ud800-\udfff]*$"
 ANY_REF = {"$ref": "#/components/schemas/IJsonValue"}
 IJSON_VALUE = {
     "description": "any JSON value under the rules of the edge (I-JSON): text without NUL or "
@@ -102,8 +104,9 @@ def _tighten(schema: Any) -> None:
         return
     kinds = _types(schema)
     if "string" in kinds and "enum" not in schema and "format" not in schema:
-        schema["pattern"] = NON_BLANK if schema.get("pattern") == r"\S" else \
-            schema.get("pattern", TEXT)
+        required_text = schema.get("pattern") == r"\S" or (
+            schema.get("minLength", 0) >= 1 and "pattern" not in schema)
+        schema["pattern"] = NON_BLANK if required_text else schema.get("pattern", TEXT)
     if kinds & {"number", "integer"}:
         schema.setdefault("maximum", MAX_SAFE_INTEGER)
         schema.setdefault("minimum", -MAX_SAFE_INTEGER)
