@@ -374,7 +374,13 @@ def read_document(text: str, *, setting: str | None = None, kb: KnowledgeBase | 
 
     ``kb`` gives the rule for reading the anaesthetic test (the packaged knowledge base if None).
     """
-    obj = _parse_json(text)
+    return read_value(_parse_json(text), setting=setting, kb=kb)
+
+
+def read_value(obj: Any, *, setting: str | None = None, kb: KnowledgeBase | None = None
+               ) -> tuple[PatientInput, list[str]]:
+    """``read_document`` for a value already parsed under the rules of ``strict_json`` (the
+    web edge parses every body once)."""
     if not isinstance(obj, Mapping):
         raise CaseFormatError("(input)", "expected one JSON object",
                               "a case-format object or a patient document with lumps")

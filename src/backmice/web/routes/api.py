@@ -92,7 +92,8 @@ def build_router(kb: KnowledgeBase) -> APIRouter:
         without a Content-Type is read as JSON too (for scripts posting raw bytes); any other
         type (`text/plain`, a form) is answered 415, as on every JSON route."""
         options = read_query(AssessOptions, request)
-        done = assess_bytes(kb, await request.body(), setting=options.setting)
+        done = assess_bytes(kb, await request.body(), setting=options.setting,
+                            parsed=request.scope.get(JSON_KEY))
         if options.format == "markdown":
             return Response(clinician_note(kb, done.result), media_type="text/markdown")
         return Response(done.json_bytes(), media_type="application/json")
@@ -193,7 +194,7 @@ def build_router(kb: KnowledgeBase) -> APIRouter:
                               ) -> dict[str, Any]:
         """Assess and keep the result; answers a share id for GET /api/v1/assessments/{id}."""
         body = await request.body()
-        done = assess_bytes(kb, body)
+        done = assess_bytes(kb, body, parsed=request.scope.get(JSON_KEY))
         saved = await store.write_async(store.assessment_write(
             input_doc=request.scope.get(JSON_KEY) or strict_json.loads(body),
             result_doc=done.document, kb_version=kb.version,

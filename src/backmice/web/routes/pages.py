@@ -30,6 +30,7 @@ from backmice.render.patient import (
 from backmice.web import kb_views
 from backmice.web.assessing import assess_bytes
 from backmice.web.deps import KB, RecordId, Reviewer, Store
+from backmice.web.edge import JSON_KEY
 from backmice.web.interviewing import (
     build_state,
     finish_now,
@@ -97,7 +98,7 @@ async def clinician(request: Request, kb: KB) -> HTMLResponse:
 async def clinician_result(request: Request, kb: KB) -> HTMLResponse:
     """The assessment panel as an HTML fragment (JSON twin: POST /api/v1/assess)."""
     try:
-        done = assess_bytes(kb, await request.body())
+        done = assess_bytes(kb, await request.body(), parsed=request.scope.get(JSON_KEY))
     except InputError as exc:
         return page(request, "_input_error.html", {"error": exc}, twin=None, status_code=422)
     return page(request, "_assessment.html",
