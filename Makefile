@@ -37,6 +37,7 @@ bench: setup
 	$(PY) bench/records.py
 	$(PY) bench/web_load.py
 	$(PY) bench/web_path.py
+	$(PY) bench/mixed_writes.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
