@@ -391,3 +391,15 @@ def test_openapi_says_what_the_server_accepts(client):
 
 def test_health(client):
     assert client.get("/api/v1/health").json() == {"status": "ok", "database": "ok"}
+
+
+def test_the_schema_and_storage_agree_on_blank_text():
+    """Required text: the OpenAPI pattern and storage read blank the same way, whichever
+    regex engine reads the pattern (Python counts \\x1c-\\x1f and \\x85 as white space)."""
+    import re
+
+    from backmice.storage.validate import is_blank
+    from backmice.web.openapi import NON_BLANK
+
+    for text in (" ", "\t\n", "\x1c", "\x1f", "\x85", "\xa0", "\u2028", "\u3000", "a", " a "):
+        assert bool(re.fullmatch(NON_BLANK, text)) == (not is_blank(text)), repr(text)

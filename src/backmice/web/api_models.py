@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from backmice.storage.records import Feedback
+from backmice.web.records_models import HAS_TEXT
 
 
 class Strict(BaseModel):
@@ -86,7 +87,7 @@ class FeedbackIn(Strict):
          "then": {"required": ["helpful"], "properties": {"helpful": {"type": "boolean"}}}},
         {"if": {"properties": {"kind": {"const": "inaccuracy"}}},
          "then": {"required": ["text"], "properties": {"text": {
-             "type": "string", "pattern": r"\S"}}}},
+             "type": "string", "pattern": HAS_TEXT}}}},
     ]})
 
     page: str = Field(min_length=1, max_length=200,

@@ -29,6 +29,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from backmice.strict_json import MAX_SAFE_INTEGER
+from backmice.web.records_models import HAS_TEXT
 
 ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
 IN_USE = {"POST /api/v1/users"}  # a user name already taken: 409
@@ -45,9 +46,11 @@ DESCRIPTIONS = {
 }
 BODY_METHODS = ("post", "put", "patch")
 TEXT = r"^[^\x00\ud800-\udfff]*$"  # no NUL, no unpaired surrogate
-# Required text is not blank: at least one character that str.strip() keeps (it also strips
-# the separators \x1c-\x1f, which not every regex engine counts as white space).
-NON_BLANK = r"^[^\x00\ud800-\udfff]*[^\s\x00\x1c-\x1f\ud800-\udfff][^\x00\ud800-\udfff]*$"
+# Required text is not blank (storage.validate.is_blank): at least one character that is not
+# white space, or one of the separators \x1c-\x1f and \x85, which Python's \s counts as white
+# space and ECMAScript's does not (storage takes them as text, so either reading agrees).
+NON_BLANK = (r"^[^\x00\ud800-\udfff]*(?:[^\s\x00\ud800-\udfff]|[\x1c-\x1f\x85])"
+             r"[^\x00\ud800-\udfff]*$")
 ANY_REF = {"$ref": "#/components/schemas/IJsonValue"}
 IJSON_VALUE = {
     "description": "any JSON value under the rules of the edge (I-JSON): text without NUL or "
@@ -104,7 +107,7 @@ def _tighten(schema: Any) -> None:
         return
     kinds = _types(schema)
     if "string" in kinds and "enum" not in schema and "format" not in schema:
-        required_text = schema.get("pattern") == r"\S" or (
+        required_text = schema.get("pattern") == HAS_TEXT or (
             schema.get("minLength", 0) >= 1 and "pattern" not in schema)
         schema["pattern"] = NON_BLANK if required_text else schema.get("pattern", TEXT)
     if kinds & {"number", "integer"}:

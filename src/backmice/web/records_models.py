@@ -30,6 +30,9 @@ from backmice.followup.vocab import (
 from backmice.interop.cases import MAX_LUMPS
 
 Pain = Field(default=None, ge=0, le=10)
+# Text that is not blank, as storage.validate.is_blank reads it: a character that is not white
+# space, or a separator \x1c-\x1f / \x85 (white space to Python, text to storage).
+HAS_TEXT = r"\S|[\x1c-\x1f\x85]"
 
 
 def whole_float(model: type[BaseModel], value: Any, info: ValidationInfo) -> Any:
@@ -82,13 +85,14 @@ class PatientIn(PatientFields):
 
     model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"anyOf": [
         {"required": ["display_name"],
-         "properties": {"display_name": {"type": "string", "pattern": r"\S"}}},
+         "properties": {"display_name": {"type": "string", "pattern": HAS_TEXT}}},
         {"required": ["local_id"],
-         "properties": {"local_id": {"type": "string", "pattern": r"\S"}}},
+         "properties": {"local_id": {"type": "string", "pattern": HAS_TEXT}}},
     ]})
 
 
-BLANK = {"anyOf": [{"type": "null"}, {"type": "string", "pattern": r"^\s*$"}]}
+BLANK = {"anyOf": [{"type": "null"},
+                   {"type": "string", "pattern": r"^[^\S\x1c-\x1f\x85]*$"}]}
 
 
 class PatientPatch(PatientFields):
@@ -103,7 +107,7 @@ class PatientPatch(PatientFields):
 class LesionFields(Strict):
     # A field that may be left out but not sent as null: no ``| None`` (the default is not
     # validated, so leaving it out still works).
-    label: str = Field(default=None, min_length=1, max_length=60, pattern=r"\S")
+    label: str = Field(default=None, min_length=1, max_length=60, pattern=HAS_TEXT)
     region: Literal[LOCATIONS] | None = None  # type: ignore[valid-type]
     side: Literal[LATERALITIES] | None = None  # type: ignore[valid-type]
     x: float | None = Field(default=None, ge=0, le=1, description="body-map position, 0..1")
@@ -114,7 +118,7 @@ class LesionFields(Strict):
 
 
 class LesionIn(LesionFields):
-    label: str = Field(min_length=1, max_length=60, pattern=r"\S")
+    label: str = Field(min_length=1, max_length=60, pattern=HAS_TEXT)
     size_cm: float | None = Field(default=None, ge=0, le=100)
 
 
