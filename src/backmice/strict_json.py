@@ -51,7 +51,11 @@ class _NonFinite:
 
 
 def _join(path: str, key: Any) -> str:
-    key = str(key) or '""'  # an empty key is still named
+    """``path.key``; a key that is empty, holds a dot or is not printable (a line break, a
+    surrogate) is written as a JSON string, so a field path is always one readable line."""
+    key = str(key)
+    if not key or "." in key or not key.isprintable():
+        key = json.dumps(key)
     return f"{path}.{key}" if path else key
 
 

@@ -74,3 +74,12 @@ def test_deeply_nested_interview_state_is_a_clean_answer(client):
     answer = client.post("/interview", data={"state": "[" * 1000 + "]" * 1000})
     assert answer.status_code == 422  # the interview page, saying the answers were damaged
     assert "Traceback" not in answer.text
+
+
+def test_a_field_path_is_one_readable_line(client):
+    """A key with a line break, a dot or nothing in it is quoted in the field path."""
+    for body, field in ((b'{"\\n":9007199254740992}', '"\\n"'), (b'{"":NaN}', '""'),
+                        (b'{"a.b":{"c":Infinity}}', '"a.b".c')):
+        answer = client.post("/api/v1/assess", content=body,
+                             headers={"content-type": "application/json"})
+        assert answer.status_code == 422 and answer.json()["error"]["field"] == field
