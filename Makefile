@@ -38,6 +38,7 @@ bench: setup
 	$(PY) bench/web_load.py
 	$(PY) bench/web_path.py
 	$(PY) bench/notes.py
+	$(PY) bench/mixed_writes.py
 
 ## medspaCy for bench/notes.py, in its own environment (it needs numpy < 2 on Python 3.11).
 bench-medspacy-env:

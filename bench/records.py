@@ -17,8 +17,17 @@ only). Then, through the real Store:
     and assessment snapshot) with 1 and WRITE_THREADS threads;
 
 next to baselines measured in the same run: ``SELECT 1`` through ``store.read`` and a patient
-fetched by primary key. Timings are printed, never asserted; the goal is a p95 under 100 ms for
-both pages. PostgreSQL runs in a throwaway database (created and dropped here), or is skipped
+fetched by primary key.
+
+Then the cost of a visit as the record grows (``growth``): recording a visit through the whole
+app in-process (``POST /api/v1/patients/{id}/encounters``, the back-mouse example's findings,
+engine and storage included) for a patient with no earlier visit and for one with
+GROWTH_VISITS earlier visits (bulk-copied from a real one), alternating, GROWTH_SAMPLES each;
+and the timeline page of each. The aim: the visit at 1,000 earlier visits costs at most 1.2
+times the visit at 0 (p50 / p50). ``BENCH_RECORDS_ONLY=growth`` runs this part alone.
+
+Timings are printed, never asserted; the goal is a p95 under 100 ms for both pages.
+PostgreSQL runs in a throwaway database (created and dropped here), or is skipped
 with a message when the server is not reachable.
 """
 
@@ -65,6 +74,9 @@ VISITS = 10  # encounters per patient
 SAMPLES = int(os.environ.get("BENCH_RECORDS_SAMPLES", "300"))  # calls per read measurement
 SECONDS = float(os.environ.get("BENCH_RECORDS_SECONDS", "3"))  # per write measurement
 WRITE_THREADS = 16
+GROWTH_VISITS = int(os.environ.get("BENCH_RECORDS_GROWTH_VISITS", "1000"))
+GROWTH_SAMPLES = int(os.environ.get("BENCH_RECORDS_GROWTH_SAMPLES", "150"))
+ONLY = os.environ.get("BENCH_RECORDS_ONLY", "")
 READ_THREADS = 8  # the pages again, as several users at once
 POSTGRES = os.environ.get("BACKMICE_TEST_POSTGRES_URL",
                           "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -315,8 +327,86 @@ def pages(store: Store, actor: Any, patients: list[int],
         ]
 
 
+# --- the cost of a visit as the record grows -----------------------------------------------
+def _copy_visits(store: Store, patient_id: int, count: int) -> None:
+    """``count`` more visits of the patient, copies of its first (documents and lesion line)."""
+    sqlite = store.dialect == "sqlite"
+    numbers = ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < :count) "
+               "SELECT i FROM n") if sqlite else "SELECT generate_series(1, :count) AS i"
+    day = "date(e.occurred_on, '-' || n.i || ' days')" if sqlite else "e.occurred_on - n.i"
+    with store.engine.begin() as connection:
+        first = connection.scalar(text("SELECT min(id) FROM encounter WHERE patient_id = :p"),
+                                  {"p": patient_id})
+        connection.execute(text(
+            "INSERT INTO encounter (patient_id, occurred_on, created_at, created_by, note, "
+            "input_doc, result_doc, kb_version, engine_version, triage) "
+            f"SELECT e.patient_id, {day}, e.created_at, e.created_by, e.note, e.input_doc, "
+            f"e.result_doc, e.kb_version, e.engine_version, e.triage FROM encounter e, "
+            f"({numbers}) n WHERE e.id = :first"), {"first": first, "count": count})
+        connection.execute(text(
+            "INSERT INTO encounter_lesion (encounter_id, lesion_id, lump_key, top_condition, "
+            "top_probability, triage, size_cm) SELECT e.id, l.lesion_id, l.lump_key, "
+            "l.top_condition, l.top_probability, l.triage, l.size_cm FROM encounter e, "
+            "encounter_lesion l WHERE e.patient_id = :p AND e.id <> :first "
+            "AND l.encounter_id = :first"), {"p": patient_id, "first": first})
+
+
+def growth(label: str, url: str) -> None:
+    """p50 / p95 of recording a visit (and of the timeline) at 0 and GROWTH_VISITS earlier
+    visits, through the whole app in-process; prints the ratio against the aim of 1.2."""
+    from fastapi.testclient import TestClient
+
+    from backmice.config import Settings
+    from backmice.web.app import create_app
+
+    example = json.loads((ROOT / "examples" / "back_mouse.json").read_text())
+    findings = example["findings"]
+    with open_store(url, password_hasher=fast_password_hasher()) as store:
+        user = store.accounts.create_user(username="growth", password="growth password 1",
+                                          roles=["clinician"], clinic="Growth clinic")
+        secret, _ = store.accounts.create_token(user_id=user.id, name="bench")
+        app = create_app(Settings.load(database_url="sqlite://"), store=store)
+        with TestClient(app, headers={"authorization": f"Bearer {secret}"}) as web:
+            def patient() -> tuple[int, int]:
+                pid = web.post("/api/v1/patients", json={"display_name": "Growth"}).json()["id"]
+                lid = web.post(f"/api/v1/patients/{pid}/lesions",
+                               json={"label": "A", "size_cm": 1.5}).json()["id"]
+                return pid, lid
+
+            def visit(pid: int, lid: int) -> float:
+                start = time.perf_counter()
+                answer = web.post(f"/api/v1/patients/{pid}/encounters", json={
+                    "occurred_on": dt.date.today().isoformat(),
+                    "lumps": [{"lesion_id": lid, "findings": findings}]})
+                elapsed = time.perf_counter() - start
+                assert answer.status_code == 201, answer.text[:300]
+                return elapsed
+
+            old = patient()
+            visit(*old)
+            _copy_visits(store, old[0], GROWTH_VISITS - 1)
+            fresh = [patient() for _ in range(GROWTH_SAMPLES)]
+            at_zero, at_many = [], []
+            for i in range(GROWTH_SAMPLES):  # alternating, so both see the same machine
+                at_zero.append(visit(*fresh[i]))
+                at_many.append(visit(*old))
+            zero, many = percentiles(at_zero), percentiles(at_many)
+            pages = [timed(lambda p=p: web.get(f"/api/v1/patients/{p}/timeline"), 50)
+                     for p in (fresh[0][0], old[0])]
+    print(f"{label:<11}{'record a visit, 0 earlier visits':<38}{'':>9}{zero[0]:>9.2f}"
+          f"{zero[1]:>9.2f}")
+    print(f"{'':<11}{f'record a visit, {GROWTH_VISITS:,} earlier visits':<38}{'':>9}"
+          f"{many[0]:>9.2f}{many[1]:>9.2f}{many[0] / zero[0]:>10.2f}x (aim <= 1.2x)")
+    print(f"{'':<11}{'timeline page, 1 visit':<38}{'':>9}{pages[0][0]:>9.2f}{pages[0][1]:>9.2f}")
+    print(f"{'':<11}{f'timeline page, {GROWTH_VISITS:,} visits':<38}{'':>9}{pages[1][0]:>9.2f}"
+          f"{pages[1][1]:>9.2f}{pages[1][0] / pages[0][0]:>10.2f}x", flush=True)
+
+
 # --- the two databases -----------------------------------------------------------------------
 def bench(label: str, url: str, docs: tuple[dict, dict]) -> None:
+    if ONLY == "growth":
+        growth(label, url)
+        return
     with open_store(url, password_hasher=fast_password_hasher()) as store:
         actor = make_user(store, "bench")
     print(f"{label}: {load(url, actor.clinic_id, docs)}", flush=True)
@@ -326,6 +416,7 @@ def bench(label: str, url: str, docs: tuple[dict, dict]) -> None:
     for what, rate, p50, p95 in rows:
         print(f"{label:<11}{what:<38}{rate:>9}{p50:>9.2f}{p95:>9.2f}{p50 / base:>11.0f}")
         label = ""
+    growth("", url)
 
 
 def postgres_database() -> tuple[Any, str] | None:

@@ -6,7 +6,8 @@ the request path are timed inside the running request (their names in backmice.w
 are wrapped with a timer), so each figure includes what the rest of the request does to the
 caches, as under load:
 
-  read and validate         backmice.interop.cases.read_document on the body text;
+  read and validate         backmice.interop.cases.read_value on the body the web edge parsed
+                            (the edge's one strict JSON parse is in the web layer);
   engine                    assess_patient, with the next-question ranking;
   JSON document             render.json_doc.to_json_bytes;
   the web layer             the rest: routing, middleware, parameters, the response;
@@ -40,7 +41,7 @@ from backmice.web.app import create_app  # noqa: E402
 from web_load import case_bodies  # noqa: E402  (bench/ is the script's folder)
 
 ROUNDS = 30
-PIECES = {"read_document": "read and validate", "assess_patient": "engine (with next questions)",
+PIECES = {"read_value": "read and validate", "assess_patient": "engine (with next questions)",
           "to_json_bytes": "JSON document"}
 spent: Counter[str] = Counter()
 

@@ -7,6 +7,7 @@ fuzzed without touching this file. The values are *raw* values as a case file wo
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -19,6 +20,7 @@ __all__ = [
     "FIRST_VISIT_IDS",
     "finding_sets",
     "finding_values",
+    "hostile_json_texts",
     "invalid_values",
     "json_values",
 ]
@@ -159,3 +161,59 @@ def json_values(max_leaves: int = 25) -> st.SearchStrategy[Any]:
         ),
         max_leaves=max_leaves,
     )
+
+
+HOSTILE_STRINGS = ["\ud800", "a\udfffb", "\x00", "x\x00y", "\u202e", "=1+1", "\ufeff", ""]
+
+
+def _hostile_leaves() -> st.SearchStrategy[Any]:
+    return st.one_of(
+        st.none(), st.booleans(),
+        st.integers(min_value=-(2**70), max_value=2**70),
+        st.integers().map(lambda n: 10**400 * (1 if n >= 0 else -1)),  # 400 digits
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.sampled_from(HOSTILE_STRINGS),
+        st.text(alphabet=st.characters(codec=None, categories=None), max_size=12),  # surrogates
+        st.text(max_size=20),
+    )
+
+
+def hostile_json_values(max_leaves: int = 12) -> st.SearchStrategy[Any]:
+    """JSON-like data with what the edge refuses: lone surrogates, NUL, NaN and Infinity,
+    integers of 400 digits (and valid values beside them)."""
+    keys = st.one_of(st.sampled_from([*_STEERING_KEYS, "\ud800", "\x00"]), st.text(max_size=8))
+    return st.recursive(
+        _hostile_leaves(),
+        lambda children: st.one_of(st.lists(children, max_size=4),
+                                   st.dictionaries(keys, children, max_size=5)),
+        max_leaves=max_leaves,
+    )
+
+
+def _dumps(value: Any) -> str:
+    """JSON text as Python writes it: NaN and Infinity as such, surrogates as escapes."""
+    return json.dumps(value)
+
+
+@st.composite
+def hostile_json_texts(draw: st.DrawFn, base: dict[str, Any] | None = None) -> bytes:
+    """A request body: ``base`` (a valid body of the route) with one field replaced or added,
+    or any hostile JSON value, or one nested 100 to 5,000 levels deep."""
+    how = draw(st.sampled_from(["base", "base", "field", "field", "value", "deep"]))
+    if how == "base" and base:  # valid, or with one valid-looking value changed
+        body = dict(base)
+        if draw(st.booleans()):
+            key = draw(st.sampled_from(sorted(body)))
+            body[key] = draw(st.one_of(st.just(body[key]), json_values(max_leaves=4)))
+        return _dumps(body).encode()
+    if how == "field" and base:
+        body = dict(base)
+        key = draw(st.one_of(st.sampled_from(sorted(body)), st.text(max_size=8)))
+        body[key] = draw(hostile_json_values())
+        return _dumps(body).encode("utf-8", "surrogatepass")
+    if how == "deep":
+        depth = draw(st.integers(min_value=33, max_value=5_000))
+        inner = "[" * depth + "]" * depth
+        key = draw(st.sampled_from(sorted(base or {"x": 1})))
+        return f'{{"{key}": {inner}}}'.encode()
+    return _dumps(draw(hostile_json_values())).encode("utf-8", "surrogatepass")

@@ -134,9 +134,9 @@ def test_bad_text_on_stdin_gives_one_error_line(text, field):
 
 @pytest.mark.parametrize("text", ['{"findings": {"size_cm": NaN}}',
                                   '{"findings": {"age_years": Infinity}}'])
-def test_nan_and_infinity_are_rejected_as_out_of_range(text):
+def test_nan_and_infinity_are_rejected_naming_the_field(text):
     line = assert_one_error_line(invoke(["assess", "-"], input=text), "findings.")
-    assert "out of range" in line
+    assert "is not a number JSON allows" in line and "I-JSON" in line
 
 
 @pytest.mark.parametrize("content", ["", "   \n\n", "\n"])

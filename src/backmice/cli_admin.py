@@ -91,16 +91,48 @@ def user_list(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> Non
             typer.echo(f"{u.id}\t{u.username}\t{' '.join(u.roles)}\t{u.clinic_name}\t{state}")
 
 
+def _change_user(username: str, data_dir: Path | None, database_url: str | None,
+                 **change: Any) -> Any:
+    """One change to a user, under the rules of every route (never the last active admin)."""
+    with _store(data_dir, database_url) as store:
+        user = _user_named(store, username)
+        try:
+            changed = store.accounts.update_user(user.id, **change)
+        except BackmiceError as exc:
+            _fail(str(exc))
+        store.audit.add(None, "user_change", target=f"user:{user.id}",
+                        username="(command line)")
+    return changed
+
+
 @user_app.command("disable")
 def user_disable(username: str, data_dir: DataDir = None,
                  database_url: DatabaseUrl = None) -> None:
-    """Disable a user (their logins end at once; their records stay)."""
-    with _store(data_dir, database_url) as store:
-        user = _user_named(store, username)
-        store.accounts.update_user(user.id, active=False)
-        store.audit.add(None, "user_change", target=f"user:{user.id}",
-                        username="(command line)")
+    """Disable a user (their logins and API tokens end at once; their records stay). The last
+    active admin cannot be disabled."""
+    _change_user(username, data_dir, database_url, active=False)
     typer.echo(f"disabled {username}")
+
+
+@user_app.command("enable")
+def user_enable(username: str, data_dir: DataDir = None,
+                database_url: DatabaseUrl = None) -> None:
+    """Enable a disabled user again (their API tokens work again unless revoked)."""
+    _change_user(username, data_dir, database_url, active=True)
+    typer.echo(f"enabled {username}")
+
+
+@user_app.command("roles")
+def user_roles(
+    username: str,
+    role: Annotated[list[str], typer.Option(
+        help="A role: clinician, reviewer or admin (repeat for several); replaces the user's "
+             "roles.")],
+    data_dir: DataDir = None, database_url: DatabaseUrl = None,
+) -> None:
+    """Set a user's roles. The last active admin keeps the admin role."""
+    user = _change_user(username, data_dir, database_url, roles=role)
+    typer.echo(f"{user.username} now has the roles {', '.join(user.roles)}")
 
 
 @token_app.command("create")

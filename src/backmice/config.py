@@ -6,6 +6,9 @@ Values come from keyword arguments first, then environment variables, then defau
 - ``BACKMICE_DATABASE_URL``: a SQLAlchemy URL, e.g. ``postgresql+psycopg://user@host/db``
   (default: SQLite in the data folder);
 - ``BACKMICE_MAX_BODY_BYTES``: largest request body the API accepts (default 1 MB);
+- ``BACKMICE_ANONYMOUS_WRITES_PER_MINUTE``: writes anyone may make without logging in (saving
+  an assessment, leaving feedback) per client address and minute, in bursts of up to that many
+  (default 30; 0 turns the limit off);
 - ``BACKMICE_SECRET_KEY``: the key that signs login forms (at least 32 characters). Without one
   a random key is made for this process, which is fine on the server's own machine; the server
   refuses to listen beyond it without a key of its own;
@@ -24,6 +27,7 @@ from pathlib import Path
 from backmice.errors import InputError
 
 DEFAULT_MAX_BODY_BYTES = 1_000_000
+DEFAULT_ANONYMOUS_WRITES_PER_MINUTE = 30
 SECRET_KEY_MIN = 32
 
 
@@ -35,6 +39,7 @@ class Settings:
     secret_key: str = field(default="", repr=False)
     secret_key_generated: bool = True  # made up for this process (no BACKMICE_SECRET_KEY)
     secure_cookies: bool = False
+    anonymous_writes_per_minute: int = DEFAULT_ANONYMOUS_WRITES_PER_MINUTE
 
     @property
     def is_sqlite(self) -> bool:
@@ -56,6 +61,11 @@ class Settings:
         if limit < 1_000:
             raise InputError("BACKMICE_MAX_BODY_BYTES", f"got {raw_limit!r}",
                              "a whole number of bytes, at least 1000")
+        raw_rate = env.get("BACKMICE_ANONYMOUS_WRITES_PER_MINUTE",
+                           str(DEFAULT_ANONYMOUS_WRITES_PER_MINUTE))
+        if not raw_rate.isdigit() or int(raw_rate) > 1_000_000:
+            raise InputError("BACKMICE_ANONYMOUS_WRITES_PER_MINUTE", f"got {raw_rate[:20]!r}",
+                             "a whole number from 0 (no limit) to 1000000")
         key = env.get("BACKMICE_SECRET_KEY", "")
         if key and len(key) < SECRET_KEY_MIN:
             raise InputError("BACKMICE_SECRET_KEY", f"is {len(key)} characters long",
@@ -65,4 +75,4 @@ class Settings:
             raise InputError("BACKMICE_SECURE_COOKIES", f"got {secure!r}", "0 or 1")
         return cls(data_dir=folder, database_url=url, max_body_bytes=limit,
                    secret_key=key or secrets.token_urlsafe(32), secret_key_generated=not key,
-                   secure_cookies=secure == "1")
+                   secure_cookies=secure == "1", anonymous_writes_per_minute=int(raw_rate))

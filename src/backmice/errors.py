@@ -2,7 +2,9 @@
 
     BackmiceError
     ├── InputError            bad user input: names the field and what is allowed
-    │   └── CaseFormatError   a case file that cannot be read (broken JSON, empty, wrong shape)
+    │   ├── CaseFormatError   a case file that cannot be read (broken JSON, empty, wrong shape)
+    │   ├── InUseError        a unique value (a user name) is taken: valid, but in use
+    │   └── TooLargeError     the document a request would store is over the size limit
     ├── KnowledgeBaseError    the knowledge base is inconsistent (names file and path)
     ├── NotFoundError         a stored record does not exist (or belongs to another clinic)
     ├── ConflictError         someone else changed the record since it was read (version check)
@@ -12,7 +14,8 @@
     └── StorageError          the database cannot be reached, migrated or written
 
 Adapters map each branch to one shape: the CLI prints a one-line message and exits 2 for
-InputError; the web layer answers 422 (InputError, with the same field path), 404
+InputError; the web layer answers 422 (InputError, with the same field path; 409 for
+InUseError, a conflict with what is stored; 413 for TooLargeError), 404
 (NotFoundError), 409 (ConflictError), 401 (NotAuthenticated), 403 (PermissionDenied) or 503
 (StorageError), always with the same error body.
 """
@@ -43,6 +46,14 @@ class InputError(BackmiceError, ValueError):
 
 class CaseFormatError(InputError):
     """A case document that cannot be parsed at all (broken JSON, empty input, not an object)."""
+
+
+class InUseError(InputError):
+    """A value that is valid but already in use (a user name): a conflict with stored data."""
+
+
+class TooLargeError(InputError):
+    """What a request would store (an assessment document) is larger than the limit."""
 
 
 class KnowledgeBaseError(BackmiceError):

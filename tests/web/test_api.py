@@ -360,8 +360,46 @@ def test_openapi_documents_every_api_route(client):
     query = {p["name"]: p for p in spec["paths"]["/api/v1/assess"]["post"]["parameters"]}
     assert query["format"]["in"] == "query" and not query["format"]["required"]
     assert query["format"]["schema"]["enum"] == ["json", "markdown"]
-    assert query["setting"]["schema"]["anyOf"][0]["maxLength"] == 50
+    assert query["setting"]["schema"]["enum"] == [
+        "primary_care", "spine_pain_clinic", "dermatology_surgery", None]
+
+
+def test_openapi_says_what_the_server_accepts(client):
+    """The reproducers of issue 12: malformed JSON answers the documented 422 shape; 404 and
+    text/csv are documented; setting is an enum; dates, versions and nulls are bounded."""
+    spec = client.get("/api/v1/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    assert "HTTPValidationError" not in schemas
+    error = {"$ref": "#/components/schemas/ErrorOut"}
+    for item in spec["paths"].values():
+        for operation in item.values():
+            for status in ("404", "422"):
+                assert operation["responses"][status]["content"]["application/json"][
+                    "schema"] == error
+    export = spec["paths"]["/api/v1/patients/{patient_id}/export"]["get"]["responses"]["200"]
+    assert "text/csv" in export["content"]
+    answer = client.post("/api/v1/feedback", content=b'{"page": ',
+                         headers={"content-type": "application/json"})
+    assert answer.status_code == 422 and answer.json()["error"]["field"] == "(body)"
+    assert schemas["EncounterIn"]["properties"]["setting"]["enum"][0] == "primary_care"
+    birth = schemas["PatientIn"]["properties"]["birth_date"]["anyOf"][0]
+    assert birth["format"] == "date" and birth["pattern"].startswith("^(?:(?:1900|")
+    assert schemas["PatientPatch"]["properties"]["version"]["maximum"] == 2**31 - 1
+    status = schemas["LesionPatch"]["properties"]["status"]
+    assert "anyOf" not in status and None not in status["enum"]
 
 
 def test_health(client):
     assert client.get("/api/v1/health").json() == {"status": "ok", "database": "ok"}
+
+
+def test_the_schema_and_storage_agree_on_blank_text():
+    """Required text: the OpenAPI pattern and storage read blank the same way, whichever
+    regex engine reads the pattern (Python counts \\x1c-\\x1f and \\x85 as white space)."""
+    import re
+
+    from backmice.storage.validate import is_blank
+    from backmice.web.openapi import NON_BLANK
+
+    for text in (" ", "\t\n", "\x1c", "\x1f", "\x85", "\xa0", "\u2028", "\u3000", "a", " a "):
+        assert bool(re.fullmatch(NON_BLANK, text)) == (not is_blank(text)), repr(text)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from backmice.web.app import reads_json
-from backmice.web.errors import is_json_type
+from backmice.web.edge import is_json_type
 
 SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 ROOT = Path(__file__).resolve().parents[2]

@@ -110,7 +110,10 @@ def test_login_lock_out_and_logout(client, store, login_as):
     for _ in range(5):
         assert log_in(client, "lock", "wrong password!").status_code == 401
     locked = log_in(client, "lock")
-    assert locked.status_code == 401 and "locked until" in locked.text
+    unknown = log_in(client, "nobody-here")
+    assert locked.status_code == 401 and "locked for 15 minutes" in locked.text
+    assert "wrong user name or password" in locked.text
+    assert "wrong user name or password" in unknown.text
     me = login_as("clinician")
     assert me.get("/api/v1/me").status_code == 200
     out = me.post("/logout", data={"csrf_token": me.headers["x-csrf-token"]},
@@ -118,7 +121,7 @@ def test_login_lock_out_and_logout(client, store, login_as):
     assert out.status_code == 303
     assert me.get("/api/v1/me").status_code == 401
     actions = [e.action for e in store.audit.events()]
-    assert actions.count("login_failed") == 6 and "logout" in actions
+    assert actions.count("login_failed") == 7 and "logout" in actions
 
 
 def test_the_login_form_refuses_a_forged_post(client, store):

@@ -207,7 +207,7 @@ def test_a_patient_record_through_the_forms(login_as, store):
                                    c.get(second).text, re.S).group(1))
     assert family_after > family_before
     eid = int(second.rsplit("/", 1)[1])
-    stored = store.visits.timeline(make_user(store, "reader"), pid).encounters
+    stored = store.visits.timeline(make_user(store, "reader"), pid, documents=True).encounters
     assert next(e for e in stored if e.id == eid).input_doc["lumps"][0]["later_tests"] == {
         "injection_pain_before": 8, "injection_pain_after": 1, "minutes_after": 15}
 

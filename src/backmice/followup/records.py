@@ -181,6 +181,17 @@ class Timeline:
     encounters: tuple[Encounter, ...]
     procedures: tuple[Procedure, ...]
     outcomes: tuple[Outcome, ...]
+    # When ``encounters`` is one page of the visits (newest first pages, each page oldest first):
+    # how many visits there are in all, and every visit's per-lesion summary line as
+    # (date, encounter id, line), oldest first, for the latest result and size of each lesion.
+    encounters_total: int | None = None
+    history: tuple[tuple[dt.date, int, LesionSummary], ...] | None = None
+
+    def visit_lines(self) -> list[tuple[dt.date, int, LesionSummary]]:
+        """Every visit's per-lesion line, oldest first (all visits, even when paged)."""
+        if self.history is not None:
+            return list(self.history)
+        return [(e.occurred_on, e.id, line) for e in self.encounters for line in e.lesions]
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from backmice import strict_json
 from backmice.errors import CaseFormatError, InputError
 from backmice.findings import (
     FINDINGS,
@@ -53,6 +54,8 @@ LATER_KEYS = ("anesthetic_injection_relief", "injection_pain_before", "injection
 CASE_KEYS = ("id", "gold", "source", "vignette", "note", "findings", "later_tests",
              "urgent_expected", "notes")
 _CASE_KEYS = frozenset(CASE_KEYS)
+MAX_MINUTES_AFTER = 1_000_000  # about two years: a score taken later is not used anyway
+MAX_LUMPS = 50  # per document: a cluster of many nodules is one lump with its nodule_count
 MAX_IGNORED_NOTES = 10  # past this many ignored keys, one note counts the rest
 
 
@@ -105,9 +108,10 @@ def _pain(raw: Any, path: str) -> float | None:
 def _minutes(raw: Any, path: str) -> float | None:
     if raw is None:
         return None
-    if (isinstance(raw, bool) or not isinstance(raw, int | float) or not 0 <= raw < 1e9):
+    if (isinstance(raw, bool) or not isinstance(raw, int | float)
+            or not 0 <= raw <= MAX_MINUTES_AFTER):
         raise InputError(path, f"expected minutes after the injection, got {raw!r}"[:120],
-                         "a number of minutes, 0 or more")
+                         f"a number of minutes from 0 to {MAX_MINUTES_AFTER:,}")
     return float(raw)
 
 
@@ -247,13 +251,10 @@ def _parse_json(text: str) -> Any:
     if not text.strip():
         raise CaseFormatError("(input)", "the input is empty", "one JSON object")
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise CaseFormatError("(input)", f"not valid JSON: {exc.msg} at line {exc.lineno} "
-                                         f"column {exc.colno}", "one JSON object") from None
-    except (ValueError, RecursionError) as exc:  # over-long integers, absurd nesting
-        raise CaseFormatError("(input)", f"JSON that cannot be read safely ({exc})"[:160],
-                              "one JSON object of ordinary size") from None
+        return strict_json.loads(text, where="")
+    except InputError as exc:
+        field = "(input)" if exc.field == "(body)" else exc.field
+        raise CaseFormatError(field, exc.message, exc.allowed) from None
 
 
 def read_case(obj: Any, *, strict: bool = True, kb: KnowledgeBase | None = None,
@@ -268,6 +269,9 @@ def read_case(obj: Any, *, strict: bool = True, kb: KnowledgeBase | None = None,
     if not isinstance(obj, Mapping):
         raise CaseFormatError("(case)", "expected a JSON object")
     case_id = obj.get("id")
+    if isinstance(case_id, bool) or not isinstance(case_id, str | int | float | None):
+        raise InputError("id", f"expected text, a number or null, not {type(case_id).__name__}",
+                         "a text, a number or null")
     unknown = [k for k in obj if k not in _CASE_KEYS]
     notes = ignored_key_notes(unknown, CASE_KEYS) if unknown else []
     raw_findings = obj.get("findings")
@@ -313,7 +317,9 @@ class PatientDocument(BaseModel):
                                 "spine_pain_clinic or dermatology_surgery")
     patient: dict[str, Any] = Field(default_factory=dict,
                                     description="patient-level findings, applied to every lump")
-    lumps: list[_Lump] = Field(min_length=1, max_length=2000)
+    lumps: list[_Lump] = Field(min_length=1, max_length=MAX_LUMPS, description=(
+        f"1 to {MAX_LUMPS} lumps; a cluster of many similar nodules is one lump with its "
+        "nodule_count"))
 
 
 def _allowed(err: Any) -> str:
@@ -323,7 +329,8 @@ def _allowed(err: Any) -> str:
         fields = _Lump.model_fields if loc[:1] == ["lumps"] else PatientDocument.model_fields
         return ", ".join(fields)
     if loc == ["lumps"]:
-        return "a list of 1 to 2000 lumps, each {id, findings, later_tests}"
+        return (f"a list of 1 to {MAX_LUMPS} lumps, each {{id, findings, later_tests}} (a cluster "
+                "of many nodules is one lump with its nodule_count)")
     if loc[-1:] == ["id"]:
         return "a text of at most 100 characters"
     if loc[-1:] == ["note"]:
@@ -404,7 +411,13 @@ def read_document(text: str, *, setting: str | None = None, kb: KnowledgeBase | 
 
     ``kb`` gives the rule for reading the anaesthetic test (the packaged knowledge base if None).
     """
-    obj = _parse_json(text)
+    return read_value(_parse_json(text), setting=setting, kb=kb)
+
+
+def read_value(obj: Any, *, setting: str | None = None, kb: KnowledgeBase | None = None
+               ) -> tuple[PatientInput, list[str]]:
+    """``read_document`` for a value already parsed under the rules of ``strict_json`` (the
+    web edge parses every body once)."""
     if not isinstance(obj, Mapping):
         raise CaseFormatError("(input)", "expected one JSON object",
                               "a case-format object or a patient document with lumps")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from backmice.findings import FINDINGS, Kind, Scope
-from backmice.interop.cases import LATER_KEYS, PatientDocument
+from backmice.interop.cases import LATER_KEYS, MAX_MINUTES_AFTER, PatientDocument
 from backmice.interop.notes import MAX_NOTE_CHARS
 from backmice.kb.base import INJECTION_FINDING, KnowledgeBase
 
@@ -27,7 +27,12 @@ def findings_schema(kb: KnowledgeBase, *, scope: Scope | None = None) -> dict[st
         s["description"] = kb.findings[fid].question.clinician + (
             "" if spec.in_case_format else " (backmice extension of the case format)")
         props[fid] = s
-    return {"type": "object", "properties": props, "additionalProperties": False}
+    out: dict[str, Any] = {"type": "object", "properties": props, "additionalProperties": False}
+    if "nodule_count" in props and "palpable_lump" in props:  # cases.check_nodule_count
+        out["if"] = {"required": ["nodule_count"], "properties": {"nodule_count": {"const": 0}}}
+        out["then"] = {"required": ["palpable_lump"],
+                       "properties": {"palpable_lump": {"const": False}}}
+    return out
 
 
 def later_tests_schema(kb: KnowledgeBase) -> dict[str, Any]:
@@ -43,7 +48,8 @@ def later_tests_schema(kb: KnowledgeBase) -> dict[str, Any]:
         "injection_pain_after": {"type": ["number", "null"], "minimum": 0, "maximum": 10,
                                  "description": f"index pain (0-10) after the injection; a fall "
                                  f"of at least {relief} counts as relief"},
-        "minutes_after": {"type": ["number", "null"], "minimum": 0, "description":
+        "minutes_after": {"type": ["number", "null"], "minimum": 0,
+                          "maximum": MAX_MINUTES_AFTER, "description":
                           f"minutes from the injection to the score after; a score taken later "
                           f"than {window} is not used"},
     }
@@ -52,21 +58,25 @@ def later_tests_schema(kb: KnowledgeBase) -> dict[str, Any]:
         coded = f"{kind}_finding"
         props[coded] = {"enum": [*FINDINGS[coded].values, None]}
     assert set(props) == set(LATER_KEYS)
-    return {"type": "object", "properties": props, "additionalProperties": False}
+    return {"type": ["object", "null"], "properties": props, "additionalProperties": False}
 
 
 def input_schema(kb: KnowledgeBase) -> dict[str, Any]:
     doc = PatientDocument.model_json_schema()
-    doc["properties"]["patient"] = findings_schema(kb) | {
+    # Patient-level findings in ``patient``, each lump's own in its ``findings``: the reader also
+    # takes a lump-level value for the whole patient (and a patient-level one in a lump, if
+    # the two agree), but the schema states the one form that cannot contradict itself.
+    doc["properties"]["patient"] = findings_schema(kb, scope=Scope.PATIENT) | {
         "description": "patient-level findings, applied to every lump"}
     lump = doc["$defs"]["_Lump"]
-    lump["properties"]["findings"] = findings_schema(kb)
+    lump["properties"]["findings"] = findings_schema(kb, scope=Scope.LUMP)
     lump["properties"]["later_tests"] = later_tests_schema(kb)
     doc["properties"]["setting"] = {"enum": [*kb.setting_ids, None]}
     case = {
         "title": "Case-format object (one lump)",
         "type": "object",
-        "properties": {"id": {"type": ["string", "null"]}, "findings": findings_schema(kb),
+        "properties": {"id": {"type": ["string", "number", "null"]},
+                       "findings": {**findings_schema(kb), "type": ["object", "null"]},
                        "later_tests": later_tests_schema(kb),
                        "note": {"type": ["string", "null"], "maxLength": MAX_NOTE_CHARS,
                                 "description": "a clinical note (free text): its findings "

@@ -4,7 +4,11 @@ tokens.
 Passwords are hashed with argon2id (argon2-cffi). Session and API tokens are random (256 bits)
 and only their SHA-256 is stored, so a copy of the database opens no account. After
 MAX_FAILURES wrong passwords in a row an account is locked for LOCK_MINUTES; the answer to a
-wrong password and to an unknown user is the same, and takes as long.
+wrong password, a locked or disabled account and an unknown user is the same, and takes as long
+(one password hash check and one write each). An API token keeps working while its user's
+password logins are locked (the lock stops password guessing, which a token does not allow, and
+a script must not stop because someone mistyped a password); disabling the user, or revoking the
+token, ends it at once.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from backmice.errors import InputError, NotAuthenticated, NotFoundError
+from backmice.errors import InputError, InUseError, NotAuthenticated, NotFoundError
 from backmice.followup.records import ApiToken, LoginSession, User
 from backmice.followup.vocab import ROLES
 from backmice.storage import validate
@@ -35,6 +39,8 @@ USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 PASSWORD_MIN, PASSWORD_MAX = 10, 256
 DEFAULT_CLINIC = "Main clinic"
 TOKEN_PREFIX = "bm_"
+FAILED_LOGIN = (f"wrong user name or password (after {MAX_FAILURES} wrong passwords in a row an "
+                f"account is locked for {LOCK_MINUTES} minutes)")
 
 
 def digest(token: str) -> str:
@@ -99,7 +105,7 @@ class Accounts:
 
         def work(session: Session) -> User:
             if session.scalar(select(UserRow.id).where(UserRow.username == username)):
-                raise InputError("username", f"{username!r} is taken", "a user name not in use")
+                raise InUseError("username", f"{username!r} is taken", "a user name not in use")
             clinic_row = session.scalars(select(ClinicRow)
                                          .where(ClinicRow.name == clinic_name)).first()
             if clinic_row is None:
@@ -141,7 +147,12 @@ class Accounts:
         return bool(self.db.read(lambda session: session.scalar(query)))
 
     def update_user(self, user_id: int, *, roles: Iterable[str] | None = None,
-                    active: bool | None = None, password: str | None = None) -> User:
+                    active: bool | None = None, password: str | None = None,
+                    acting_user_id: int | None = None) -> User:
+        """Change roles, active or password. Refused (InputError, nothing changed) when it
+        would leave no active admin, or when ``acting_user_id`` (the admin making the change)
+        would remove their own admin role or disable themselves: the rule of every route (the
+        API, the admin page and the command line), checked in the same transaction."""
         validate.record_id("user_id", user_id)
         role_list = _roles(roles) if roles is not None else None
         active = validate.flag("active", active)
@@ -151,6 +162,24 @@ class Accounts:
             row = session.get(UserRow, user_id)
             if row is None:
                 return None
+            was_admin = row.active and "admin" in row.roles.split()
+            still_admin = (row.active if active is None else active) and "admin" in (
+                role_list if role_list is not None else row.roles.split())
+            if was_admin and not still_admin:
+                field = "active" if active is False else "roles"
+                if user_id == acting_user_id:
+                    raise InputError(field, "you cannot remove your own admin role or disable "
+                                     "yourself", "another admin can")
+                # Lock every active admin row (PostgreSQL), so two such changes at once cannot
+                # both see the other admin; SQLite's writer runs one change at a time anyway.
+                others = session.scalars(
+                    select(UserRow.id).where(UserRow.active.is_(True), UserRow.id != user_id,
+                                             UserRow.roles.contains("admin"))
+                    .with_for_update()).all()
+                if not others:
+                    raise InputError(field, "this is the last active admin: the change would "
+                                     "lock everyone out of user management",
+                                     "first make another user admin")
             if role_list is not None:
                 row.roles = " ".join(role_list)
             if active is not None:
@@ -171,26 +200,29 @@ class Accounts:
 
     # --- login ----------------------------------------------------------------------------
     def authenticate(self, username: str, password: str) -> User:
-        """The user, or NotAuthenticated with the same words for every kind of failure
-        (except a lock-out, which says until when)."""
+        """The user, or NotAuthenticated with one answer for every failure: an unknown user
+        name, a wrong password, a disabled account and a locked one (after MAX_FAILURES wrong
+        passwords, for LOCK_MINUTES) get the same words, after the same work (one password
+        hash check and one write), so the answer tells nothing about which names exist."""
         if not isinstance(username, str) or not isinstance(password, str):
-            raise NotAuthenticated("wrong user name or password")
+            raise NotAuthenticated(FAILED_LOGIN)
         row_and_clinic = self.db.read(lambda session: session.execute(
             select(UserRow, ClinicRow.name).join(ClinicRow)
             .where(UserRow.username == username.strip().lower())).first())
+        moment = validate.now()
         if row_and_clinic is None:
             self._verify(self._dummy_hash, password)  # the same work as for a real user
-            raise NotAuthenticated("wrong user name or password")
+            self.db.write(lambda session: self._count_attempt(session, None, False, moment))
+            raise NotAuthenticated(FAILED_LOGIN)
         row, clinic_name = row_and_clinic
-        moment = validate.now()
         locked_until = validate.aware(row.locked_until)
-        if locked_until is not None and locked_until > moment:
-            raise NotAuthenticated("too many failed attempts: this account is locked until "
-                                   f"{locked_until:%H:%M} UTC")
-        good = self._verify(row.password_hash, password) and row.active
-        self.db.write(lambda session: self._count_attempt(session, row.id, good, moment))
+        locked = locked_until is not None and locked_until > moment
+        good = self._verify(row.password_hash, password) and row.active and not locked
+        # While locked, attempts are not counted (the lock would never end) but cost the same.
+        self.db.write(lambda session: self._count_attempt(
+            session, None if locked else row.id, good, moment))
         if not good:
-            raise NotAuthenticated("wrong user name or password")
+            raise NotAuthenticated(FAILED_LOGIN)
         if self.hasher.check_needs_rehash(row.password_hash):
             new_hash = self.hasher.hash(password)
             self.db.write(lambda session: session.execute(
@@ -204,7 +236,14 @@ class Accounts:
             return False
 
     @staticmethod
-    def _count_attempt(session: Session, user_id: int, good: bool, moment: dt.datetime) -> None:
+    def _count_attempt(session: Session, user_id: int | None, good: bool,
+                       moment: dt.datetime) -> None:
+        """Count a failed login (or clear the count after a good one). ``None``: no user to
+        count for; the same statement runs on no row, so every failure costs one write."""
+        if user_id is None:
+            session.execute(update(UserRow).where(UserRow.id == -1)
+                            .values(failed_logins=UserRow.failed_logins))
+            return
         row = session.get(UserRow, user_id)
         if good:
             row.failed_logins, row.locked_until = 0, None

@@ -46,10 +46,13 @@ def summary(row: EncounterLesionRow) -> LesionSummary:
                          triage=row.triage, size_cm=row.size_cm)
 
 
-def encounter(row: EncounterRow, lesions: Iterable[EncounterLesionRow] = ()) -> Encounter:
+def encounter(row: EncounterRow, lesions: Iterable[EncounterLesionRow] = (), *,
+              documents: bool = True) -> Encounter:
+    """``documents=False``: without the input and assessment documents (left unread, ``{}``)."""
     return Encounter(id=row.id, patient_id=row.patient_id, occurred_on=row.occurred_on,
                      created_at=aware(row.created_at), created_by=row.created_by, note=row.note,
-                     input_doc=row.input_doc, result_doc=row.result_doc,
+                     input_doc=row.input_doc if documents else {},
+                     result_doc=row.result_doc if documents else {},
                      kb_version=row.kb_version, engine_version=row.engine_version,
                      triage=row.triage, lesions=tuple(summary(r) for r in lesions))
 

@@ -16,7 +16,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from backmice.errors import StorageError
+from backmice import strict_json
+from backmice.errors import InputError, StorageError, TooLargeError
 from backmice.storage import migrate, sqlite
 from backmice.storage.writer import SerialWriter
 
@@ -29,6 +30,10 @@ def _safe(url: str) -> str:
 
 
 def make_engine(url: str) -> Engine:
+    """An engine for ``url``. Documents (JSON columns) are written by ``strict_json.dumps``:
+    a value the API would refuse (NaN, an unpaired surrogate, NUL) fails the write, and the
+    transaction with it, on both backends alike, so every stored row can be backed up and
+    restored into either database."""
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -37,14 +42,23 @@ def make_engine(url: str) -> Engine:
         database = parsed.database
         if database and database != ":memory:":
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 10})
+        engine = create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 10},
+                               json_serializer=strict_json.dumps)
         sqlite.configure(engine)
         return engine
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(parsed, pool_size=10, max_overflow=30, pool_pre_ping=True)
+        return create_engine(parsed, pool_size=10, max_overflow=30, pool_pre_ping=True,
+                             json_serializer=strict_json.dumps)
     raise StorageError(f"unsupported database {parsed.get_backend_name()!r} in {_safe(url)}",)
+
+
+def _refused(exc: Any) -> InputError:
+    if exc.too_large:
+        return TooLargeError(exc.field, exc.message,
+                             f"at most {strict_json.MAX_DOCUMENT_CHARS} characters")
+    return InputError(exc.field, exc.message, strict_json.ALLOWED)
 
 
 class Database:
@@ -64,7 +78,11 @@ class Database:
             # PostgreSQL handles concurrent writers itself: one transaction per call.
             with Session(self.engine, expire_on_commit=False) as session, session.begin():
                 return work(session)
+        except strict_json.Refused as exc:  # PostgreSQL: raised as it is
+            raise _refused(exc) from None
         except SQLAlchemyError as exc:
+            if isinstance(getattr(exc, "orig", None), strict_json.Refused):  # SQLite: wrapped
+                raise _refused(exc.orig) from None
             raise StorageError(f"the database write failed: {exc.__class__.__name__}") from None
 
     async def write_async(self, work: Callable[[Session], Any]) -> Any:
@@ -76,6 +94,8 @@ class Database:
         try:
             return await asyncio.wrap_future(self._writer.enqueue(work))
         except SQLAlchemyError as exc:
+            if isinstance(getattr(exc, "orig", None), strict_json.Refused):
+                raise _refused(exc.orig) from None
             raise StorageError(f"the database write failed: {exc.__class__.__name__}") from None
 
     def read(self, work: Callable[[Session], Any]) -> Any:

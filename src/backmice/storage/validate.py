@@ -26,11 +26,21 @@ def aware(moment: dt.datetime | None) -> dt.datetime | None:
     return moment
 
 
+# Characters Python's str.strip() removes but JSON Schema's (ECMAScript's) \s does not count
+# as white space: text holding one is not blank, so that the API's schema and this agree.
+NOT_BLANK_SEPARATORS = frozenset("\x1c\x1d\x1e\x1f\x85")
+
+
+def is_blank(value: str) -> bool:
+    """Only white space (as both Python and JSON Schema patterns see it), or empty."""
+    return not value.strip() and NOT_BLANK_SEPARATORS.isdisjoint(value)
+
+
 def text(field: str, value: Any, limit: int, *, required: bool = False) -> str | None:
     """Optional text of at most ``limit`` characters; blank counts as absent unless required."""
     if value is not None and not isinstance(value, str):
         raise InputError(field, "expected text", f"text of at most {limit} characters")
-    if value is None or not value.strip():
+    if value is None or is_blank(value):
         if required:
             raise InputError(field, "is required" if value is None else "is empty",
                              f"text of 1 to {limit} characters")

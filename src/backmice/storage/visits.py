@@ -9,17 +9,19 @@ its audit event. Recording an excision marks its lesion excised in the same tran
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, defer
 
 from backmice.errors import ConflictError, InputError, NotFoundError
 from backmice.followup.records import (
     Actor,
     Complication,
     Encounter,
+    LesionSummary,
     Outcome,
     Procedure,
     Timeline,
@@ -142,16 +144,40 @@ def _procedures(session: Session, where: Any) -> list[Procedure]:
     return [convert.procedure(r, found.get(r.id, ())) for r in rows]
 
 
-def _encounters(session: Session, patient_id: int) -> list[Encounter]:
-    rows = list(session.scalars(select(EncounterRow).where(EncounterRow.patient_id == patient_id)
-                                .order_by(EncounterRow.occurred_on, EncounterRow.id)))
+def _encounters(session: Session, patient_id: int, *, documents: bool = True,
+                limit: int | None = None, offset: int = 0) -> list[Encounter]:
+    """The patient's encounters, oldest first: all of them, or the page of ``limit`` counted
+    from the newest (``offset`` newest ones skipped). Without ``documents`` the two JSON
+    documents are not even read."""
+    query = select(EncounterRow).where(EncounterRow.patient_id == patient_id)
+    if not documents:
+        query = query.options(defer(EncounterRow.input_doc), defer(EncounterRow.result_doc))
+    if limit is not None:
+        query = query.order_by(EncounterRow.occurred_on.desc(), EncounterRow.id.desc()) \
+            .limit(limit).offset(offset)
+    rows = sorted(session.scalars(query), key=lambda r: (r.occurred_on, r.id))
     lines: dict[int, list[EncounterLesionRow]] = defaultdict(list)
     if rows:
         for line in session.scalars(select(EncounterLesionRow).where(
                 EncounterLesionRow.encounter_id.in_([r.id for r in rows]))):
             lines[line.encounter_id].append(line)
-    return [convert.encounter(r, sorted(lines.get(r.id, ()), key=lambda x: x.lesion_id))
+    return [convert.encounter(r, sorted(lines.get(r.id, ()), key=lambda x: x.lesion_id),
+                              documents=documents)
             for r in rows]
+
+
+def _history(session: Session, patient_id: int) -> tuple[tuple[Any, int, Any], ...]:
+    """Every visit's per-lesion summary line with its date, oldest first: small rows, never
+    the documents."""
+    line = EncounterLesionRow
+    found = session.execute(
+        select(EncounterRow.occurred_on, EncounterRow.id, line.lesion_id, line.lump_key,
+               line.top_condition, line.top_probability, line.triage, line.size_cm)
+        .join(line, line.encounter_id == EncounterRow.id)
+        .where(EncounterRow.patient_id == patient_id)
+        .order_by(EncounterRow.occurred_on, EncounterRow.id, line.lesion_id))
+    return tuple((day, eid, LesionSummary(lesion_id, key, top, p, level, size))
+                 for day, eid, lesion_id, key, top, p, level, size in found)
 
 
 def _get(session: Session, table: Any, key: Any, kind: str) -> Any:
@@ -302,10 +328,17 @@ class Visits:
 
         return self.db.write(work)
 
-    def timeline(self, actor: Actor, patient_id: int, *,
-                 action: str | None = "read") -> Timeline:
+    def timeline(self, actor: Actor, patient_id: int, *, action: str | None = "read",
+                 encounters: int | None = None, encounter_offset: int = 0,
+                 documents: bool = False) -> Timeline:
         """Everything recorded for the patient; audited as a read (or an export), not at all
-        with ``action=None`` (a HEAD request, which sends no data)."""
+        with ``action=None`` (a HEAD request, which sends no data).
+
+        ``encounters``: show that many visits, counted from the newest (after skipping
+        ``encounter_offset``), with every visit's per-lesion summary line in ``history`` and
+        the number of visits in ``encounters_total``; None: every visit. ``documents``: with
+        each visit's input and assessment documents (the export), which are otherwise not
+        read, so the cost of a page does not grow with the size of the record's documents."""
 
         def work(session: Session) -> Timeline:
             patient = owned_patient(session, actor, patient_id)
@@ -317,14 +350,44 @@ class Visits:
             outcomes = session.scalars(select(OutcomeRow)
                                        .where(OutcomeRow.patient_id == patient.id)
                                        .order_by(OutcomeRow.measured_on, OutcomeRow.id))
+            paged = encounters is not None
+            total = session.scalar(select(func.count()).select_from(EncounterRow)
+                                   .where(EncounterRow.patient_id == patient.id)) \
+                if paged else None
             return Timeline(patient=convert.patient(patient),
                             lesions=tuple(convert.lesion(r) for r in lesions),
-                            encounters=tuple(_encounters(session, patient.id)),
+                            encounters=tuple(_encounters(session, patient.id,
+                                                         documents=documents,
+                                                         limit=encounters,
+                                                         offset=encounter_offset)),
                             procedures=tuple(_procedures(session,
                                                          ProcedureRow.patient_id == patient.id)),
-                            outcomes=tuple(convert.outcome(r) for r in outcomes))
+                            outcomes=tuple(convert.outcome(r) for r in outcomes),
+                            encounters_total=total,
+                            history=_history(session, patient.id) if paged else None)
 
         return self.db.write(work)
+
+    def visit_context(self, actor: Actor, patient_id: int,
+                      lesion_ids: Iterable[Any] | None = None) -> Timeline:
+        """What recording a visit needs, and nothing that grows with the visits: the patient,
+        the lesions and the procedures (with complications) of ``lesion_ids`` (every lesion:
+        None). No encounter is read; not audited (the visit's write is)."""
+        wanted = None if lesion_ids is None else [i for i in lesion_ids
+                                                   if validate.is_record_id(i)]
+
+        def work(session: Session) -> Timeline:
+            patient = owned_patient(session, actor, patient_id)
+            lesions = session.scalars(select(LesionRow).where(LesionRow.patient_id == patient.id)
+                                      .order_by(LesionRow.id))
+            where = ProcedureRow.patient_id == patient.id
+            if wanted is not None:
+                where = where & ProcedureRow.lesion_id.in_(wanted)
+            return Timeline(patient=convert.patient(patient),
+                            lesions=tuple(convert.lesion(r) for r in lesions), encounters=(),
+                            procedures=tuple(_procedures(session, where)), outcomes=())
+
+        return self.db.read(work)
 
     def clinic_data(self, actor: Actor, *,
                     audited: bool = True) -> tuple[list[Procedure], list[Outcome]]:

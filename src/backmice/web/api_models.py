@@ -7,10 +7,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from backmice.storage.records import Feedback
+from backmice.web.records_models import HAS_TEXT
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # 0 is not false, "5" not 5
 
 
 class AssessOptions(BaseModel):
@@ -104,6 +105,16 @@ class InterviewStepOut(BaseModel):
 
 
 class FeedbackIn(Strict):
+    """'Was this helpful?' needs ``helpful``; 'Report an inaccuracy' needs ``text``."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"allOf": [
+        {"if": {"properties": {"kind": {"const": "helpful"}}},
+         "then": {"required": ["helpful"], "properties": {"helpful": {"type": "boolean"}}}},
+        {"if": {"properties": {"kind": {"const": "inaccuracy"}}},
+         "then": {"required": ["text"], "properties": {"text": {
+             "type": "string", "pattern": HAS_TEXT}}}},
+    ]})
+
     page: str = Field(min_length=1, max_length=200,
                       description="the condition id or page path the feedback is about")
     kind: Literal["helpful", "inaccuracy"]

@@ -20,12 +20,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backmice.config import Settings
 from backmice.engine import ENGINE_VERSION
+from backmice.interop.schema import findings_schema
 from backmice.kb.base import KnowledgeBase
 from backmice.kb.loader import default_kb
-from backmice.web import filters
+from backmice.web import filters, kb_views, openapi
 from backmice.web.deps import HEAD_KEY
-from backmice.web.errors import BodyLimitMiddleware, JsonBodyMiddleware, install_error_handlers
+from backmice.web.edge import InputEdgeMiddleware
+from backmice.web.errors import BodyLimitMiddleware, install_error_handlers
 from backmice.web.handoff import OneTimeHandoff
+from backmice.web.limits import AnonymousWriteLimit
 from backmice.web.routes import api, login, pages, records_api, records_pages
 
 STATIC = Path(__file__).parent / "static"
@@ -84,6 +87,10 @@ class HeadMiddleware:
             await send(message)
 
         await self.app({**scope, "method": "GET", HEAD_KEY: True}, receive, send_headers_only)
+
+
+# The writes anyone may make without logging in: rate-limited per address (429).
+ANONYMOUS_WRITES = {"POST /api/v1/assessments", "POST /api/v1/feedback"}
 
 
 def reads_json(path: str) -> bool:
@@ -158,8 +165,13 @@ def create_app(settings: Settings, *, kb: KnowledgeBase | None = None,
     app.include_router(pages.router)
     app.include_router(records_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    openapi.install(app, settings=list(kb.setting_ids),
+                    feedback_pages=list(kb_views.feedback_pages(kb)),
+                    anonymous_writes=ANONYMOUS_WRITES, answers=findings_schema(kb))
+    app.add_middleware(InputEdgeMiddleware, reads_json=reads_json)  # inside the size limit
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
-    app.add_middleware(JsonBodyMiddleware, reads_json=reads_json)
+    app.add_middleware(AnonymousWriteLimit, writes=ANONYMOUS_WRITES,  # before reading a body
+                       per_minute=settings.anonymous_writes_per_minute)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(HeadMiddleware)
     return app

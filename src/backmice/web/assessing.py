@@ -12,7 +12,7 @@ from typing import Any
 
 from backmice.engine import assess_patient
 from backmice.errors import CaseFormatError
-from backmice.interop.cases import read_document
+from backmice.interop.cases import read_document, read_value
 from backmice.kb.base import KnowledgeBase
 from backmice.render.json_doc import to_data, to_json_bytes
 from backmice.results import PatientAssessment
@@ -34,14 +34,26 @@ class Assessed:
 
 def assess_text(kb: KnowledgeBase, text: str, *, setting: str | None = None) -> Assessed:
     """Read, validate and assess; raises InputError (with the field path) on bad input."""
-    patient, notes = read_document(text, setting=setting, kb=kb)
+    return _assess(kb, *read_document(text, setting=setting, kb=kb))
+
+
+def assess_value(kb: KnowledgeBase, value: Any, *, setting: str | None = None) -> Assessed:
+    """``assess_text`` for a body the web edge has already parsed (``edge.JSON_KEY``)."""
+    return _assess(kb, *read_value(value, setting=setting, kb=kb))
+
+
+def _assess(kb: KnowledgeBase, patient: Any, notes: list[str]) -> Assessed:
     result = assess_patient(kb, patient)
     if notes:
         result = replace(result, notes=(*notes, *result.notes))
     return Assessed(result)
 
 
-def assess_bytes(kb: KnowledgeBase, body: bytes, *, setting: str | None = None) -> Assessed:
+def assess_bytes(kb: KnowledgeBase, body: bytes, *, setting: str | None = None,
+                 parsed: Any = None) -> Assessed:
+    """``parsed``: the body as the web edge parsed it, if it did (not parsed again)."""
+    if parsed is not None:
+        return assess_value(kb, parsed, setting=setting)
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:

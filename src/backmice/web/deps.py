@@ -8,12 +8,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 
 from backmice.config import Settings
 from backmice.followup.records import Actor
 from backmice.kb.base import KnowledgeBase
 from backmice.web.auth import Requires
+
+# Every row id in a URL: a positive 32-bit whole number (larger ones are refused 422, never
+# handed to the database, where SQLite cannot bind them).
+MAX_ROW_ID = 2**31 - 1
+RecordId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="a record id")]
 
 HEAD_KEY = "backmice.head"  # set in the ASGI scope of a HEAD request answered as a GET
 

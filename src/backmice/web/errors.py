@@ -12,7 +12,7 @@ errors are logged with the request path only (never the body, which may hold pat
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from http import HTTPStatus
 from typing import Any
 
@@ -27,10 +27,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from backmice.errors import (
     ConflictError,
     InputError,
+    InUseError,
     NotAuthenticated,
     NotFoundError,
     PermissionDenied,
     StorageError,
+    TooLargeError,
 )
 from backmice.web.auth import CsrfFailed
 from backmice.web.routes.login import login_page
@@ -128,6 +130,16 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(request, 422, "invalid_input", exc.message, exc.field or None,
                               exc.allowed)
 
+    @app.exception_handler(InUseError)
+    async def _in_use(request: Request, exc: InUseError) -> Response:
+        return error_response(request, 409, "in_use", exc.message, exc.field or None,
+                              exc.allowed)
+
+    @app.exception_handler(TooLargeError)
+    async def _too_large(request: Request, exc: TooLargeError) -> Response:
+        return error_response(request, 413, "document_too_large", exc.message,
+                              exc.field or None, exc.allowed)
+
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         err = exc.errors()[0]
@@ -211,7 +223,7 @@ class BodyLimitMiddleware:
         while more:
             message = await receive()
             if message["type"] != "http.request":
-                await self.app(scope, _replay([], message, receive), send)
+                await self.app(scope, replay([], message, receive), send)
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
@@ -220,49 +232,15 @@ class BodyLimitMiddleware:
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
-        await self.app(scope, _replay(chunks, None, receive), send)
+        await self.app(scope, replay(chunks, None, receive), send)
 
     async def _too_large(self, send: Send) -> None:
-        await _send_json(send, 413, error_body(
+        await send_json(send, 413, error_body(
             413, "body_too_large", f"the request body is larger than {self.limit} bytes",
             "(body)", f"at most {self.limit} bytes"), [(b"connection", b"close")])
 
 
-def is_json_type(content_type: str) -> bool:
-    """``application/json`` or an ``application/...+json`` type, parameters aside."""
-    media = content_type.split(";", 1)[0].strip().lower()
-    return media == "application/json" or (media.startswith("application/")
-                                            and media.endswith("+json"))
-
-
-class JsonBodyMiddleware:
-    """Answer 415 to a POST, PUT or PATCH of a JSON route whose body is declared as anything
-    but JSON (``text/plain``, a form, ...), before the route reads it.
-
-    ``reads_json(path)`` says which paths take JSON bodies. A request without a Content-Type
-    is still read as JSON, for scripts that post raw bytes; a browser cannot send JSON to these
-    routes as ``text/plain`` or a form, the types a cross-site page may send without asking.
-    """
-
-    def __init__(self, app: ASGIApp, reads_json: Callable[[str], bool]) -> None:
-        self.app = app
-        self.reads_json = reads_json
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (scope["type"] == "http" and scope["method"] in ("POST", "PUT", "PATCH")
-                and self.reads_json(scope["path"])):
-            declared = dict(scope.get("headers") or ()).get(b"content-type", b"").decode(
-                "latin-1").strip()
-            if declared and not is_json_type(declared):
-                await _send_json(send, 415, error_body(
-                    415, "unsupported_media_type",
-                    f"the body must be JSON, sent as application/json, not {declared[:100]}",
-                    "content-type", "application/json"))
-                return
-        await self.app(scope, receive, send)
-
-
-async def _send_json(send: Send, status: int, body: dict[str, Any],
+async def send_json(send: Send, status: int, body: dict[str, Any],
                      extra: list[tuple[bytes, bytes]] | None = None) -> None:
     data = JSONResponse(body).body  # the same compact encoding as every other error body
     await send({"type": "http.response.start", "status": status,
@@ -271,7 +249,7 @@ async def _send_json(send: Send, status: int, body: dict[str, Any],
     await send({"type": "http.response.body", "body": data})
 
 
-def _replay(chunks: list[bytes], final: Message | None, upstream: Receive) -> Receive:
+def replay(chunks: list[bytes], final: Message | None, upstream: Receive) -> Receive:
     """Hand the buffered body to the app once, then pass on the server's own messages."""
     body = b"".join(chunks)
     first = final or {"type": "http.request", "body": body, "more_body": False}

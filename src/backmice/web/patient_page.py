@@ -102,10 +102,9 @@ def patient_context(kb: KnowledgeBase, t: Timeline) -> dict[str, Any]:
     for le in t.lesions:
         if le.first_size_cm is not None:
             sizes[le.id].append((le.created_at.date().isoformat(), le.first_size_cm))
-    for e in t.encounters:
-        for line in e.lesions:
-            if line.size_cm is not None:
-                sizes[line.lesion_id].append((e.occurred_on.isoformat(), line.size_cm))
+    for occurred_on, _, line in t.visit_lines():
+        if line.size_cm is not None and line.lesion_id in sizes:
+            sizes[line.lesion_id].append((occurred_on.isoformat(), line.size_cm))
     lesions = []
     for number, le in enumerate(data["lesions"], start=1):
         placed = le["x"] is not None and le["y"] is not None

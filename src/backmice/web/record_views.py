@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import unicodedata
 from typing import Any
 
 from backmice.followup.alerts import complication_alerts
@@ -42,6 +43,8 @@ def timeline_data(t: Timeline, *, within_minutes: float,
                   with_documents: bool = False) -> dict[str, Any]:
     """Everything on the patient's page. Encounters carry their per-lesion summaries; the full
     input and assessment documents only when asked (the export, or one encounter's page).
+    ``encounters`` is the page of visits the timeline was read with (``encounters_total`` in
+    all); each lesion's latest result comes from every visit's summary line.
     ``within_minutes``: the injection window (``injection_window(kb)``)."""
     encounters = []
     for e in t.encounters:
@@ -50,11 +53,9 @@ def timeline_data(t: Timeline, *, within_minutes: float,
         if with_documents:
             item["input"], item["assessment"] = e.input_doc, e.result_doc
         encounters.append(item)
-    latest: dict[int, dict[str, Any]] = {}
-    for e in t.encounters:
-        for line in e.lesions:
-            latest[line.lesion_id] = {**plain(line), "occurred_on": e.occurred_on.isoformat(),
-                                      "encounter_id": e.id}
+    last = {line.lesion_id: (day, eid, line) for day, eid, line in t.visit_lines()}
+    latest = {lesion_id: {**plain(line), "occurred_on": day.isoformat(), "encounter_id": eid}
+              for lesion_id, (day, eid, line) in last.items()}
     lesions = [{**plain(le), "is_cluster": le.is_cluster, "latest": latest.get(le.id),
                 "later_tests": later_tests_for(le.id, t.procedures,
                                                within_minutes=within_minutes)}
@@ -63,6 +64,8 @@ def timeline_data(t: Timeline, *, within_minutes: float,
         "patient": {**plain(t.patient), "label": t.patient.label},
         "lesions": lesions,
         "encounters": encounters,
+        "encounters_total": len(encounters) if t.encounters_total is None
+        else t.encounters_total,
         "procedures": [{**plain(p), "label": PROCEDURE_LABELS[p.kind]} for p in t.procedures],
         "outcomes": plain(t.outcomes),
         "alerts": plain(complication_alerts(t.procedures)),
@@ -71,14 +74,29 @@ def timeline_data(t: Timeline, *, within_minutes: float,
     }
 
 
+ENCOUNTERS_SHOWN = 20  # visits per page of a timeline (the newest first)
+
 CSV_COLUMNS = ("record", "id", "date", "lesion_id", "lesion_label", "kind", "pain_before",
                "pain_after", "pain", "odi", "satisfaction", "top_condition", "top_probability",
                "triage", "histopathology", "complications", "notes")
 
 
-def _cell(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula is prefixed with an apostrophe."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+FORMULA_STARTS = frozenset("=+-@|%")
+
+
+def csv_cell(value: Any) -> Any:
+    """A cell a spreadsheet cannot run as a formula (OWASP, CSV injection): text whose first
+    character starts a formula (= + - @, and | and % for DDE) or is a space, tab, line break
+    or other control character (which spreadsheets skip before reading a formula) gets a
+    leading apostrophe; so does text whose first visible character does once full-width forms
+    are folded (``＝1+1`` is read as ``=1+1``). Every cell is also quoted (``QUOTE_ALL``, inner
+    quotes doubled). Numbers stay numbers."""
+    if not isinstance(value, str) or not value:
+        return value
+    first = value[0]
+    folded = unicodedata.normalize("NFKC", value).lstrip()
+    if (first in FORMULA_STARTS or first.isspace() or unicodedata.category(first)[0] in "CZ"
+            or (folded[:1] in FORMULA_STARTS)):
         return "'" + value
     return value
 
@@ -88,14 +106,14 @@ def timeline_csv(t: Timeline) -> str:
     within each kind), for spreadsheets; the JSON export holds the full documents."""
     labels = {le.id: le.label for le in t.lesions}
     out = io.StringIO()
-    writer = csv.DictWriter(out, CSV_COLUMNS, extrasaction="raise")
+    writer = csv.DictWriter(out, CSV_COLUMNS, extrasaction="raise", quoting=csv.QUOTE_ALL)
     writer.writeheader()
 
     def row(**values: Any) -> None:
         lesion = values.get("lesion_id")
         cells = {**dict.fromkeys(CSV_COLUMNS, ""), "lesion_label": labels.get(lesion, ""),
                  **{k: "" if v is None else v for k, v in values.items()}}
-        writer.writerow({k: _cell(v) for k, v in cells.items()})
+        writer.writerow({k: csv_cell(v) for k, v in cells.items()})
 
     for le in t.lesions:
         row(record="lesion", id=le.id, date=le.created_at.date().isoformat(), lesion_id=le.id,

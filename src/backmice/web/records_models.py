@@ -7,9 +7,17 @@ rules again (it is the last line: the CLI and imports write through it too).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+import re
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 
 from backmice.findings import HISTOPATHOLOGY, LATERALITIES, LOCATIONS
 from backmice.followup.vocab import (
@@ -19,19 +27,55 @@ from backmice.followup.vocab import (
     PROCEDURE_KINDS,
     ROLES,
 )
+from backmice.interop.cases import MAX_LUMPS
 
 Pain = Field(default=None, ge=0, le=10)
+# Text that is not blank, as storage.validate.is_blank reads it: a character that is not white
+# space, or a separator \x1c-\x1f / \x85 (white space to Python, text to storage).
+HAS_TEXT = r"\S|[\x1c-\x1f\x85]"
+
+
+def whole_float(model: type[BaseModel], value: Any, info: ValidationInfo) -> Any:
+    """``204.0`` for a whole-number field is 204 (JSON Schema calls it an integer); strict mode
+    refuses every other value of another type."""
+    if isinstance(value, float) and value.is_integer() and info.field_name:
+        annotation = model.model_fields[info.field_name].annotation
+        if annotation is int or int in get_args(annotation):
+            return int(value)
+    return value
+
+
+def _iso_text(value: Any) -> Any:
+    """A date is ISO text YYYY-MM-DD, never a number (pydantic alone would read 0 as
+    1970-01-01) nor a time; its range (1900 to today) is checked by storage."""
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("expected a date as text YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("expected a date as text YYYY-MM-DD") from None
+
+
+Day = Annotated[dt.date, BeforeValidator(_iso_text)]
+MAX_ROW_ID = 2**31 - 1  # row ids and versions are 32-bit whole numbers
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # strict: a JSON value of another type is refused (``0`` is not ``false``, ``"5"`` not 5),
+    # as the schema says; a whole number is still a number.
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _whole_float(cls, value: Any, info: ValidationInfo) -> Any:
+        return whole_float(cls, value, info)
 
 
 class PatientFields(Strict):
     display_name: str | None = Field(default=None, max_length=200)
     local_id: str | None = Field(default=None, max_length=64,
                                  description="the clinic's own identifier (e.g. a record number)")
-    birth_date: dt.date | None = None
+    birth_date: Day | None = None
     sex: Literal[PATIENT_SEXES] | None = None  # type: ignore[valid-type]
     notes: str | None = Field(default=None, max_length=5000)
 
@@ -39,57 +83,98 @@ class PatientFields(Strict):
 class PatientIn(PatientFields):
     """A new patient: a display name or a local identifier is required; the rest optional."""
 
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"anyOf": [
+        {"required": ["display_name"],
+         "properties": {"display_name": {"type": "string", "pattern": HAS_TEXT}}},
+        {"required": ["local_id"],
+         "properties": {"local_id": {"type": "string", "pattern": HAS_TEXT}}},
+    ]})
+
+
+BLANK = {"anyOf": [{"type": "null"},
+                   {"type": "string", "pattern": r"^[^\S\x1c-\x1f\x85]*$"}]}
+
 
 class PatientPatch(PatientFields):
-    version: int = Field(ge=1, description="the version you read; a newer one means 409")
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"not": {
+        "required": ["display_name", "local_id"],
+        "properties": {"display_name": BLANK, "local_id": BLANK}}})
+
+    version: int = Field(ge=1, le=MAX_ROW_ID,
+                         description="the version you read; a newer one means 409")
 
 
 class LesionFields(Strict):
-    label: str | None = Field(default=None, min_length=1, max_length=60)
+    # A field that may be left out but not sent as null: no ``| None`` (the default is not
+    # validated, so leaving it out still works).
+    label: str = Field(default=None, min_length=1, max_length=60, pattern=HAS_TEXT)
     region: Literal[LOCATIONS] | None = None  # type: ignore[valid-type]
     side: Literal[LATERALITIES] | None = None  # type: ignore[valid-type]
     x: float | None = Field(default=None, ge=0, le=1, description="body-map position, 0..1")
     y: float | None = Field(default=None, ge=0, le=1)
-    status: Literal[LESION_STATUSES] | None = None  # type: ignore[valid-type]
-    nodule_count: int | None = Field(default=None, ge=1, le=10000,
+    status: Literal[LESION_STATUSES] = None  # type: ignore[valid-type, assignment]
+    nodule_count: int = Field(default=None, ge=1, le=10000,
                                      description="more than 1 for a cluster entered at once")
 
 
 class LesionIn(LesionFields):
-    label: str = Field(min_length=1, max_length=60)
+    label: str = Field(min_length=1, max_length=60, pattern=HAS_TEXT)
     size_cm: float | None = Field(default=None, ge=0, le=100)
 
 
 class LesionPatch(LesionFields):
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_ROW_ID)
 
 
 class LumpIn(Strict):
-    lesion_id: int = Field(ge=1)
+    lesion_id: int = Field(ge=1, le=MAX_ROW_ID)
     findings: dict[str, Any] = Field(default_factory=dict, max_length=200)
     later_tests: dict[str, Any] | None = Field(
         default=None, description="null: taken from the lesion's recorded procedures")
 
 
 class EncounterIn(Strict):
-    occurred_on: dt.date
+    occurred_on: Day
     note: str | None = Field(default=None, max_length=10000)
     setting: str | None = Field(default=None, max_length=50)
     patient: dict[str, Any] = Field(default_factory=dict, max_length=200,
                                     description="patient-level findings (age, fever, ...)")
-    lumps: list[LumpIn] = Field(min_length=1, max_length=2000)
+    lumps: list[LumpIn] = Field(min_length=1, max_length=MAX_LUMPS, description=(
+        "the lesions examined; a cluster of many nodules is one lesion with its nodule_count"))
 
 
 class ComplicationIn(Strict):
     kind: Literal[COMPLICATIONS]  # type: ignore[valid-type]
-    noted_on: dt.date
+    noted_on: Day
     notes: str | None = Field(default=None, max_length=2000)
 
 
+def _kind_is(kinds: tuple[str, ...]) -> dict[str, Any]:
+    return {"required": ["kind"], "properties": {"kind": {"enum": list(kinds)}}}
+
+
+LESION_PROCEDURES = ("diagnostic_injection", "therapeutic_injection", "excision", "liposuction")
+OTHER_KINDS = tuple(k for k in PROCEDURE_KINDS if k != "excision")
+
+
 class ProcedureIn(Strict):
-    lesion_id: int | None = Field(default=None, ge=1)
+    """The rules of ``storage.visits.procedure_values``, in the schema too: a histopathology
+    result only for an excision, pain before and after for a diagnostic injection, a lesion for
+    procedures done on one."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"allOf": [
+        {"if": _kind_is(OTHER_KINDS), "then": {"properties": {"histopathology": {
+            "type": "null"}}}},
+        {"if": _kind_is(("diagnostic_injection",)), "then": {
+            "required": ["pain_before", "pain_after"],
+            "properties": {"pain_before": {"type": "number"}, "pain_after": {"type": "number"}}}},
+        {"if": _kind_is(LESION_PROCEDURES), "then": {
+            "required": ["lesion_id"], "properties": {"lesion_id": {"type": "integer"}}}},
+    ]})
+
+    lesion_id: int | None = Field(default=None, ge=1, le=MAX_ROW_ID)
     kind: Literal[PROCEDURE_KINDS]  # type: ignore[valid-type]
-    performed_on: dt.date
+    performed_on: Day
     pain_before: float | None = Pain
     pain_after: float | None = Pain
     minutes_after: int | None = Field(default=None, ge=0, le=1440)
@@ -100,14 +185,18 @@ class ProcedureIn(Strict):
 
 
 class ProcedurePatch(Strict):
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_ROW_ID)
     histopathology: Literal[HISTOPATHOLOGY] | None = None  # type: ignore[valid-type]
     notes: str | None = Field(default=None, max_length=5000)
 
 
 class OutcomeIn(Strict):
-    lesion_id: int | None = Field(default=None, ge=1)
-    measured_on: dt.date
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"anyOf": [
+        {"required": [m], "properties": {m: {"type": "number"}}}
+        for m in ("pain", "odi", "satisfaction")]})
+
+    lesion_id: int | None = Field(default=None, ge=1, le=MAX_ROW_ID)
+    measured_on: Day
     pain: float | None = Pain
     odi: float | None = Field(default=None, ge=0, le=100)
     satisfaction: float | None = Field(default=None, ge=0, le=10)
@@ -115,7 +204,7 @@ class OutcomeIn(Strict):
 
 
 class UserIn(Strict):
-    username: str = Field(min_length=2, max_length=64)
+    username: str = Field(min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]{1,63}$")
     password: str = Field(min_length=10, max_length=256)
     roles: list[Literal[ROLES]] = Field(min_length=1, max_length=3)  # type: ignore[valid-type]
     display_name: str | None = Field(default=None, max_length=200)

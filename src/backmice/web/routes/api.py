@@ -9,11 +9,11 @@ a request about 0.25 ms of CPU, more than a knowledge-base read or a page of JSO
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
+from backmice import strict_json
 from backmice.errors import InputError, NotFoundError
 from backmice.interop.notes import MAX_NOTE_CHARS
 from backmice.interop.schema import input_schema
@@ -37,7 +37,8 @@ from backmice.web.api_models import (
     SavedAssessmentOut,
 )
 from backmice.web.assessing import assess_bytes
-from backmice.web.deps import Reviewer, Store
+from backmice.web.deps import RecordId, Reviewer, Store
+from backmice.web.edge import JSON_KEY
 from backmice.web.errors import error_response
 from backmice.web.interviewing import (
     build_state,
@@ -57,6 +58,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorOut, "description": "Invalid input: the field and what is allowed"},
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut, "description": "Not found"}}
+NEEDS_REVIEWER: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "not logged in / no valid token"},
+    403: {"model": ErrorOut, "description": "logged in without the reviewer role"}}
 
 
 def _body_spec(kb: KnowledgeBase) -> dict[str, Any]:
@@ -77,7 +81,7 @@ def build_router(kb: KnowledgeBase) -> APIRouter:
     """The API router for one knowledge base: needed up front for the request-body schema, and
     used by the routes as it is (a dependency looking it up would cost each request ~10 µs)."""
     # strict_content_type=False: a body without a Content-Type is read as JSON, as /assess
-    # reads it; a body declared as anything else never gets here (JsonBodyMiddleware: 415).
+    # reads it; a body declared as anything else never gets here (web.edge: 415).
     router = APIRouter(prefix="/api/v1", responses=ERRORS, strict_content_type=False)
     body_spec = _body_spec(kb)
     pages_with_feedback = kb_views.feedback_pages(kb)
@@ -93,7 +97,8 @@ def build_router(kb: KnowledgeBase) -> APIRouter:
         without a Content-Type is read as JSON too (for scripts posting raw bytes); any other
         type (`text/plain`, a form) is answered 415, as on every JSON route."""
         options = read_query(AssessOptions, request)
-        done = assess_bytes(kb, await request.body(), setting=options.setting)
+        done = assess_bytes(kb, await request.body(), setting=options.setting,
+                            parsed=request.scope.get(JSON_KEY))
         if options.format == "markdown":
             return Response(clinician_note(kb, done.result), media_type="text/markdown")
         return Response(done.json_bytes(), media_type="application/json")
@@ -184,7 +189,8 @@ def build_router(kb: KnowledgeBase) -> APIRouter:
             page=body.page, kind=body.kind, helpful=body.helpful, text=body.text,
             contact=body.contact, kb_version=kb.version))
 
-    @router.get("/feedback", tags=["feedback"], response_model=FeedbackList)
+    @router.get("/feedback", tags=["feedback"], response_model=FeedbackList,
+                responses=NEEDS_REVIEWER)
     def list_feedback(store: Store, _: Reviewer,
                       status: Literal["open", "resolved"] | None = None,
                       limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -194,8 +200,8 @@ def build_router(kb: KnowledgeBase) -> APIRouter:
         return {"total": store.count_feedback(status=status), "items": items}
 
     @router.patch("/feedback/{feedback_id}", tags=["feedback"], response_model=Feedback,
-                  responses=NOT_FOUND)
-    def set_feedback_status(feedback_id: Annotated[int, Path(ge=1, le=2**62)],
+                  responses={**NOT_FOUND, **NEEDS_REVIEWER})
+    def set_feedback_status(feedback_id: RecordId,
                             body: FeedbackStatusIn, store: Store, _: Reviewer) -> Feedback:
         return store.set_feedback_status(feedback_id=feedback_id, status=body.status)
 
@@ -206,9 +212,10 @@ def build_router(kb: KnowledgeBase) -> APIRouter:
                               ) -> dict[str, Any]:
         """Assess and keep the result; answers a share id for GET /api/v1/assessments/{id}."""
         body = await request.body()
-        done = assess_bytes(kb, body)
+        done = assess_bytes(kb, body, parsed=request.scope.get(JSON_KEY))
         saved = await store.write_async(store.assessment_write(
-            input_doc=json.loads(body), result_doc=done.document, kb_version=kb.version,
+            input_doc=request.scope.get(JSON_KEY) or strict_json.loads(body),
+            result_doc=done.document, kb_version=kb.version,
             engine_version=done.result.engine_version, title=title))
         return saved_data(request, saved)
 

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from backmice import strict_json
 from backmice.errors import InputError, NotFoundError
 from backmice.findings import FINDINGS
 from backmice.render.json_doc import from_data, to_data
@@ -28,7 +29,8 @@ from backmice.render.patient import (
 )
 from backmice.web import kb_views
 from backmice.web.assessing import assess_bytes
-from backmice.web.deps import KB, Reviewer, Store
+from backmice.web.deps import KB, RecordId, Reviewer, Store
+from backmice.web.edge import JSON_KEY
 from backmice.web.interviewing import (
     build_state,
     finish_now,
@@ -96,7 +98,7 @@ async def clinician(request: Request, kb: KB) -> HTMLResponse:
 async def clinician_result(request: Request, kb: KB) -> HTMLResponse:
     """The assessment panel as an HTML fragment (JSON twin: POST /api/v1/assess)."""
     try:
-        done = assess_bytes(kb, await request.body())
+        done = assess_bytes(kb, await request.body(), parsed=request.scope.get(JSON_KEY))
     except InputError as exc:
         return page(request, "_input_error.html", {"error": exc}, twin=None, status_code=422)
     return page(request, "_assessment.html",
@@ -121,9 +123,9 @@ DAMAGED = "Your answers could not be read back (the page may be old or incomplet
 
 
 def _interview_state(raw: str) -> dict[str, Any]:
-    try:
-        state = json.loads(raw) if raw else {}
-    except ValueError:
+    try:  # the same rules as every JSON body (bounded nesting, no NaN, NUL or surrogates)
+        state = strict_json.loads(raw, where="state") if raw.strip() else {}
+    except InputError:
         raise InputError("state", "the interview state is damaged", "start again") from None
     if not isinstance(state, dict):
         raise InputError("state", "the interview state is damaged", "start again")
@@ -302,7 +304,7 @@ def reviewer(request: Request, kb: KB, store: Store, _: Reviewer,
 
 
 @router.post("/reviewer/feedback/{feedback_id}")
-def reviewer_set_status(feedback_id: int, store: Store, _: Reviewer,
+def reviewer_set_status(feedback_id: RecordId, store: Store, _: Reviewer,
                         status: Annotated[str, Form(pattern="^(open|resolved)$")],
                         back: Annotated[str, Form(pattern="^(open|resolved|all)$")] = "open"
                         ) -> Response:

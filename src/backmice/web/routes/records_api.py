@@ -8,13 +8,14 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from backmice.errors import NotAuthenticated
 from backmice.web.auth import Admin, Clinician, current_caller
-from backmice.web.deps import KB, Store, is_head
+from backmice.web.deps import KB, MAX_ROW_ID, RecordId, Store, is_head
 from backmice.web.record_views import (
+    ENCOUNTERS_SHOWN,
     clinic_effects_data,
     injection_window,
     plain,
@@ -24,6 +25,7 @@ from backmice.web.record_views import (
 from backmice.web.recording import draft_encounter
 from backmice.web.records_models import (
     ComplicationIn,
+    Day,
     EncounterIn,
     LesionIn,
     LesionPatch,
@@ -39,10 +41,9 @@ from backmice.web.records_models import (
 )
 
 # Bodies are JSON; one without a Content-Type is read as JSON too, any other type is answered
-# 415 before it gets here (JsonBodyMiddleware).
+# 415 before it gets here (InputEdgeMiddleware, web.edge).
 router = APIRouter(prefix="/api/v1", tags=["patient records"], strict_content_type=False,
                    responses={415: {"description": "a body not sent as application/json"}})
-RecordId = Annotated[int, Path(ge=1, le=2**31 - 1, description="a record id")]
 NEEDS_LOGIN = {401: {"description": "not logged in / no valid token"},
                403: {"description": "logged in without the needed role"}}
 
@@ -67,7 +68,7 @@ async def me(request: Request) -> dict[str, Any]:
 @router.get("/patients", responses=NEEDS_LOGIN)
 async def list_patients(request: Request, actor: Clinician, store: Store,
                         q: Annotated[str | None, Query(max_length=200)] = None,
-                        birth_date: Annotated[str | None, Query(max_length=10)] = None,
+                        birth_date: Annotated[Day | None, Query()] = None,
                         limit: Annotated[int, Query(ge=1, le=200)] = 50,
                         offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
                         ) -> dict[str, Any]:
@@ -99,7 +100,7 @@ async def update_patient(patient_id: RecordId, body: PatientPatch, actor: Clinic
 
 @router.delete("/patients/{patient_id}", status_code=204, responses=NEEDS_LOGIN)
 async def delete_patient(patient_id: RecordId, actor: Clinician, store: Store,
-                         version: Annotated[int, Query(ge=1, le=2**31)]) -> Response:
+                         version: Annotated[int, Query(ge=1, le=MAX_ROW_ID)]) -> Response:
     """Delete the patient and their whole record (audited). ``version`` confirms which
     version you saw."""
     await _call(store.patients.delete, actor, patient_id, version=version)
@@ -108,10 +109,17 @@ async def delete_patient(patient_id: RecordId, actor: Clinician, store: Store,
 
 @router.get("/patients/{patient_id}/timeline", responses=NEEDS_LOGIN)
 async def timeline(request: Request, patient_id: RecordId, actor: Clinician, kb: KB,
-                   store: Store) -> dict[str, Any]:
-    """Lesions, encounters (summaries), procedures, outcomes, alerts and pain series."""
+                   store: Store,
+                   encounters: Annotated[int, Query(ge=1, le=500)] = ENCOUNTERS_SHOWN,
+                   encounter_offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+                   ) -> dict[str, Any]:
+    """Lesions, encounters (summaries), procedures, outcomes, alerts and pain series. The
+    visits come a page at a time: the newest ``encounters`` (after ``encounter_offset``),
+    oldest first, with ``encounters_total``; every lesion's latest result and sizes come
+    from all visits. The whole record, every visit with its documents: the export."""
     return timeline_data(await _call(store.visits.timeline, actor, patient_id,
-                                     action=None if is_head(request) else "read"),
+                                     action=None if is_head(request) else "read",
+                                     encounters=encounters, encounter_offset=encounter_offset),
                          within_minutes=injection_window(kb))
 
 
@@ -121,7 +129,7 @@ async def export(request: Request, patient_id: RecordId, actor: Clinician, kb: K
     """The whole record, with every encounter's input and assessment (JSON) or as a long
     table (CSV). Audited as an export (HEAD, which sends no data, is not)."""
     t = await _call(store.visits.timeline, actor, patient_id,
-                    action=None if is_head(request) else "export")
+                    action=None if is_head(request) else "export", documents=format == "json")
     name = f"backmice-patient-{patient_id}"
     if format == "csv":
         return Response(timeline_csv(t), media_type="text/csv; charset=utf-8", headers={
@@ -150,7 +158,7 @@ async def update_lesion(lesion_id: RecordId, body: LesionPatch, actor: Clinician
 # --- encounters, procedures, outcomes ------------------------------------------------------------
 def _record_encounter(store: Any, kb: Any, actor: Any, patient_id: int,
                       body: EncounterIn) -> Any:
-    t = store.visits.timeline(actor, patient_id)
+    t = store.visits.visit_context(actor, patient_id, [lump.lesion_id for lump in body.lumps])
     draft = draft_encounter(kb, t, occurred_on=body.occurred_on, note=body.note,
                             setting=body.setting, patient_findings=body.patient,
                             lumps=[lump.model_dump() for lump in body.lumps])
@@ -226,7 +234,8 @@ async def create_user(body: UserIn, actor: Admin, store: Store) -> dict[str, Any
 async def update_user(user_id: RecordId, body: UserPatch, actor: Admin,
                       store: Store) -> dict[str, Any]:
     user = await _call(store.accounts.update_user, user_id, roles=body.roles,
-                       active=body.active, password=body.password)
+                       active=body.active, password=body.password,
+                       acting_user_id=actor.user_id)
     await _call(store.audit.add, actor, "user_change", target=f"user:{user.id}")
     return plain(user)
 
@@ -249,8 +258,8 @@ async def revoke_token(token_id: RecordId, actor: Admin, store: Store) -> dict[s
 
 @router.get("/audit", tags=["admin"], responses=NEEDS_LOGIN)
 async def audit_log(_: Admin, store: Store,
-                    patient_id: Annotated[int | None, Query(ge=1, le=2**31)] = None,
+                    patient_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
                     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-                    offset: Annotated[int, Query(ge=0)] = 0) -> list[dict[str, Any]]:
+                    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> list[dict[str, Any]]:
     return plain(await _call(store.audit.events, patient_id=patient_id, limit=limit,
                              offset=offset))

@@ -27,9 +27,9 @@ from backmice.render.json_doc import from_data
 from backmice.render.note import clinician_note, name_lumps
 from backmice.web import note_fill, patient_page, record_forms
 from backmice.web.auth import Admin, Clinician
-from backmice.web.deps import KB, Store, is_head
+from backmice.web.deps import KB, RecordId, Store, is_head
 from backmice.web.kb_views import finding_catalogue
-from backmice.web.record_views import clinic_effects_data, plain
+from backmice.web.record_views import ENCOUNTERS_SHOWN, clinic_effects_data, plain
 from backmice.web.recording import draft_encounter
 from backmice.web.routes.pages import page
 
@@ -107,21 +107,22 @@ async def create_patient(request: Request, actor: Clinician, store: Store) -> Re
 
 
 # --- one patient's timeline ---------------------------------------------------------------------
-async def _patient_page(request: Request, actor: Any, kb: Any, store: Any, patient_id: int, *,
+async def _patient_page(request: Request, actor: Any, kb: Any, store: Any, patient_id: RecordId, *,
                         status: int = 200, error: InputError | None = None,
                         conflict: ConflictError | None = None, form_name: str = "",
                         posted: dict[str, Any] | None = None,
-                        saved: str | None = None) -> HTMLResponse:
+                        saved: str | None = None, visits_offset: int = 0) -> HTMLResponse:
     t = await _call(store.visits.timeline, actor, patient_id,
-                    action=None if is_head(request) else "read")
+                    action=None if is_head(request) else "read",
+                    encounters=ENCOUNTERS_SHOWN, encounter_offset=visits_offset)
     context = patient_page.patient_context(kb, t)
     context.update(error=error, conflict=conflict, form_name=form_name, posted=posted or {},
-                   saved=SAVED.get(saved or ""))
+                   saved=SAVED.get(saved or ""), visits_offset=visits_offset)
     return page(request, "records/patient.html", context,
                 twin=f"/api/v1/patients/{patient_id}/timeline", status_code=status)
 
 
-async def _change(request: Request, actor: Any, kb: Any, store: Any, patient_id: int,
+async def _change(request: Request, actor: Any, kb: Any, store: Any, patient_id: RecordId,
                   form_name: str, work: Any, done: Any) -> Response:
     """Run ``work(form)`` (a store call); 303 to ``done(result)``, or the patient page again
     with the error (422 bad input, 409 changed by someone else)."""
@@ -138,13 +139,16 @@ async def _change(request: Request, actor: Any, kb: Any, store: Any, patient_id:
 
 
 @router.get("/patients/{patient_id}", response_class=HTMLResponse)
-async def patient(request: Request, patient_id: int, actor: Clinician, kb: KB, store: Store,
-                  saved: Saved = None) -> HTMLResponse:
-    return await _patient_page(request, actor, kb, store, patient_id, saved=saved)
+async def patient(request: Request, patient_id: RecordId, actor: Clinician, kb: KB, store: Store,
+                  saved: Saved = None,
+                  visits: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> HTMLResponse:
+    """The patient's page; ``visits``: how many of the newest visits to skip (older pages)."""
+    return await _patient_page(request, actor, kb, store, patient_id, saved=saved,
+                               visits_offset=visits)
 
 
 @router.post("/patients/{patient_id}")
-async def update_patient(request: Request, patient_id: int, actor: Clinician, kb: KB,
+async def update_patient(request: Request, patient_id: RecordId, actor: Clinician, kb: KB,
                          store: Store) -> Response:
     def work(form: Any) -> Any:
         return store.patients.update(actor, patient_id, version=record_forms.version(form),
@@ -155,7 +159,7 @@ async def update_patient(request: Request, patient_id: int, actor: Clinician, kb
 
 
 @router.post("/patients/{patient_id}/lesions")
-async def add_lesion(request: Request, patient_id: int, actor: Clinician, kb: KB,
+async def add_lesion(request: Request, patient_id: RecordId, actor: Clinician, kb: KB,
                      store: Store) -> Response:
     def work(form: Any) -> Any:
         return store.patients.add_lesion(actor, patient_id, record_forms.lesion(form))
@@ -165,8 +169,8 @@ async def add_lesion(request: Request, patient_id: int, actor: Clinician, kb: KB
 
 
 @router.post("/patients/{patient_id}/lesions/{lesion_id}")
-async def update_lesion(request: Request, patient_id: int, lesion_id: int, actor: Clinician,
-                        kb: KB, store: Store) -> Response:
+async def update_lesion(request: Request, patient_id: RecordId, lesion_id: RecordId,
+                        actor: Clinician, kb: KB, store: Store) -> Response:
     def work(form: Any) -> Any:
         return store.patients.update_lesion(actor, lesion_id, version=record_forms.version(form),
                                             data=record_forms.lesion_change(form))
@@ -176,7 +180,7 @@ async def update_lesion(request: Request, patient_id: int, lesion_id: int, actor
 
 
 @router.post("/patients/{patient_id}/procedures")
-async def add_procedure(request: Request, patient_id: int, actor: Clinician, kb: KB,
+async def add_procedure(request: Request, patient_id: RecordId, actor: Clinician, kb: KB,
                         store: Store) -> Response:
     def work(form: Any) -> Any:
         return store.visits.add_procedure(actor, patient_id, record_forms.procedure(form))
@@ -186,7 +190,7 @@ async def add_procedure(request: Request, patient_id: int, actor: Clinician, kb:
 
 
 @router.post("/patients/{patient_id}/procedures/{procedure_id}/complications")
-async def add_complication(request: Request, patient_id: int, procedure_id: int,
+async def add_complication(request: Request, patient_id: RecordId, procedure_id: RecordId,
                            actor: Clinician, kb: KB, store: Store) -> Response:
     def work(form: Any) -> Any:
         return store.visits.add_complication(actor, procedure_id,
@@ -198,7 +202,7 @@ async def add_complication(request: Request, patient_id: int, procedure_id: int,
 
 
 @router.post("/patients/{patient_id}/procedures/{procedure_id}/histopathology")
-async def set_histopathology(request: Request, patient_id: int, procedure_id: int,
+async def set_histopathology(request: Request, patient_id: RecordId, procedure_id: RecordId,
                              actor: Clinician, kb: KB, store: Store) -> Response:
     def work(form: Any) -> Any:
         return store.visits.update_procedure(actor, procedure_id,
@@ -211,7 +215,7 @@ async def set_histopathology(request: Request, patient_id: int, procedure_id: in
 
 
 @router.post("/patients/{patient_id}/outcomes")
-async def add_outcome(request: Request, patient_id: int, actor: Clinician, kb: KB,
+async def add_outcome(request: Request, patient_id: RecordId, actor: Clinician, kb: KB,
                       store: Store) -> Response:
     def work(form: Any) -> Any:
         return store.visits.add_outcome(actor, patient_id, record_forms.outcome(form))
@@ -221,7 +225,7 @@ async def add_outcome(request: Request, patient_id: int, actor: Clinician, kb: K
 
 
 # --- deleting a patient -------------------------------------------------------------------------
-async def _delete_page(request: Request, actor: Any, store: Any, patient_id: int, *,
+async def _delete_page(request: Request, actor: Any, store: Any, patient_id: RecordId, *,
                        status: int = 200, problem: Exception | None = None) -> HTMLResponse:
     found = await _call(store.patients.get, actor, patient_id, audited=not is_head(request))
     return page(request, "records/delete.html", {"p": found, "problem": problem},
@@ -229,13 +233,13 @@ async def _delete_page(request: Request, actor: Any, store: Any, patient_id: int
 
 
 @router.get("/patients/{patient_id}/delete", response_class=HTMLResponse)
-async def confirm_delete(request: Request, patient_id: int, actor: Clinician,
+async def confirm_delete(request: Request, patient_id: RecordId, actor: Clinician,
                          store: Store) -> HTMLResponse:
     return await _delete_page(request, actor, store, patient_id)
 
 
 @router.post("/patients/{patient_id}/delete")
-async def delete_patient(request: Request, patient_id: int, actor: Clinician,
+async def delete_patient(request: Request, patient_id: RecordId, actor: Clinician,
                          store: Store) -> Response:
     form = await request.form()
     try:
@@ -248,13 +252,13 @@ async def delete_patient(request: Request, patient_id: int, actor: Clinician,
 
 
 # --- visits -------------------------------------------------------------------------------------
-async def _visit_page(request: Request, actor: Any, kb: Any, store: Any, patient_id: int, *,
+async def _visit_page(request: Request, actor: Any, kb: Any, store: Any, patient_id: RecordId, *,
                       status: int = 200, error: InputError | None = None,
                       posted: dict[str, Any] | None = None,
                       ticked: list[str] | None = None, form: Any = None,
                       note_status: str | None = None) -> HTMLResponse:
     t = await _call(store.visits.timeline, actor, patient_id,
-                    action=None if is_head(request) else "read")
+                    action=None if is_head(request) else "read", encounters=ENCOUNTERS_SHOWN)
     context = patient_page.visit_context(kb, t)
     posted = posted or {}
     marks = note_fill.read_marks(posted)
@@ -267,13 +271,13 @@ async def _visit_page(request: Request, actor: Any, kb: Any, store: Any, patient
 
 
 @router.get("/patients/{patient_id}/encounters/new", response_class=HTMLResponse)
-async def new_visit(request: Request, patient_id: int, actor: Clinician, kb: KB,
+async def new_visit(request: Request, patient_id: RecordId, actor: Clinician, kb: KB,
                     store: Store) -> HTMLResponse:
     return await _visit_page(request, actor, kb, store, patient_id)
 
 
-def _record_visit(store: Any, kb: Any, actor: Any, patient_id: int, form: Any) -> Any:
-    t = store.visits.timeline(actor, patient_id)
+def _record_visit(store: Any, kb: Any, actor: Any, patient_id: RecordId, form: Any) -> Any:
+    t = store.visits.visit_context(actor, patient_id)  # no visit is read to record one
     args = record_forms.encounter(form, finding_catalogue(kb), [le.id for le in t.lesions])
     note_fill.refuse_pending(form)
     try:
@@ -285,7 +289,7 @@ def _record_visit(store: Any, kb: Any, actor: Any, patient_id: int, form: Any) -
 
 
 @router.post("/patients/{patient_id}/encounters")
-async def record_visit(request: Request, patient_id: int, actor: Clinician, kb: KB,
+async def record_visit(request: Request, patient_id: RecordId, actor: Clinician, kb: KB,
                        store: Store) -> Response:
     form = await request.form()
     try:
@@ -338,7 +342,7 @@ def named_lumps(doc: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
 
 
 @router.get("/encounters/{encounter_id}", response_class=HTMLResponse)
-async def encounter(request: Request, encounter_id: int, actor: Clinician, kb: KB,
+async def encounter(request: Request, encounter_id: RecordId, actor: Clinician, kb: KB,
                     store: Store) -> HTMLResponse:
     found = await _call(store.visits.get_encounter, actor, encounter_id,
                         audited=not is_head(request))
@@ -430,19 +434,15 @@ async def create_user(request: Request, actor: Admin, store: Store) -> Response:
 
 
 @router.post("/admin/users/{user_id}")
-async def update_user(request: Request, user_id: int, actor: Admin, store: Store) -> Response:
+async def update_user(request: Request, user_id: RecordId, actor: Admin, store: Store) -> Response:
     def work(form: Any) -> str:
         action = record_forms.text(form, "action")
         if action == "roles":
-            roles = form.getlist("roles")
-            if user_id == actor.user_id and "admin" not in roles:
-                raise InputError("roles", "you cannot remove your own admin role",
-                                 "another admin can")
-            store.accounts.update_user(user_id, roles=roles)
+            store.accounts.update_user(user_id, roles=form.getlist("roles"),
+                                       acting_user_id=actor.user_id)
         elif action in ("disable", "enable"):
-            if user_id == actor.user_id:
-                raise InputError("action", "you cannot disable yourself", "another admin can")
-            store.accounts.update_user(user_id, active=action == "enable")
+            store.accounts.update_user(user_id, active=action == "enable",
+                                       acting_user_id=actor.user_id)
         else:
             raise InputError("action", "unknown change", "roles, disable or enable")
         return f"user:{user_id}"
@@ -451,7 +451,7 @@ async def update_user(request: Request, user_id: int, actor: Admin, store: Store
 
 
 @router.post("/admin/users/{user_id}/tokens", response_class=HTMLResponse)
-async def create_token(request: Request, user_id: int, actor: Admin, store: Store) -> Response:
+async def create_token(request: Request, user_id: RecordId, actor: Admin, store: Store) -> Response:
     """The new token's secret is shown once, on the page this redirects to (see handoff.py):
     never in a URL, and reloading that page creates no second token."""
     form = await request.form()
@@ -466,7 +466,8 @@ async def create_token(request: Request, user_id: int, actor: Admin, store: Stor
 
 
 @router.post("/admin/tokens/{token_id}/revoke")
-async def revoke_token(request: Request, token_id: int, actor: Admin, store: Store) -> Response:
+async def revoke_token(request: Request, token_id: RecordId, actor: Admin,
+                       store: Store) -> Response:
     def work(_: Any) -> str:
         return f"token:{store.accounts.revoke_token(token_id).id}"
 
