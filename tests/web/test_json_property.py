@@ -25,6 +25,7 @@ TODAY = "2024-06-01"
 CASE = {"id": "prop", "findings": {"size_cm": 2, "tender": True}}
 BASES = {  # a valid body of each JSON route (ids filled in by ``world``)
     ("POST", "/api/v1/assess"): CASE,
+    ("POST", "/api/v1/extract"): {"text": "52M, 3 cm tender lump over the L PSIS, no fever"},
     ("POST", "/api/v1/assessments"): CASE,
     ("POST", "/clinician/result"): CASE,
     ("POST", "/api/v1/interview/step"): {"answers": {"fever": False}, "dont_know": []},

@@ -302,7 +302,7 @@ async def record_visit(request: Request, patient_id: RecordId, actor: Clinician,
 
 
 @router.post("/patients/{patient_id}/encounters/note")
-async def read_visit_note(request: Request, patient_id: int, actor: Clinician, kb: KB,
+async def read_visit_note(request: Request, patient_id: RecordId, actor: Clinician, kb: KB,
                           store: Store) -> Response:
     """The visit form's "Read the note" button (no JavaScript needed): the pasted note's
     findings fill the empty fields as suggestions to confirm; nothing is saved."""
