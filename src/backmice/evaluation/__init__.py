@@ -146,8 +146,11 @@ def evaluate(kb: KnowledgeBase, lines: Iterable[str], *, later: bool = False,
     return report
 
 
-def _family(kb: KnowledgeBase, entry: str) -> str:
-    return "back_mouse_family" if entry in kb.family() else entry
+FAMILY = "back_mouse_family"  # the three back-mouse conditions counted as one
+
+
+def family_of(kb: KnowledgeBase, entry: str) -> str:
+    return FAMILY if entry in kb.family() else entry
 
 
 def is_urgent(r: CaseResult) -> bool:
@@ -159,7 +162,7 @@ def core_metrics(kb: KnowledgeBase, rs: list[CaseResult]) -> dict[str, float | i
     n = len(rs)
     top1 = sum(r.predicted == r.gold_entry for r in rs)
     top3 = sum(r.gold_entry in r.ranking[:3] for r in rs)
-    fam = sum(_family(kb, r.predicted) == _family(kb, r.gold_entry) for r in rs)
+    fam = sum(family_of(kb, r.predicted) == family_of(kb, r.gold_entry) for r in rs)
     labelled = [r for r in rs if r.urgent_expected is not None]
     predicted_urgent = [r for r in labelled if is_urgent(r)]
     true_pos = sum(r.urgent_expected for r in predicted_urgent)

@@ -63,19 +63,19 @@ def split(cases: Sequence[CaseRecord], folds: int) -> list[list[CaseRecord]]:
     return out
 
 
+def _losses(results: Sequence[CaseResult]) -> list[float]:
+    """Each case's negative log probability of its gold differential entry."""
+    return [-math.log(max(r.probabilities[r.gold_entry], FLOOR)) for r in results]
+
+
 def log_loss(results: Sequence[CaseResult]) -> float:
     """Mean negative log probability given to the gold differential entry."""
-    return sum(-math.log(max(r.probabilities[r.gold_entry], FLOOR))
-               for r in results) / max(1, len(results))
+    return sum(_losses(results)) / max(1, len(results))
 
 
 def _score_all(kb: KnowledgeBase, cases: Sequence[CaseRecord], *, later: bool,
                setting: str | None, interview: bool) -> list[CaseResult]:
     return [score_case(kb, c, later=later, setting=setting, interview=interview) for c in cases]
-
-
-def _losses(results: Sequence[CaseResult]) -> list[float]:
-    return [-math.log(max(r.probabilities[r.gold_entry], FLOOR)) for r in results]
 
 
 def choose(kb: KnowledgeBase, cases: Sequence[CaseRecord], *, later: bool = False,

@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from backmice.evaluation import CaseResult, _family
+from backmice.evaluation import FAMILY, CaseResult, family_of
 from backmice.kb.base import OTHER, KnowledgeBase
 
-FAMILY = "back_mouse_family"
 CALIBRATION_BINS = 10
 
 
@@ -32,7 +31,7 @@ def family_confusion(kb: KnowledgeBase, rs: Sequence[CaseResult]) -> dict[str, A
     labels = [FAMILY, *[e for e in entries(kb) if e not in kb.family()]]
     matrix = {g: dict.fromkeys(labels, 0) for g in labels}
     for r in rs:
-        matrix[_family(kb, r.gold_entry)][_family(kb, r.predicted)] += 1
+        matrix[family_of(kb, r.gold_entry)][family_of(kb, r.predicted)] += 1
     return {"labels": labels, "rows_gold_columns_predicted": matrix}
 
 
