@@ -34,7 +34,7 @@ from backmice.kb.loader import default_kb  # noqa: E402
 from backmice.nlp import extract  # noqa: E402
 from backmice.nlp import measures as M  # noqa: E402
 from backmice.nlp.context import Work  # noqa: E402
-from backmice.nlp.extract import Mention, _combine, _outermost, _value  # noqa: E402
+from backmice.nlp.extract import _combine, _outermost, mentions_of  # noqa: E402
 from backmice.nlp.measures import Candidate  # noqa: E402
 from backmice.nlp.rules import rules  # noqa: E402
 from backmice.nlp.scoring import score  # noqa: E402
@@ -127,29 +127,17 @@ def medspacy_findings(r, text: str, ents: list[list]) -> dict[str, Any]:
         c.kind == "target" and c.finding in ("palpable_lump", "tender")))
     starts, ends = [s for s, _ in anchors], sorted(e for _, e in anchors)
     gap, after = r.sites.side_gap, r.sites.side_after
-    mentions, ranks = [], {}
-    historical_ok = set(r.targets.historical_counts)
-    for c, mods in sorted(kept, key=lambda x: (x[0].start, x[0].end)):
-        if c.kind == "side":
-            i, j = bisect_left(starts, c.end), bisect_right(ends, c.start)
-            if not ((i < len(starts) and starts[i] - c.end <= gap)
-                    or (c.value in ("left", "right") and j and c.start - ends[j - 1] <= after)
-                    or (c.value == "bilateral" and anchors)):
-                continue
-        value = _value(c, mods["negated"])
-        counted = value is not None and not (
-            mods["possible"] or mods["hypothetical"] or mods["other_person"]) and (
-            not mods["historical"] or mods["negated"] or c.finding in historical_ok)
-        m = Mention(text[c.start:c.end], c.start, c.end, c.finding, value, basis=c.basis,
-                    counted=counted, **mods)
-        if c.kind == "location":
-            ranks[id(m)] = c.rank
-        elif c.kind == "pronoun":
-            ranks[id(m)] = -1
-        mentions.append(m)
-        if counted and not mods["negated"]:
-            mentions += [Mention(m.text, c.start, c.end, fid, v, counted=True, **mods)
-                         for fid, v in c.also]
+
+    def near_a_site(c) -> bool:  # a side counts only next to a site or a lump, as in extract
+        i, j = bisect_left(starts, c.end), bisect_right(ends, c.start)
+        return ((i < len(starts) and starts[i] - c.end <= gap)
+                or (c.value in ("left", "right") and j and c.start - ends[j - 1] <= after)
+                or (c.value == "bilateral" and bool(anchors)))
+
+    ranks: dict[int, int] = {}
+    items = [(c, mods) for c, mods in sorted(kept, key=lambda x: (x[0].start, x[0].end))
+             if c.kind != "side" or near_a_site(c)]
+    mentions = mentions_of(r, text, items, ranks)
     return dict(_combine(r, mentions, ranks).values)
 
 

@@ -187,15 +187,24 @@ def _sentence(r: Rules, text: str, clean: str, tokens: Sequence[int], a: int, b:
     everything = [*targets, *places, *numbers, *sexes, *sides]
     spans = [(c.start, c.end) for c in everything]
     ctx = SentenceContext(r, clean, hits, a, b, spans, work)
+    ordered = sorted(everything, key=lambda c: (c.start, c.end))
+    return mentions_of(r, clean, [(c, ctx.modifiers(c.start, c.end)) for c in ordered], ranks)
+
+
+def mentions_of(r: Rules, text: str, items: Iterable[tuple[Candidate, dict[str, bool]]],
+                ranks: dict[int, int]) -> list[Mention]:
+    """Candidates with their ConText modifiers → mentions: the value a negation leaves, whether
+    the mention counts, the extra findings a target implies; a site's rank (and -1 for a
+    pronoun) is noted in ``ranks`` for :func:`_combine`. Shared with bench/notes.py's medspaCy
+    pipeline, so both read their matches the same way."""
     out = []
     historical_ok = set(r.targets.historical_counts)
-    for c in sorted(everything, key=lambda c: (c.start, c.end)):
-        mods = ctx.modifiers(c.start, c.end)
+    for c, mods in items:
         value = _value(c, mods["negated"])
         counted = value is not None and not (
             mods["possible"] or mods["hypothetical"] or mods["other_person"]) and (
             not mods["historical"] or mods["negated"] or c.finding in historical_ok)
-        mention = Mention(clean[c.start:c.end], c.start, c.end, c.finding, value,
+        mention = Mention(text[c.start:c.end], c.start, c.end, c.finding, value,
                           basis=c.basis, counted=counted, **mods)
         if c.kind == "location":
             ranks[id(mention)] = c.rank
@@ -204,7 +213,7 @@ def _sentence(r: Rules, text: str, clean: str, tokens: Sequence[int], a: int, b:
         out.append(mention)
         if counted and not mods["negated"]:
             for fid, extra in c.also:
-                out.append(Mention(clean[c.start:c.end], c.start, c.end, fid, extra,
+                out.append(Mention(text[c.start:c.end], c.start, c.end, fid, extra,
                                    basis=c.basis, counted=True, **mods))
     return out
 
