@@ -30,7 +30,8 @@
   let serverProblem = null;  // what the server's last answer refused, until one is accepted
 
   function labelOf(el) {
-    const label = el.id && $("label[for='" + el.id + "']");
+    const named = el.getAttribute("aria-labelledby");  // a row of toggles (a <choice-group>)
+    const label = (named && document.getElementById(named)) || (el.id && $("label[for='" + el.id + "']"));
     if (!label) return "This field";
     const copy = label.cloneNode(true);
     $$(".unit", copy).forEach((u) => u.remove());
@@ -285,9 +286,26 @@
       if (ev.key === "Enter" || ev.key === " ") {
         ev.preventDefault();
         placeAtCentre(region);
+        if (state.lumps.length) focusLumpForm();
       }
     });
   });
+
+  // --- the form half: where the keyboard starts and goes (static/entry.js does the rest) ---
+  // Placed from the keyboard: on to the lump's first question (Shift+Tab goes back to the map).
+  function focusLumpForm() {
+    const entry = window.backmiceEntry;
+    const first = entry && $(".exam-section", lumpForm);
+    if (!first) return;
+    entry.focusQuestion(entry.firstQuestion(first));
+    status.textContent += " Its findings follow; Shift+Tab goes back to the map.";
+  }
+  // On a wide screen with a mouse and keyboard the page starts at the patient's age (phones:
+  // no keyboard popping up); a link to a part of the page keeps its place.
+  const age = $("#patient-age_years");
+  if (age && !location.hash && !age.value && window.matchMedia("(min-width: 1100px) and (pointer: fine)").matches) {
+    age.focus({ preventScroll: true });
+  }
   // The region buttons under the map place a lump at the centre of the matching map region.
   $$(".region-button").forEach((button) => button.addEventListener("click", () => {
     const region = $("[role='button'][data-location='" + button.dataset.region + "'][data-side='" +
@@ -384,6 +402,7 @@
       const option = Array.from(el.options).find((o) => o.value === value);
       return option ? option.textContent.trim() : value;
     }
+    if (el.labelOf) return el.labelOf(value);  // a row of toggles
     return value + unitOf(el);
   }
 
