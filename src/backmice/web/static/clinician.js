@@ -285,20 +285,21 @@
     region.addEventListener("keydown", (ev) => {
       if (ev.key === "Enter" || ev.key === " ") {
         ev.preventDefault();
+        const placed = state.lumps.length;
         placeAtCentre(region);
-        if (state.lumps.length) focusLumpForm();
+        if (state.lumps.length > placed) focusLumpForm();
       }
     });
   });
 
   // --- the form half: where the keyboard starts and goes (static/entry.js does the rest) ---
-  // Placed from the keyboard: on to the lump's first question (Shift+Tab goes back to the map).
+  // Placed from the keyboard: on to the lump's first question (a click leaves the focus alone).
   function focusLumpForm() {
     const entry = window.backmiceEntry;
     const first = entry && $(".exam-section", lumpForm);
     if (!first) return;
     entry.focusQuestion(entry.firstQuestion(first));
-    status.textContent += " Its findings follow; Shift+Tab goes back to the map.";
+    status.textContent += " Its findings follow.";
   }
   // On a wide screen with a mouse and keyboard the page starts at the patient's age (phones:
   // no keyboard popping up); a link to a part of the page keeps its place.
