@@ -148,3 +148,14 @@ def shot():
         return path
 
     return take
+
+
+@pytest.fixture
+def choose():
+    """``choose(page, "#lump-tender", "true")``: click the toggle of that value in a row of
+    toggles (a <choice-group> of radios, templates/_fields.html), as a user does."""
+
+    def do(pg, group: str, value: str) -> None:
+        pg.locator(f"{group} input[value='{value}'] + label").click()
+
+    return do

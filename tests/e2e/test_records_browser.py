@@ -37,12 +37,12 @@ def _record_visit(page, patient_url: str, when: str) -> None:
     page.goto(patient_url + "/encounters/new")
     page.fill("#occurred_on", when)
     page.fill("#patient-age_years", "58")
-    page.select_option("#patient-sex", "female")
+    page.locator("#patient-sex input[value='female'] + label").click()
     for lesion in page.locator("fieldset.visit-lesion").all():
         lid = lesion.get_attribute("data-lesion")
-        page.select_option(f"#l{lid}-palpable_lump", "true")
-        page.select_option(f"#l{lid}-tender", "true")
-        page.select_option(f"#l{lid}-pain", "true")
+        page.locator(f"#l{lid}-palpable_lump input[value='true'] + label").click()
+        page.locator(f"#l{lid}-tender input[value='true'] + label").click()
+        page.locator(f"#l{lid}-pain input[value='true'] + label").click()
     expect(page.locator("#preview .differential").first).to_be_visible()
 
 

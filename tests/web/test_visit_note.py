@@ -47,9 +47,13 @@ def _read(c, csrf, pid, lid, **fields):
 def _form_fields(html: str) -> dict[str, str]:
     """The values a browser would send for the findings, the marks and the note."""
     out = {}
-    for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html):
-        if name.startswith(("patient.", "lesion-")):
-            out[name] = value
+    for tag in re.findall(r"<input[^>]*>", html):
+        found = re.search(r'name="([^"]+)"[^>]*value="([^"]*)"', tag)
+        if not found or not found.group(1).startswith(("patient.", "lesion-")):
+            continue
+        if 'type="radio"' in tag and not re.search(r"\schecked\b", tag):
+            continue  # a row of toggles sends its checked radio only
+        out[found.group(1)] = found.group(2)
     for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', html, re.S):
         chosen = re.search(r'<option value="([^"]*)" selected', body)
         if chosen and name.startswith(("patient.", "lesion-")):

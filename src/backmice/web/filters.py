@@ -13,6 +13,7 @@ from backmice.kb.base import KnowledgeBase
 from backmice.render.citing import split_markers
 from backmice.render.finding_text import finding_label, findings_text, rule_text, value_text
 from backmice.render.wording import likelihood_ratio, percent
+from backmice.web.exam_order import as_toggles, exam_sections
 
 GRADES = {"evidence": "evidence", "expert_opinion": "expert opinion", "estimate": "estimate"}
 URGENCY_CLASS = {"emergency": "u-emergency", "urgent_same_day": "u-same-day",
@@ -63,5 +64,8 @@ def install(env: Environment, kb: KnowledgeBase) -> None:
     env.filters["findings_text"] = lambda findings: findings_text(kb, findings or {})
     env.filters["finding_value"] = lambda value, fid: value_text(kb, str(fid), value)
     env.filters["rule_text"] = lambda rule: rule_text(kb, rule)
+    # The finding forms' order and controls (templates/_fields.html).
+    env.globals["exam_sections"] = exam_sections
+    env.globals["as_toggles"] = as_toggles
     env.globals["NUMERIC_FINDINGS"] = frozenset(
         fid for fid, spec in FINDINGS.items() if spec.kind in (Kind.NUMBER, Kind.COUNT))

@@ -30,7 +30,8 @@
   let serverProblem = null;  // what the server's last answer refused, until one is accepted
 
   function labelOf(el) {
-    const label = el.id && $("label[for='" + el.id + "']");
+    const named = el.getAttribute("aria-labelledby");  // a row of toggles (a <choice-group>)
+    const label = (named && document.getElementById(named)) || (el.id && $("label[for='" + el.id + "']"));
     if (!label) return "This field";
     const copy = label.cloneNode(true);
     $$(".unit", copy).forEach((u) => u.remove());
@@ -284,10 +285,28 @@
     region.addEventListener("keydown", (ev) => {
       if (ev.key === "Enter" || ev.key === " ") {
         ev.preventDefault();
+        const placed = state.lumps.length;
         placeAtCentre(region);
+        if (state.lumps.length > placed) focusLumpForm();
       }
     });
   });
+
+  // --- the form half: where the keyboard starts and goes (static/entry.js does the rest) ---
+  // Placed from the keyboard: on to the lump's first question (a click leaves the focus alone).
+  function focusLumpForm() {
+    const entry = window.backmiceEntry;
+    const first = entry && $(".exam-section", lumpForm);
+    if (!first) return;
+    entry.focusQuestion(entry.firstQuestion(first));
+    status.textContent += " Its findings follow.";
+  }
+  // On a wide screen with a mouse and keyboard the page starts at the patient's age (phones:
+  // no keyboard popping up); a link to a part of the page keeps its place.
+  const age = $("#patient-age_years");
+  if (age && !location.hash && !age.value && window.matchMedia("(min-width: 1100px) and (pointer: fine)").matches) {
+    age.focus({ preventScroll: true });
+  }
   // The region buttons under the map place a lump at the centre of the matching map region.
   $$(".region-button").forEach((button) => button.addEventListener("click", () => {
     const region = $("[role='button'][data-location='" + button.dataset.region + "'][data-side='" +
@@ -384,6 +403,7 @@
       const option = Array.from(el.options).find((o) => o.value === value);
       return option ? option.textContent.trim() : value;
     }
+    if (el.labelOf) return el.labelOf(value);  // a row of toggles
     return value + unitOf(el);
   }
 
