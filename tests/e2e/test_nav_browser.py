@@ -102,3 +102,19 @@ def test_content_pages_keep_lines_under_80_characters(browser, live_server, path
     assert lengths, "no paragraph measured"
     assert max(lengths) <= 80, f"{path}: lines of up to {max(lengths)} characters"
     context.close()
+
+
+def test_no_asks_what_was_wrong_and_the_reviewer_reads_it(page, live_server, log_in, shot):
+    page.goto(f"{live_server}/conditions/lipoma")
+    expect(page.locator("#fb-no-text")).to_be_hidden()  # asked only after "No"
+    page.click(".helpful-no > summary")
+    page.check("input[name='reason'][value='hard_to_understand']")
+    page.check("input[name='reason'][value='wrong_or_out_of_date']")
+    page.fill("#fb-no-text", "The size given for a typical lump seems off.")
+    page.click(".helpful-no button[type='submit']")
+    expect(page.locator(".notice")).to_contain_text("Thank you")
+    log_in(page, "reviewer", land="/reviewer")
+    row = page.locator("tr", has_text="The size given for a typical lump seems off.")
+    expect(row).to_contain_text("What was wrong: hard to understand; something is wrong or "
+                                "out of date")
+    expect(row.locator("td").nth(3)).to_contain_text("No")
