@@ -49,8 +49,10 @@ def test_a_patient_sees_the_patient_pages_on_one_line(browser, live_server, shot
     expect(pg.locator("footer a.staff-sign-in")).to_have_text("Staff sign-in")
     assert pg.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 1
     shot(pg, f"nav-home-patient-{label}")
-    pg.goto(f"{live_server}/conditions/episacral_lipoma")
-    assert pg.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 1
+    for path in ("/about", "/knowledge-base", "/conditions", "/conditions/episacral_lipoma"):
+        pg.goto(live_server + path)
+        overflow = pg.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, f"{path} scrolls sideways by {overflow}px"
     shot(pg, f"nav-condition-{label}")
     pg.click(".helpful-no > summary")
     pg.locator("#helpful-no").scroll_into_view_if_needed()
