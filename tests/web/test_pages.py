@@ -3,11 +3,18 @@ feedback forms work without JavaScript."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
+from tests.web.conftest import log_in
+
+from backmice.kb.schema import Review
+from backmice.render.condition_page import condition_markdown, review_note
+from backmice.testing import TEST_PASSWORD
 
 PAGES = {
     "/": "/api/v1/kb",
@@ -38,10 +45,10 @@ def test_page_renders_with_twin_and_disclaimer(login_as, kb, path, twin):
 
 def test_every_condition_has_a_page(client, kb):
     index = client.get("/conditions").text
-    for cid, condition in kb.conditions.items():
+    for cid in kb.conditions:
         assert f'href="/conditions/{cid}"' in index
         html = client.get(f"/conditions/{cid}").text
-        assert condition.review.reviewed_by in html
+        assert "not yet reviewed by a clinician" in html and "Medically reviewed" not in html
         assert "Was this page helpful?" in html and "Report an inaccuracy" in html
         twin = client.get(f"/api/v1/kb/conditions/{cid}").json()
         assert html.count('<li id="ref-') == len(twin["references"])
@@ -374,3 +381,145 @@ def test_no_page_shows_a_bare_citation_marker(client, url):
         page = client.get(url).text
     outside_links = re.sub(r"<a\b[^>]*>.*?</a>", "", page, flags=re.S)
     assert not re.findall(r"\[R\d+\]", outside_links)
+
+
+# --- navigation by role ----------------------------------------------------------------------
+# What each visitor's header offers, written out here (not read from the code under test).
+NAV_BY_ROLE = {
+    (): ["/interview", "/conditions", "/about"],
+    ("clinician",): ["/clinician", "/patients", "/clinic/outcomes", "/knowledge-base"],
+    ("reviewer",): ["/reviewer", "/knowledge-base"],
+    ("admin",): ["/knowledge-base", "/admin/users", "/admin/audit"],
+    ("clinician", "reviewer", "admin"): ["/clinician", "/patients", "/clinic/outcomes",
+                                         "/reviewer", "/knowledge-base", "/admin/users",
+                                         "/admin/audit"],
+}
+
+
+def _header_navs(html: str) -> list[list[str]]:
+    """The links of each main navigation in the page header (staff get a wide one and a
+    phone menu with the same links)."""
+    header = re.search(r'<header class="site-header.*?</header>', html, re.S).group(0)
+    navs = re.findall(r'<nav aria-label="Main"[^>]*>(.*?)</nav>', header, re.S)
+    return [re.findall(r'<a href="([^"]+)"', nav) for nav in navs]
+
+
+@pytest.mark.parametrize("roles", list(NAV_BY_ROLE), ids=lambda r: "+".join(r) or "anonymous")
+def test_each_role_sees_exactly_its_links_and_none_answers_403(client, login_as, roles):
+    visitor = login_as(*roles) if roles else client
+    expected = NAV_BY_ROLE[roles]
+    pages = ["/", "/conditions/lipoma", "/about", *expected]
+    for path in pages:
+        response = visitor.get(path, headers={"accept": "text/html"})
+        assert response.status_code == 200, path
+        navs = _header_navs(response.text)
+        assert navs and all(links == expected for links in navs), (path, navs)
+        footer = response.text[response.text.index('<footer'):]
+        if roles:
+            assert "Log out" in response.text and "Staff sign-in" not in footer
+        else:
+            assert 'href="/login" class="staff-sign-in">Staff sign-in</a>' in footer
+            assert "Log out" not in response.text and len(navs) == 1
+    for path in expected:  # every link opens for this visitor: no 401, no 403
+        assert visitor.get(path, headers={"accept": "text/html"}).status_code == 200, path
+
+
+def test_the_current_page_is_marked_in_the_nav(client, login_as):
+    html = client.get("/conditions/lipoma").text
+    assert '<a href="/conditions" aria-current="page">Conditions</a>' in html
+    assert html.count('aria-current="page"') == 1
+    staff = login_as("clinician").get("/patients").text
+    assert staff.count('<a href="/patients" aria-current="page">Patients</a>') == 2
+
+
+@pytest.mark.parametrize(("roles", "start"), [
+    (("clinician",), "/patients"), (("reviewer",), "/reviewer"), (("admin",), "/admin/users"),
+    (("reviewer", "admin"), "/reviewer")])
+def test_each_role_lands_on_its_own_start_page(web_app, store, roles, start):
+
+    name = "land-" + "-".join(roles)
+    store.accounts.create_user(username=name, password=TEST_PASSWORD, roles=roles)
+    with TestClient(web_app) as visitor:
+        answer = log_in(visitor, name)
+        assert answer.status_code == 303 and answer.headers["location"] == start
+        assert visitor.get(start, headers={"accept": "text/html"}).status_code == 200
+
+
+# --- honest review wording -------------------------------------------------------------------
+def test_review_wording_claims_medical_review_only_when_a_clinician_reviewed(kb):
+
+    team = Review(reviewed_by="backmice core team", reviewed_on=dt.date(2026, 11, 24),
+                  last_modified=dt.date(2026, 12, 7))
+    note = review_note(team, authors="backmice core team")
+    assert note == ("Written by backmice core team; not yet reviewed by a clinician. "
+                    "Last checked on 2026-11-24.")
+    doctor = team.model_copy(update={"reviewed_by": "Dr A. Example", "by_clinician": True})
+    assert review_note(doctor, authors="backmice core team") == (
+        "Medically reviewed by Dr A. Example on 2026-11-24.")
+    # the knowledge base as shipped has had no clinical review: no page may claim one
+    for cid, condition in kb.conditions.items():
+        assert not condition.review.by_clinician, cid
+        text = condition_markdown(kb, cid)
+        assert "not yet reviewed by a clinician" in text and "Medically reviewed" not in text
+
+
+def test_about_and_knowledge_base_pages_say_what_review_happened(client):
+    for path in ("/about", "/knowledge-base"):
+        html = client.get(path).text
+        assert "not yet reviewed by a clinician" in html, path
+        assert "Medically reviewed" not in html and "Reviewed by backmice" not in html, path
+    twin = client.get("/api/v1/kb/conditions/lipoma").json()
+    assert twin["review"]["by_clinician"] is False
+    assert "not yet reviewed by a clinician" in twin["review_note"]
+
+
+# --- "Was this page helpful?  No" asks what was wrong ----------------------------------------
+def test_no_asks_what_was_wrong_and_keeps_it_with_the_answer(client, store, login_as):
+    page = client.get("/conditions/lipoma").text
+    form = page[page.index('<details class="helpful-no"'):page.index("</details>",
+                                                                     page.index("helpful-no"))]
+    assert "<summary>No</summary>" in form
+    assert re.findall(r'name="reason" value="([a-z_]+)"', form) == [
+        "hard_to_understand", "not_my_problem", "worried_me", "wrong_or_out_of_date"]
+    assert '<label for="fb-no-text">' in form and 'maxlength="1000"' in form
+    sent = client.post("/conditions/lipoma/feedback",
+                       data={"kind": "helpful", "helpful": "no",
+                             "reason": ["worried_me", "hard_to_understand"],
+                             "text": "  The treatment part is unclear. "},
+                       follow_redirects=False)
+    assert sent.status_code == 303
+    assert sent.headers["location"] == "/conditions/lipoma?thanks=helpful#feedback"
+    saved = store.list_feedback()[0]
+    assert saved.kind == "helpful" and saved.helpful is False
+    assert saved.text == ("What was wrong: hard to understand; it worried me\n"
+                          "The treatment part is unclear.")
+    bare = client.post("/conditions/lipoma/feedback",
+                       data={"kind": "helpful", "helpful": "no"}, follow_redirects=False)
+    assert bare.status_code == 303 and store.list_feedback()[0].text is None
+    review = login_as("reviewer").get("/reviewer").text
+    assert "What was wrong: hard to understand; it worried me" in review
+
+
+def test_no_follow_up_refuses_bad_input_on_the_same_page(client, store):
+    unknown = client.post("/conditions/lipoma/feedback",
+                          data={"kind": "helpful", "helpful": "no",
+                                "reason": ["worried_me", "moon"], "text": "kept"})
+    assert unknown.status_code == 422
+    html = unknown.text
+    assert '<details class="helpful-no" id="helpful-no" open>' in html
+    assert re.search(r'id="fb-reason-error" role="alert">Please tick only the reasons listed', html)
+    assert 'value="worried_me" checked' in html and ">kept</textarea>" in html
+    long = client.post("/conditions/lipoma/feedback",
+                       data={"kind": "helpful", "helpful": "no", "text": "x" * 1001})
+    assert long.status_code == 422
+    assert "Please shorten your comment to 1000 characters or fewer (it has 1001 now)" in long.text
+    assert 'aria-invalid="true" aria-describedby="fb-no-text-error"' in long.text
+    with_yes = client.post("/conditions/lipoma/feedback",
+                           data={"kind": "helpful", "helpful": "yes", "reason": "worried_me"},
+                           headers={"accept": "text/html"})
+    assert with_yes.status_code == 422 and "reason" in with_yes.text
+    too_long_report = client.post("/conditions/lipoma/feedback",
+                                  data={"kind": "inaccuracy", "text": "y" * 5001})
+    assert too_long_report.status_code == 422
+    assert "Please shorten your report to 5000 characters" in too_long_report.text
+    assert store.list_feedback() == []  # nothing half-written

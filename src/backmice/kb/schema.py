@@ -43,9 +43,14 @@ class Provenance(Strict):
 
 
 class Review(Strict):
+    """Who last checked an entry and when. ``by_clinician`` is true only when ``reviewed_by``
+    is a clinician who checked the clinical content; the pages say "medically reviewed" only
+    then (an engineering check by the team is not a medical review)."""
+
     reviewed_by: str = Field(min_length=2)
     reviewed_on: dt.date
     last_modified: dt.date
+    by_clinician: bool = False
 
 
 Probability = Annotated[float, Field(gt=0.0, lt=1.0)]

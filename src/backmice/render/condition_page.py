@@ -1,11 +1,12 @@
-"""One condition's page as Markdown: the same content the web pages show."""
+"""One condition's page as Markdown: the same content the web pages show; and the review line
+every content page carries, worded from the knowledge base's review metadata."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from backmice.kb.base import KnowledgeBase
-from backmice.kb.schema import Condition
+from backmice.kb.schema import Condition, Review
 from backmice.render.citing import PageReferences, number_citations, reference_text, with_numbers
 
 SECTIONS = (
@@ -17,6 +18,16 @@ SECTIONS = (
     ("alternatives", "Alternatives"),
     ("when_to_see_a_doctor", "When to see a doctor"),
 )
+
+
+def review_note(review: Review, *, authors: str) -> str:
+    """What is true of a page's review, in one sentence: "Medically reviewed by ..." only when
+    a clinician reviewed it (``by_clinician``); otherwise who wrote it and that no clinician
+    has reviewed it yet. ``authors``: the knowledge base's maintainers."""
+    if review.by_clinician:
+        return f"Medically reviewed by {review.reviewed_by} on {review.reviewed_on.isoformat()}."
+    return (f"Written by {authors}; not yet reviewed by a clinician. "
+            f"Last checked on {review.reviewed_on.isoformat()}.")
 
 
 def condition_texts(c: Condition) -> Iterator[str]:
@@ -65,8 +76,8 @@ def condition_markdown(kb: KnowledgeBase, condition_id: str, *, audience: str = 
     if refs.further:
         lines += ["", "## Further reading", ""]
         lines += [_reference_line(kb, cid, "-") for cid in refs.further]
-    lines += ["", f"*Medically reviewed by:* {c.review.reviewed_by}, on {c.review.reviewed_on}; "
-              f"last modified {c.review.last_modified}. Knowledge base {kb.version}.", "",
+    lines += ["", f"*{review_note(c.review, authors=kb.manifest.maintainers)}* "
+              f"Last changed on {c.review.last_modified}. Knowledge base {kb.version}.", "",
               f"*{getattr(kb.texts.disclaimer, audience)}*"]
     return "\n".join(lines)
 

@@ -23,7 +23,7 @@ from backmice.engine import ENGINE_VERSION
 from backmice.interop.schema import findings_schema
 from backmice.kb.base import KnowledgeBase
 from backmice.kb.loader import default_kb
-from backmice.web import filters, kb_views, openapi
+from backmice.web import filters, kb_views, navigation, openapi
 from backmice.web.deps import HEAD_KEY
 from backmice.web.edge import InputEdgeMiddleware
 from backmice.web.errors import BodyLimitMiddleware, install_error_handlers
@@ -117,7 +117,8 @@ def _templates(kb: KnowledgeBase) -> Jinja2Templates:
                       lstrip_blocks=True, undefined=StrictUndefined)
     filters.install(env, kb)
     env.globals.update(kb_version=kb.version, disclaimer=kb.texts.disclaimer,
-                       csrf_input=csrf_input, signed_in=signed_in)
+                       csrf_input=csrf_input, signed_in=signed_in,
+                       nav_links=navigation.nav_links, nav_is_current=navigation.is_current)
     return Jinja2Templates(env=env)
 
 

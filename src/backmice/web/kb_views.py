@@ -8,7 +8,7 @@ from backmice.findings import FINDINGS, Kind
 from backmice.kb.base import KnowledgeBase
 from backmice.kb.schema import ConditionRole
 from backmice.render.citing import reference_text
-from backmice.render.condition_page import SECTIONS, condition_references
+from backmice.render.condition_page import SECTIONS, condition_references, review_note
 
 ROLE_TITLES = {
     ConditionRole.CONDITION: "Back-mouse conditions",
@@ -61,6 +61,7 @@ def condition_page(kb: KnowledgeBase, condition_id: str) -> dict[str, Any] | Non
         "references": [{"number": n, **citation_data(kb, r)} for r, n in refs.numbers.items()],
         "further_reading": [citation_data(kb, r) for r in refs.further],
         "review": c.review.model_dump(mode="json"),
+        "review_note": review_note(c.review, authors=kb.manifest.maintainers),
         "kb_version": kb.version,
     }
 
@@ -105,4 +106,5 @@ def kb_overview(kb: KnowledgeBase) -> dict[str, Any]:
                    "red_flags": len(kb.red_flags), "workup": len(kb.workup),
                    "treatments": len(kb.treatments), "citations": len(kb.citations)},
         "review": kb.manifest.model_dump(mode="json").get("review"),
+        "review_note": review_note(kb.manifest.review, authors=kb.manifest.maintainers),
     }

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from backmice import strict_json
@@ -27,8 +27,10 @@ from backmice.render.patient import (
     signs,
     warning_signs,
 )
-from backmice.web import kb_views
+from backmice.storage.repository import LIMITS
+from backmice.web import feedback_form, kb_views
 from backmice.web.assessing import assess_bytes
+from backmice.web.auth import optional_caller
 from backmice.web.deps import KB, RecordId, Reviewer, Store
 from backmice.web.edge import JSON_KEY
 from backmice.web.interviewing import (
@@ -39,7 +41,8 @@ from backmice.web.interviewing import (
     run_step,
 )
 
-router = APIRouter(include_in_schema=False)
+# Every page looks up who is signed in, so the header shows the links of their roles.
+router = APIRouter(include_in_schema=False, dependencies=[Depends(optional_caller)])
 
 GROUP_TITLES = (("history", "History"), ("examination", "Examination"),
                 ("safety", "Safety questions"), ("later_tests", "Later tests"))
@@ -119,6 +122,8 @@ def shared_assessment(request: Request, share_id: str, store: Store, kb: KB) -> 
 # --- patient interview ---------------------------------------------------------------------
 EMPTY_STATE: dict[str, Any] = {"answers": {}, "dont_know": [], "order": []}
 FEEDBACK_TEXT_MISSING = "Please write what is wrong or missing before sending the report."
+FEEDBACK_FORM = {"no_reasons": feedback_form.NO_REASONS,
+                 "comment_limit": feedback_form.COMMENT_LIMIT}
 DAMAGED = "Your answers could not be read back (the page may be old or incomplete)."
 
 
@@ -254,7 +259,7 @@ async def condition(request: Request, condition_id: str, kb: KB,
     data = kb_views.condition_page(kb, condition_id)
     if data is None:
         raise NotFoundError("condition", condition_id)
-    return page(request, "condition.html", {"c": data, "thanks": thanks},
+    return page(request, "condition.html", {"c": data, "thanks": thanks, **FEEDBACK_FORM},
                 twin=f"/api/v1/kb/conditions/{condition_id}")
 
 
@@ -262,31 +267,55 @@ async def condition(request: Request, condition_id: str, kb: KB,
 async def condition_feedback(request: Request, condition_id: str, kb: KB, store: Store,
                              kind: Annotated[str, Form(max_length=20)],
                              helpful: Annotated[str | None, Form(max_length=5)] = None,
-                             text: Annotated[str | None, Form(max_length=5000)] = None,
+                             reason: Annotated[list[str] | None, Form()] = None,
+                             text: Annotated[str | None, Form(max_length=20000)] = None,
                              contact: Annotated[str | None, Form(max_length=320)] = None
                              ) -> Response:
+    """Both feedback forms of a condition page. A bad report or "No" follow-up comes back on
+    the same page, its form open, what was typed kept, a plain message by the field (never a
+    generic error page that loses the text)."""
     if condition_id not in kb_views.feedback_pages(kb):
         raise NotFoundError("condition", condition_id)
     answer = {"yes": True, "no": False}.get(helpful or "")
+    reasons = reason or []
+    stored_text = (text or "").strip() or None
+    if kind == "helpful" and answer is False:
+        try:
+            stored_text = feedback_form.no_followup_text(reasons, text)
+        except InputError as e:
+            followup = {"field": e.field, "message": feedback_form.plain_message(e, text),
+                        "reasons": reasons, "text": text or ""}
+            return _condition_again(request, kb, condition_id, followup=followup)
+    elif reasons:
+        raise InputError("reason", "reasons are asked only after a 'No'",
+                         "no reason with 'Yes' or a report")
     try:
         write = store.feedback_write(
-            page=condition_id, kind=kind, helpful=answer, text=(text or "").strip() or None,
+            page=condition_id, kind=kind, helpful=answer, text=stored_text,
             contact=(contact or "").strip() or None, kb_version=kb.version)
     except InputError as e:
         if kind != "inaccuracy" or e.field not in ("text", "contact"):
             raise
-        # The same page again, the report form open, what was typed kept, and a plain message
-        # next to the field (never a generic error page that loses the text).
-        message = (FEEDBACK_TEXT_MISSING if e.field == "text"
-                   else "Please check your e-mail address, or leave it empty.")
-        data = kb_views.condition_page(kb, condition_id)
-        return page(request, "condition.html",
-                    {"c": data, "thanks": None,
-                     "report": {"field": e.field, "message": message, "text": text or "",
-                                "contact": contact or ""}},
-                    twin=f"/api/v1/kb/conditions/{condition_id}", status_code=422)
+        if e.field == "contact":
+            message = "Please check your e-mail address, or leave it empty."
+        elif stored_text:
+            message = (f"Please shorten your report to {LIMITS['text']} characters or "
+                       f"fewer (it has {len(stored_text)} now).")
+        else:
+            message = FEEDBACK_TEXT_MISSING
+        report = {"field": e.field, "message": message, "text": text or "",
+                  "contact": contact or ""}
+        return _condition_again(request, kb, condition_id, report=report)
     await store.write_async(write)
     return RedirectResponse(f"/conditions/{condition_id}?thanks={kind}#feedback", 303)
+
+
+def _condition_again(request: Request, kb: KB, condition_id: str, **form: Any) -> HTMLResponse:
+    """The condition page again (422) with one feedback form open and its error shown."""
+    return page(request, "condition.html",
+                {"c": kb_views.condition_page(kb, condition_id), "thanks": None,
+                 **FEEDBACK_FORM, **form},
+                twin=f"/api/v1/kb/conditions/{condition_id}", status_code=422)
 
 
 @router.get("/reviewer", response_class=HTMLResponse)
