@@ -27,6 +27,7 @@ from backmice.web import filters, kb_views, openapi
 from backmice.web.deps import HEAD_KEY
 from backmice.web.edge import InputEdgeMiddleware
 from backmice.web.errors import BodyLimitMiddleware, install_error_handlers
+from backmice.web.fhir import routes as fhir_routes
 from backmice.web.handoff import OneTimeHandoff
 from backmice.web.limits import AnonymousWriteLimit
 from backmice.web.routes import api, login, pages, records_api, records_pages
@@ -164,6 +165,7 @@ def create_app(settings: Settings, *, kb: KnowledgeBase | None = None,
     app.include_router(login.router)
     app.include_router(pages.router)
     app.include_router(records_pages.router)
+    app.include_router(fhir_routes.build_router(kb))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     openapi.install(app, settings=list(kb.setting_ids),
                     feedback_pages=list(kb_views.feedback_pages(kb)),
