@@ -238,7 +238,7 @@ def test_the_validators_refuse_what_r4_refuses(broken):
 
 
 def test_the_readme_example_is_read_and_answered_with_valid_resources(kb):
-    body = json.loads((Path(__file__).parents[1] / "examples" / "fhir_assess.json").read_text())
+    body = json.loads((Path(__file__).parents[1] / "examples" / "fhir" / "assess.json").read_text())
     read = read_fhir(body, today=TODAY)
     patient, _ = read_value(read.document, kb=kb)
     findings = patient.lumps[0].findings.values
