@@ -27,6 +27,7 @@ app.add_typer(kb_app, name="kb")
 app.add_typer(cli_admin.user_app, name="user")
 app.add_typer(cli_admin.token_app, name="token")
 app.add_typer(cli_admin.db_app, name="db")
+app.add_typer(cli_admin.cds_client_app, name="cds-client")
 
 
 class Format(StrEnum):
