@@ -29,6 +29,15 @@ class CdsClient:
 
 
 @dataclass(frozen=True, slots=True)
+class SeenToken:
+    """A verified JWT's issuer, id and expiry: accepted once."""
+
+    issuer: str
+    jti: str
+    expires_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
 class CardRates:
     """Per card kind: cards sent, feedback received, and the share accepted or overridden."""
 
@@ -94,53 +103,66 @@ class CdsHooks:
 
         self.db.write(work)
 
-    # --- tokens ----------------------------------------------------------------------------
-    def accept_token_once(self, *, issuer: str, jti: str, expires_at: dt.datetime) -> bool:
+    # --- calls: the token's id, and what the call sent or received, in one transaction ------
+    def _accept_token(self, session: Session, token: SeenToken) -> bool:
         """Record a JWT id; False when it was already accepted (a replay). Expired ids are
         dropped as it goes."""
         dialect = postgresql if self.db.dialect == "postgresql" else sqlite
+        session.execute(delete(CdsSeenTokenRow).where(CdsSeenTokenRow.expires_at
+                                                      < validate.now()))
+        added = session.execute(dialect.insert(CdsSeenTokenRow).values(
+            issuer=token.issuer[:500], jti=token.jti[:200], expires_at=token.expires_at
+        ).on_conflict_do_nothing().returning(CdsSeenTokenRow.jti))
+        return added.first() is not None  # no row back: the id was there already
 
-        def work(session: Session) -> bool:
-            now = validate.now()
-            session.execute(delete(CdsSeenTokenRow).where(CdsSeenTokenRow.expires_at < now))
-            added = session.execute(dialect.insert(CdsSeenTokenRow).values(
-                issuer=issuer[:500], jti=jti[:200], expires_at=expires_at
-            ).on_conflict_do_nothing().returning(CdsSeenTokenRow.jti))
-            return added.first() is not None  # no row back: the id was there already
+    def record_call(self, token: SeenToken, *, service: str,
+                    cards: list[tuple[str, str]]) -> bool:
+        """Accept the call's token once and remember the cards it answered as (uuid, kind);
+        False, with nothing written, when the token was used before."""
+        return self.db.write(self._call_work(token, service, cards))
 
-        return self.db.write(work)
+    async def record_call_async(self, token: SeenToken, *, service: str,
+                                cards: list[tuple[str, str]]) -> bool:
+        """``record_call`` for a coroutine (see ``Database.write_async``)."""
+        return await self.db.write_async(self._call_work(token, service, cards))
 
-    # --- cards and feedback ------------------------------------------------------------------
-    def cards_sent(self, *, service: str, cards: list[tuple[str, str]]) -> None:
-        """Remember the cards of one call as (uuid, kind); a card sent again keeps its row."""
-        if not cards:
-            return
+    def _call_work(self, token: SeenToken, service: str,
+                   cards: list[tuple[str, str]]) -> Any:
         dialect = postgresql if self.db.dialect == "postgresql" else sqlite
         now = validate.now()
 
-        def work(session: Session) -> None:
-            session.execute(dialect.insert(CdsCardRow).values([
-                {"uuid": card, "service": service, "kind": kind, "issued_at": now}
-                for card, kind in cards]).on_conflict_do_nothing())
+        def work(session: Session) -> bool:
+            if not self._accept_token(session, token):
+                return False
+            if cards:
+                session.execute(dialect.insert(CdsCardRow).values([
+                    {"uuid": card, "service": service, "kind": kind, "issued_at": now}
+                    for card, kind in cards]).on_conflict_do_nothing())
+            return True
 
-        self.db.write(work)
+        return work
 
-    def add_feedback(self, *, service: str, items: list[dict[str, Any]]) -> int:
-        """Store feedback items (already checked by the web layer); answers how many were about
-        a card this server sent."""
+    def add_feedback(self, token: SeenToken, *, service: str,
+                     items: list[dict[str, Any]]) -> bool:
+        """Accept the call's token once and store its feedback items (checked by the web
+        layer); False when the token was used before. A card this server never sent is a
+        NotFoundError, and nothing is written."""
         now = validate.now()
 
-        def work(session: Session) -> int:
+        def work(session: Session) -> bool:
             known = set(session.scalars(select(CdsCardRow.uuid).where(
                 CdsCardRow.uuid.in_([i["card"] for i in items]))))
             for item in items:
                 if item["card"] not in known:
                     raise NotFoundError("card", item["card"])
+            if not self._accept_token(session, token):
+                return False
+            for item in items:
                 session.add(CdsFeedbackRow(
                     card_uuid=item["card"], service=service, outcome=item["outcome"],
                     override_reason=item.get("override_reason"),
                     outcome_at=item["outcome_at"], received_at=now))
-            return len(items)
+            return True
 
         return self.db.write(work)
 

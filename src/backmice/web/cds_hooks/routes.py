@@ -22,7 +22,7 @@ from backmice.kb.base import KnowledgeBase
 from backmice.web.api_models import ErrorOut
 from backmice.web.assessing import assess_value
 from backmice.web.cds_hooks import prefetch as prefetching
-from backmice.web.cds_hooks.trust import JwksCache, Refused, verify
+from backmice.web.cds_hooks.trust import ClientCache, JwksCache, Refused, replayed, verify
 from backmice.web.deps import Reviewer, Store
 
 log = logging.getLogger("backmice.cds_hooks")
@@ -78,18 +78,19 @@ def card_rates(store: Store, _: Reviewer) -> list[CardRatesOut]:
 
 def build_router(kb: KnowledgeBase, *, today: Any = dt.date.today) -> APIRouter:
     router = APIRouter(prefix="/cds-services", include_in_schema=False)
-    jwks_cache = JwksCache()
+    clients = ClientCache(JwksCache())
 
     def audience(request: Request) -> str:
         return str(request.url.replace(query=""))
 
-    async def trusted_body(request: Request) -> Any:
-        """The body of a call whose JWT is verified (in a thread: it reads the database)."""
-        await asyncio.to_thread(verify, request.headers.get("authorization"),
-                                audience=audience(request), store=request.app.state.store,
-                                jwks_cache=jwks_cache)
+    async def trusted_body(request: Request) -> tuple[Any, Any]:
+        """The verified token and the body of a call (in a thread when the issuer's keys must
+        be read from the database)."""
+        token = await asyncio.to_thread(
+            verify, request.headers.get("authorization"), audience=audience(request),
+            store=request.app.state.store, clients=clients)
         try:
-            return strict_json.loads(await request.body())
+            return token, strict_json.loads(await request.body())
         except InputError as exc:
             raise InputError(exc.field or "(body)", exc.message, exc.allowed) from None
 
@@ -102,7 +103,7 @@ def build_router(kb: KnowledgeBase, *, today: Any = dt.date.today) -> APIRouter:
         if service_id not in HOOKS:
             return _error(404, f"no service {service_id[:100]!r}", "service")
         try:
-            body = await trusted_body(request)
+            token, body = await trusted_body(request)
         except Refused as refused:
             return _refused(request, refused)
         except InputError as exc:
@@ -135,22 +136,25 @@ def build_router(kb: KnowledgeBase, *, today: Any = dt.date.today) -> APIRouter:
             read = read_fhir(bundle, today=today())
             has_findings = any(lump["findings"] or lump.get("note")
                                for lump in read.document["lumps"])
-            if not has_findings:
-                return JSONResponse({"cards": []})
-            done = assess_value(kb, read.document)
+            done = assess_value(kb, read.document) if has_findings else None
         except InputError as exc:
             return _error(400, f"{exc.message} (allowed: {exc.allowed})", exc.field)
-        base = str(request.base_url).rstrip("/")
-        ids = [lump.get("id") or f"lump-{i + 1}" for i, lump in
-               enumerate(read.document["lumps"])]
-        links = {lump_id: _workspace_link(base, read.document, i)
-                 for i, lump_id in enumerate(ids)}
-        cards = cds_hooks.cards(kb, done.result, hook_instance=hook_instance,
-                                patient_reference=f"Patient/{context['patientId']}",
-                                base_url=base, workspace_links=links)
-        await asyncio.to_thread(
-            request.app.state.store.cds.cards_sent,
-            service=service_id, cards=[(c["uuid"], cds_hooks.card_kind(c)) for c in cards])
+        cards: list[dict[str, Any]] = []
+        if done is not None:
+            base = str(request.base_url).rstrip("/")
+            ids = [lump.get("id") or f"lump-{i + 1}" for i, lump in
+                   enumerate(read.document["lumps"])]
+            links = {lump_id: _workspace_link(base, read.document, i)
+                     for i, lump_id in enumerate(ids)}
+            cards = cds_hooks.cards(kb, done.result, hook_instance=hook_instance,
+                                    patient_reference=f"Patient/{context['patientId']}",
+                                    base_url=base, workspace_links=links)
+        # the token's id is recorded with the cards, in one write: a replay stores nothing
+        accepted = await request.app.state.store.cds.record_call_async(
+            token, service=service_id,
+            cards=[(c["uuid"], cds_hooks.card_kind(c)) for c in cards])
+        if not accepted:
+            return _refused(request, replayed(token))
         return JSONResponse({"cards": cards})
 
     @router.post("/{service_id}/feedback")
@@ -158,10 +162,11 @@ def build_router(kb: KnowledgeBase, *, today: Any = dt.date.today) -> APIRouter:
         if service_id not in HOOKS:
             return _error(404, f"no service {service_id[:100]!r}", "service")
         try:
-            body = await trusted_body(request)
+            token, body = await trusted_body(request)
             items = _feedback_items(body)
-            await asyncio.to_thread(request.app.state.store.cds.add_feedback,
-                                    service=service_id, items=items)
+            if not await asyncio.to_thread(request.app.state.store.cds.add_feedback, token,
+                                           service=service_id, items=items):
+                raise replayed(token)
         except Refused as refused:
             return _refused(request, refused)
         except NotFoundError as exc:

@@ -1,6 +1,10 @@
 """Who may call the CDS Hooks services: a JWT signed with an asymmetric key (ES384 or RS384)
-by an issuer registered with ``backmice cds-client add``, for this service's URL, fresh, and
-never seen before.
+by an issuer registered with ``backmice cds-client add``, for this service's URL, and fresh.
+That its id was never seen before is checked when the call's result is stored, in the same
+transaction (``store.cds.record_call``), so a call costs one database write.
+
+Registered issuers are looked up at most every CLIENT_CACHE_SECONDS per process: removing an
+issuer takes effect within that time.
 
 Each refusal has its reason (missing, malformed, alg, unknown issuer, signature, audience,
 expired, replay, ...): the reason goes to the log; the caller only learns that it was refused.
@@ -20,10 +24,13 @@ from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from backmice.storage.cds_hooks import SeenToken
+
 ALGORITHMS = ["ES384", "RS384"]
 LEEWAY_SECONDS = 30
 MAX_LIFETIME_SECONDS = 300 + LEEWAY_SECONDS  # CDS Hooks: exp at most 5 minutes after iat
 JWKS_CACHE_SECONDS = 600
+CLIENT_CACHE_SECONDS = 30.0
 log = logging.getLogger("backmice.cds_hooks")
 
 
@@ -58,6 +65,34 @@ class JwksCache:
         return found
 
 
+class ClientCache:
+    """Each issuer's key set, as parsed from the database (or its URL), for a few seconds."""
+
+    def __init__(self, jwks: JwksCache) -> None:
+        self.jwks = jwks
+        self._keys: dict[str, tuple[float, KeySet | None]] = {}
+        self._lock = threading.Lock()
+
+    def keys(self, store: Any, issuer: str) -> KeySet | None:
+        with self._lock:
+            cached = self._keys.get(issuer)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        client = store.cds.client(issuer)
+        found = None
+        if client is not None:
+            raw = client.jwks if client.jwks is not None else self.jwks.get(client.jwks_url)
+            try:
+                found = KeySet.import_key_set(raw)
+            except (JoseError, ValueError, TypeError, KeyError) as exc:
+                raise Refused(f"the JWK Set of {issuer!r} cannot be read: {exc}") from None
+        with self._lock:
+            self._keys[issuer] = (time.monotonic() + CLIENT_CACHE_SECONDS, found)
+            if len(self._keys) > 1000:
+                self._keys.clear()
+        return found
+
+
 def _bearer(authorization: str | None) -> str:
     if not authorization:
         raise Refused("no Authorization header")
@@ -68,8 +103,9 @@ def _bearer(authorization: str | None) -> str:
 
 
 def verify(authorization: str | None, *, audience: str, store: Any,
-           jwks_cache: JwksCache) -> dict[str, Any]:
-    """The claims of a trusted call; raises Refused with the reason otherwise."""
+           clients: ClientCache) -> SeenToken:
+    """The issuer, id and expiry of a trusted token; raises Refused with the reason otherwise.
+    The caller records the id once (``store.cds.record_call`` or ``add_feedback``)."""
     token = _bearer(authorization)
     try:
         unverified = jws.extract_compact(token.encode("ascii"))
@@ -82,12 +118,11 @@ def verify(authorization: str | None, *, audience: str, store: Any,
     issuer = claims.get("iss") if isinstance(claims, dict) else None
     if not isinstance(issuer, str):
         raise Refused("no iss claim")
-    client = store.cds.client(issuer)
-    if client is None:
+    keys = clients.keys(store, issuer)
+    if keys is None:
         raise Refused(f"issuer {issuer!r} is not registered")
-    key_set = client.jwks if client.jwks is not None else jwks_cache.get(client.jwks_url)
     try:
-        verified = jwt.decode(token, KeySet.import_key_set(key_set), algorithms=ALGORITHMS)
+        verified = jwt.decode(token, keys, algorithms=ALGORITHMS)
         jwt.JWTClaimsRegistry(
             leeway=LEEWAY_SECONDS, iss={"essential": True, "value": issuer},
             aud={"essential": True, "value": audience}, exp={"essential": True},
@@ -102,7 +137,9 @@ def verify(authorization: str | None, *, audience: str, store: Any,
         raise Refused("the token lives longer than 5 minutes")
     if claims["iat"] > time.time() + LEEWAY_SECONDS:
         raise Refused("iat is in the future")
-    expires = dt.datetime.fromtimestamp(claims["exp"], dt.UTC)
-    if not store.cds.accept_token_once(issuer=issuer, jti=str(claims["jti"]), expires_at=expires):
-        raise Refused(f"jti {str(claims['jti'])[:80]!r} was already used (replay)")
-    return claims
+    return SeenToken(issuer=issuer, jti=str(claims["jti"]),
+                     expires_at=dt.datetime.fromtimestamp(claims["exp"], dt.UTC))
+
+
+def replayed(token: SeenToken) -> Refused:
+    return Refused(f"jti {token.jti[:80]!r} was already used (replay)")
