@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import json
 
 import pytest
 from sqlalchemy import select, text
@@ -152,3 +153,28 @@ def test_db_commands_from_the_command_line(sqlite_url, tmp_path):
     fresh = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
     done = run("db", "restore", str(path), "--database-url", fresh)
     assert done.exit_code == 0 and "restored" in done.output
+
+
+def test_cds_clients_from_the_command_line(sqlite_url, tmp_path):
+    from joserfc.jwk import ECKey, KeySet
+
+    key = ECKey.generate_key("P-384", parameters={"kid": "k"}, private=True)
+    public, private = tmp_path / "public.json", tmp_path / "private.json"
+    public.write_text(json.dumps(KeySet([key]).as_dict(private=False)))
+    private.write_text(json.dumps(KeySet([key]).as_dict(private=True)))
+    added = run("cds-client", "add", "https://ehr.example", "--jwks", str(public),
+                "--database-url", sqlite_url)
+    assert added.exit_code == 0, added.output
+    by_url = run("cds-client", "add", "https://other.example", "--jwks",
+                 "https://other.example/jwks.json", "--database-url", sqlite_url)
+    assert by_url.exit_code == 0, by_url.output
+    listed = run("cds-client", "list", "--database-url", sqlite_url).output
+    assert "https://ehr.example\t1 key(s) on file" in listed
+    assert "https://other.example\thttps://other.example/jwks.json" in listed
+    refused = run("cds-client", "add", "https://x.example", "--jwks", str(private),
+                  "--database-url", sqlite_url)
+    assert refused.exit_code == 2 and "private or symmetric key" in refused.output
+    removed = run("cds-client", "remove", "https://ehr.example", "--database-url", sqlite_url)
+    assert removed.exit_code == 0
+    again = run("cds-client", "remove", "https://ehr.example", "--database-url", sqlite_url)
+    assert again.exit_code == 2 and "no CDS Hooks client" in again.output

@@ -9,6 +9,7 @@ assessment start quickly. Bad input prints one line naming the field and exits w
 from __future__ import annotations
 
 import json
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -27,6 +28,7 @@ app.add_typer(kb_app, name="kb")
 app.add_typer(cli_admin.user_app, name="user")
 app.add_typer(cli_admin.token_app, name="token")
 app.add_typer(cli_admin.db_app, name="db")
+app.add_typer(cli_admin.cds_client_app, name="cds-client")
 
 
 class Format(StrEnum):
@@ -243,11 +245,14 @@ def serve(
     database_url: Annotated[str | None, typer.Option(
         help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db "
              "[env BACKMICE_DATABASE_URL; default SQLite in the data folder].")] = None,
+    workers: Annotated[int, typer.Option(
+        help="Worker processes (PostgreSQL only; SQLite is served by one).", min=1, max=64)] = 1,
 ) -> None:
     """Start the web app (clinician workspace, patient interview, condition pages, JSON API)."""
     from backmice.config import Settings
     from backmice.web.app import create_app
     from backmice.web.server import serve as serve_app
+    from backmice.web.server import serve_workers
 
     try:
         settings = Settings.load(data_dir=data_dir, database_url=database_url)
@@ -272,6 +277,20 @@ def serve(
             _fail(f"refusing to listen on {host}, beyond this machine, without "
                   + " and ".join(missing))
     where = "SQLite in " + str(settings.data_dir) if settings.is_sqlite else "the database URL"
+    if workers > 1:
+        store.close()
+        if settings.is_sqlite:
+            _fail("--workers above 1 needs PostgreSQL: SQLite's writes go through one "
+                  "process (set --database-url or BACKMICE_DATABASE_URL)")
+        # each worker loads the settings from the environment: the same database and the same
+        # secret key (one made up here is shared, so a login holds on every worker)
+        os.environ.update({"BACKMICE_DATABASE_URL": settings.database_url,
+                           "BACKMICE_DATA_DIR": str(settings.data_dir),
+                           "BACKMICE_SECRET_KEY": settings.secret_key})
+        typer.echo(f"backmice: serving on http://{host}:{port} with {workers} workers "
+                   f"(data: {where})", err=True)
+        serve_workers(host=host, port=port, workers=workers)
+        return
     typer.echo(f"backmice: serving on http://{host}:{port} (data: {where})", err=True)
     try:
         serve_app(create_app(settings, kb=kb, store=store), host=host, port=port)

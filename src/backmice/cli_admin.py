@@ -1,4 +1,5 @@
-"""Operator commands: ``backmice user ...``, ``backmice token ...`` and ``backmice db ...``.
+"""Operator commands: ``backmice user ...``, ``backmice token ...``, ``backmice db ...`` and
+``backmice cds-client ...``.
 
 They work on the database of the settings (``--data-dir`` / ``--database-url`` or the
 BACKMICE_* environment variables), exactly as ``backmice serve`` would open it.
@@ -7,6 +8,7 @@ BACKMICE_* environment variables), exactly as ``backmice serve`` would open it.
 from __future__ import annotations
 
 import getpass
+import json
 import os
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -18,6 +20,8 @@ from backmice.errors import BackmiceError
 user_app = typer.Typer(no_args_is_help=True, help="Manage user accounts.")
 token_app = typer.Typer(no_args_is_help=True, help="Manage API tokens for scripts.")
 db_app = typer.Typer(no_args_is_help=True, help="Upgrade, back up and restore the database.")
+cds_client_app = typer.Typer(no_args_is_help=True,
+                             help="Register the EHRs allowed to call the CDS Hooks services.")
 
 DataDir = Annotated[Path | None, typer.Option(
     help="Folder of the embedded SQLite database [env BACKMICE_DATA_DIR; default ./data].")]
@@ -196,3 +200,58 @@ def db_restore(path: Path, data_dir: DataDir = None, database_url: DatabaseUrl =
         except BackmiceError as exc:
             _fail(str(exc))
     typer.echo(f"restored {sum(counts.values())} rows into {len(counts)} tables")
+
+
+def _jwks_source(source: str) -> tuple[dict[str, Any] | None, str | None]:
+    """A JWK Set from a file (kept in the database), or an http(s) URL (fetched when needed)."""
+    if source.startswith(("https://", "http://")):
+        return None, source
+    try:
+        found = json.loads(Path(source).read_text(encoding="utf-8"))
+    except OSError as exc:
+        _fail(f"cannot read {source}: {exc.strerror or exc}")
+    except ValueError:
+        _fail(f"{source} is not JSON (a JWK Set is {{\"keys\": [...]}})")
+    public = [k for k in found.get("keys", []) if isinstance(k, dict)] if isinstance(
+        found, dict) else []
+    if any(k.get("d") or k.get("k") for k in public):
+        _fail(f"{source} holds a private or symmetric key; give the public JWK Set only")
+    return found, None
+
+
+@cds_client_app.command("add")
+def cds_client_add(
+    issuer: Annotated[str, typer.Argument(help="The JWT issuer (iss) of the EHR.")],
+    jwks: Annotated[str, typer.Option(help="The EHR's public JWK Set: a file, or an http(s) "
+                                           "URL to fetch it from.")],
+    data_dir: DataDir = None, database_url: DatabaseUrl = None,
+) -> None:
+    """Allow an EHR to call the CDS Hooks services (or replace its keys)."""
+    keys, url = _jwks_source(jwks)
+    with _store(data_dir, database_url) as store:
+        try:
+            store.cds.add_client(issuer=issuer, jwks=keys, jwks_url=url)
+        except BackmiceError as exc:
+            _fail(str(exc))
+    typer.echo(f"CDS Hooks client {issuer} registered")
+
+
+@cds_client_app.command("list")
+def cds_client_list(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
+    """List the EHRs allowed to call, with where their keys come from."""
+    with _store(data_dir, database_url) as store:
+        for c in store.cds.clients():
+            keys = c.jwks_url or f"{len(c.jwks.get('keys', []))} key(s) on file"
+            typer.echo(f"{c.issuer}\t{keys}\t{c.added_at:%Y-%m-%d}")
+
+
+@cds_client_app.command("remove")
+def cds_client_remove(issuer: str, data_dir: DataDir = None,
+                      database_url: DatabaseUrl = None) -> None:
+    """Stop accepting calls from an EHR."""
+    with _store(data_dir, database_url) as store:
+        try:
+            store.cds.remove_client(issuer)
+        except BackmiceError:
+            _fail(f"no CDS Hooks client {issuer!r}")
+    typer.echo(f"CDS Hooks client {issuer} removed")

@@ -18,6 +18,7 @@ from backmice.errors import InputError, NotFoundError
 from backmice.storage import validate
 from backmice.storage.accounts import Accounts
 from backmice.storage.audit import AuditLog
+from backmice.storage.cds_hooks import CdsHooks
 from backmice.storage.db import Database, connect
 from backmice.storage.patients import Patients
 from backmice.storage.records import FEEDBACK_KINDS, FEEDBACK_STATUSES, Feedback, SavedAssessment
@@ -48,7 +49,8 @@ def _feedback(row: FeedbackRow) -> Feedback:
 class Store(Database):
     """Saved assessments and reader feedback here; the rest in one part per concern:
     ``accounts`` (users, logins, API tokens), ``patients`` (patients and lesions), ``visits``
-    (encounters, procedures, outcomes, timelines) and ``audit`` (the audit log)."""
+    (encounters, procedures, outcomes, timelines), ``audit`` (the audit log) and ``cds`` (CDS
+    Hooks clients, tokens, cards and feedback)."""
 
     def __init__(self, engine: Engine, *, password_hasher: PasswordHasher | None = None) -> None:
         super().__init__(engine)
@@ -56,6 +58,7 @@ class Store(Database):
         self.patients = Patients(self)
         self.visits = Visits(self)
         self.audit = AuditLog(self)
+        self.cds = CdsHooks(self)
 
     # --- saved assessments ------------------------------------------------------------------
     def save_assessment(self, **fields: Any) -> SavedAssessment:

@@ -263,3 +263,53 @@ class AuditEventRow(Base):
     patient_id: Mapped[int | None] = mapped_column(Integer)
     target: Mapped[str] = mapped_column(String(80))
     client: Mapped[str] = mapped_column(String(64))
+
+
+# --- CDS Hooks ----------------------------------------------------------------------------------
+class CdsClientRow(Base):
+    """An EHR allowed to call the CDS Hooks services: its JWT issuer and JWK Set (the set
+    itself, read from a file, or the URL it is fetched from)."""
+
+    __tablename__ = "cds_client"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(500), unique=True)
+    jwks: Mapped[Any | None] = mapped_column(Document)
+    jwks_url: Mapped[str | None] = mapped_column(String(2000))
+    added_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CdsSeenTokenRow(Base):
+    """Every JWT id accepted, until its expiry: a token is accepted once (no replay)."""
+
+    __tablename__ = "cds_seen_token"
+
+    issuer: Mapped[str] = mapped_column(String(500), primary_key=True)
+    jti: Mapped[str] = mapped_column(String(200), primary_key=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class CdsCardRow(Base):
+    """A card sent, by kind (critical, warning, info), so feedback can be counted per kind."""
+
+    __tablename__ = "cds_card"
+
+    uuid: Mapped[str] = mapped_column(String(36), primary_key=True)
+    service: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))
+    issued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CdsFeedbackRow(Base):
+    """What the clinician did with a card: accepted (a suggestion taken) or overridden (with
+    the reason given)."""
+
+    __tablename__ = "cds_feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    card_uuid: Mapped[str] = mapped_column(String(36), index=True)
+    service: Mapped[str] = mapped_column(String(100))
+    outcome: Mapped[str] = mapped_column(String(20))
+    override_reason: Mapped[str | None] = mapped_column(String(100))
+    outcome_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -24,9 +24,11 @@ from backmice.interop.schema import findings_schema
 from backmice.kb.base import KnowledgeBase
 from backmice.kb.loader import default_kb
 from backmice.web import filters, kb_views, navigation, openapi
+from backmice.web.cds_hooks import routes as cds_routes
 from backmice.web.deps import HEAD_KEY
 from backmice.web.edge import InputEdgeMiddleware
 from backmice.web.errors import BodyLimitMiddleware, install_error_handlers
+from backmice.web.fhir import routes as fhir_routes
 from backmice.web.handoff import OneTimeHandoff
 from backmice.web.limits import AnonymousWriteLimit
 from backmice.web.routes import api, login, pages, records_api, records_pages
@@ -165,6 +167,9 @@ def create_app(settings: Settings, *, kb: KnowledgeBase | None = None,
     app.include_router(login.router)
     app.include_router(pages.router)
     app.include_router(records_pages.router)
+    app.include_router(fhir_routes.build_router(kb))
+    app.include_router(cds_routes.build_router(kb))
+    app.include_router(cds_routes.rates_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     openapi.install(app, settings=list(kb.setting_ids),
                     feedback_pages=list(kb_views.feedback_pages(kb)),

@@ -1,4 +1,5 @@
-"""How the app is served: one uvicorn process with the settings of ``backmice serve``.
+"""How the app is served: one uvicorn process with the settings of ``backmice serve``, or
+several (``--workers N``, PostgreSQL only), each building its own app from the environment.
 
 ``bench/web_load.py`` serves its baseline with the same settings, so the two are compared on
 equal terms. Measured on loopback at 32 connections (wrk), one worker:
@@ -37,3 +38,26 @@ def serve(app: Any, *, host: str, port: int, log_level: str = "info") -> None:
     gc.collect()  # what is garbage now is not frozen
     gc.freeze()
     uvicorn.run(app, host=host, port=port, log_level=log_level, **UVICORN_SETTINGS)
+
+
+def worker_app() -> Any:
+    """The app of one worker process (``--workers N``): settings from the BACKMICE_*
+    environment the parent set, its own connection pool, opened when the worker starts."""
+    from backmice.config import Settings
+    from backmice.web.app import create_app
+
+    app = create_app(Settings.load())
+    gc.collect()
+    gc.freeze()
+    return app
+
+
+def serve_workers(*, host: str, port: int, workers: int, log_level: str = "info") -> None:
+    """Serve ``workers`` processes on one socket; uvicorn restarts a worker that dies."""
+    import uvicorn
+
+    # a worker builds its app (knowledge base, templates) before it answers the supervisor's
+    # health check: on a busy machine that takes seconds, longer than uvicorn's 5 s default
+    uvicorn.run("backmice.web.server:worker_app", factory=True, workers=workers, host=host,
+                port=port, log_level=log_level, timeout_worker_healthcheck=60,
+                **UVICORN_SETTINGS)
