@@ -17,8 +17,10 @@ import uuid
 import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet, OctKey, RSAKey
+from tests.web.conftest import log_in
 
 from backmice.interop.fhir.vocabulary import UCUM, finding_concept, value_concept
+from backmice.testing import TEST_PASSWORD
 
 ISSUER = "https://ehr.example.org"
 SERVICE = "backmice-patient-view"
@@ -261,6 +263,11 @@ def test_feedback_is_stored_and_counted_per_card_kind(ehr, web_app):
     rates = {r.kind: r for r in web_app.state.store.cds.rates()}
     assert rates["warning"].cards == 1 and rates["warning"].overridden == 1
     assert rates["warning"].override_rate == 1.0 and rates["warning"].acceptance_rate == 0.0
+    web_app.state.store.accounts.create_user(username="rates", password=TEST_PASSWORD,
+                                             roles=["reviewer"])
+    log_in(ehr, "rates")
+    page = ehr.get("/reviewer").text
+    assert "Cards in the EHR" in page and "<td>warning</td>" in page and "1 (100%)" in page
     unknown = {"feedback": [{**feedback["feedback"][0], "card": str(uuid.uuid4())}]}
     refused = ehr.post(f"/cds-services/{SERVICE}/feedback", json=unknown,
                        headers={"Authorization": f"Bearer {token(aud=AUDIENCE + '/feedback')}"})

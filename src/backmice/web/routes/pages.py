@@ -328,7 +328,8 @@ def reviewer(request: Request, kb: KB, store: Store, _: Reviewer,
     return page(request, "reviewer.html",
                 {"items": items, "status": status, "names": names,
                  "open_count": store.count_feedback(status="open"),
-                 "resolved_count": store.count_feedback(status="resolved")},
+                 "resolved_count": store.count_feedback(status="resolved"),
+                 "cds_rates": store.cds.rates()},
                 twin=f"/api/v1/feedback?status={chosen}" if chosen else "/api/v1/feedback")
 
 
