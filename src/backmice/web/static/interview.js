@@ -29,7 +29,7 @@
     shape.addEventListener("click", function () {
       if (!radio) return;
       radio.checked = true;
-      radio.focus();
+      radio.focus({ preventScroll: true }); // the picture stays in view on a phone
       show();
     });
   });
@@ -37,11 +37,19 @@
     label.textContent = label.textContent.replace("patient's", "your");
   });
 
+  var status = figure.querySelector(".place-chosen");
+  var next = figure.querySelector(".place-next");
+  if (next) next.type = "submit"; // a plain button until now: the picture was inert
   function show() {
     shapes.forEach(function (shape) {
       var radio = radioFor(shape.dataset.location, shape.dataset.side);
       shape.classList.toggle("chosen", Boolean(radio && radio.checked));
     });
+    var checked = radios.filter(function (r) { return r.checked; })[0];
+    if (status && next) {
+      status.hidden = next.hidden = !checked;
+      status.textContent = checked ? "You chose: " + checked.parentNode.textContent.trim() : "";
+    }
   }
   radios.forEach(function (r) { r.addEventListener("change", show); });
   show();
