@@ -292,6 +292,9 @@ def test_changing_an_answer_keeps_the_others_and_returns_to_the_summary(client):
     change = post(client, html, finding="consistency", action="change").text
     assert screen(change) == "consistency" and selected(change) == ["soft"]
     assert "changing an answer" in change
+    assert 'value="back"' not in change  # "Back" here leads to the summary, unchanged
+    unchanged = post(client, change, action="summary").text
+    assert "Check your answers" in unchanged and form_state(unchanged) == form_state(html)
     after_html = give(client, change, "consistency", "firm_rubbery")
     after = json.loads(form_state(after_html))
     assert after["answers"]["consistency"] == "firm_rubbery"
