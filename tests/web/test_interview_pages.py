@@ -395,7 +395,8 @@ def test_damaged_state_gets_an_html_page_with_a_restart(client):
         assert "not a diagnosis" in broken.text
     for state, finding in (("{}", "nope"), ('{"order": ["fever#7"]}', "fever"),
                            ('{"parts": {"fever": {"0": true}}}', "fever"),
-                           ('{"parts": {"spreading_redness": {"0": 5}}}', "fever")):
+                           ('{"parts": {"spreading_redness": {"0": 5}}}', "fever"),
+                           ('{"parts": {"spreading_redness": {"0": 1}}}', "fever")):
         odd = client.post("/interview", data={"state": state, "finding": finding, "value": "1"})
         assert odd.status_code == 422 and "Start the questions again" in odd.text, state
     api = client.post("/interview", data={"state": "[1]", "action": "back"},
@@ -429,6 +430,7 @@ def test_dont_know_to_every_question_is_not_an_all_clear(client, kb):
 
 
 def test_place_labels_have_no_jargon():
+    assert place_label("buttock", None) == "Buttock"  # a place without its side
     for location, side in PLACES:
         label = place_label(location, side)
         assert label[0].isupper() and not any(j in label for j in JARGON), label

@@ -55,7 +55,8 @@ def place_label(location: str, side: str | None) -> str:
     """A place in a patient's words ("Left dimple above the buttock"), never "PSIS"."""
     words = _PLACE_WORDS.get(location, "Somewhere else")
     side = side if side in ("left", "right") else ""
-    return words.format(side=side, Side=side.capitalize()).strip()
+    text = words.format(side=side, Side=side.capitalize()).replace("  ", " ").strip()
+    return text[:1].upper() + text[1:]
 
 
 def place_options() -> list[dict[str, str]]:

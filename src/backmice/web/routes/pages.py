@@ -148,7 +148,7 @@ def _interview_state(raw: str) -> dict[str, Any]:
             raise _DAMAGED_STATE
         for n, value in given.items():
             if not (str(n).isdigit() and int(n) < len(SPLIT[finding])
-                    and value in (True, False, None)):
+                    and (value is True or value is False or value is None)):
                 raise _DAMAGED_STATE
         checked_parts[finding] = {str(n): v for n, v in given.items()}
     order = [str(x) for x in order]
