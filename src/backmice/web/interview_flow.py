@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from backmice import strict_json
 from backmice.engine.interview import InterviewState
 from backmice.engine.questions import options
 from backmice.errors import InputError
@@ -37,6 +38,59 @@ from backmice.web.interviewing import Step, build_state, question_data, run_step
 
 PLACE = "location"  # the key of the body-picture screen
 PART = "#"
+
+
+def _damaged() -> InputError:
+    return InputError("state", "the interview state is damaged", "start again")
+
+
+def parse_state(raw: str) -> dict[str, Any]:
+    """The hidden state field read back, its shape checked (values are checked by
+    :func:`engine_state`); anything else is InputError("state")."""
+    try:  # the same rules as every JSON body (bounded nesting, no NaN, NUL or surrogates)
+        state = strict_json.loads(raw, where="state") if raw.strip() else {}
+    except InputError:
+        raise _damaged() from None
+    if not isinstance(state, dict):
+        raise _damaged()
+    answers = state.get("answers") or {}
+    dont_know = state.get("dont_know") or []
+    order = state.get("order") or []
+    parts = state.get("parts") or {}
+    if not (isinstance(answers, dict) and isinstance(dont_know, list)
+            and isinstance(order, list) and isinstance(parts, dict)):
+        raise _damaged()
+    checked_parts: dict[str, dict[str, Any]] = {}
+    for finding, given in parts.items():
+        if finding not in SPLIT or not isinstance(given, dict):
+            raise _damaged()
+        for n, value in given.items():
+            if not (str(n).isdigit() and int(n) < len(SPLIT[finding])
+                    and (value is True or value is False or value is None)):
+                raise _damaged()
+        checked_parts[finding] = {str(n): v for n, v in given.items()}
+    keys = [str(x) for x in order]
+    for key in keys:
+        split_key(key)  # an unknown part is damaged state
+    return {"answers": answers, "dont_know": [str(x) for x in dont_know], "order": keys,
+            "parts": checked_parts}
+
+
+def coerce(kind: str, raw: str) -> Any:
+    """A form field's text as the value of a finding of ``kind`` (bad text is returned as is,
+    for the finding's own check to refuse)."""
+    if kind == "boolean":
+        return {"true": True, "false": False}.get(raw, raw)
+    if kind in ("number", "count"):
+        text = raw.strip().replace(",", ".")
+        if kind == "count" and text.lower() == "many":
+            return "many"
+        try:
+            number = float(text)
+        except ValueError:
+            return text
+        return int(number) if kind == "count" and number.is_integer() else number
+    return raw
 
 
 def empty() -> dict[str, Any]:

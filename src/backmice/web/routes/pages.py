@@ -15,7 +15,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from backmice import strict_json
 from backmice.errors import InputError, NotFoundError
 from backmice.findings import FINDINGS
 from backmice.render.json_doc import from_data, to_data
@@ -29,7 +28,6 @@ from backmice.render.patient import (
 )
 from backmice.render.patient_interview import (
     FOR_CLINICIAN,
-    SPLIT,
     URGENCY_LEVELS,
     plain_urgency,
     said_for,
@@ -125,52 +123,6 @@ def shared_assessment(request: Request, share_id: str, store: Store, kb: KB) -> 
 # the result. The state travels in a hidden field, so every step works without JavaScript.
 FEEDBACK_TEXT_MISSING = "Please write what is wrong or missing before sending the report."
 DAMAGED = "Your answers could not be read back (the page may be old or incomplete)."
-_DAMAGED_STATE = InputError("state", "the interview state is damaged", "start again")
-
-
-def _interview_state(raw: str) -> dict[str, Any]:
-    try:  # the same rules as every JSON body (bounded nesting, no NaN, NUL or surrogates)
-        state = strict_json.loads(raw, where="state") if raw.strip() else {}
-    except InputError:
-        raise _DAMAGED_STATE from None
-    if not isinstance(state, dict):
-        raise _DAMAGED_STATE
-    answers = state.get("answers") or {}
-    dont_know = state.get("dont_know") or []
-    order = state.get("order") or []
-    parts = state.get("parts") or {}
-    if not (isinstance(answers, dict) and isinstance(dont_know, list)
-            and isinstance(order, list) and isinstance(parts, dict)):
-        raise _DAMAGED_STATE
-    checked_parts: dict[str, dict[str, Any]] = {}
-    for finding, given in parts.items():
-        if finding not in SPLIT or not isinstance(given, dict):
-            raise _DAMAGED_STATE
-        for n, value in given.items():
-            if not (str(n).isdigit() and int(n) < len(SPLIT[finding])
-                    and (value is True or value is False or value is None)):
-                raise _DAMAGED_STATE
-        checked_parts[finding] = {str(n): v for n, v in given.items()}
-    order = [str(x) for x in order]
-    for key in order:
-        flow.split_key(key)  # an unknown part is damaged state
-    return {"answers": answers, "dont_know": [str(x) for x in dont_know], "order": order,
-            "parts": checked_parts}
-
-
-def _coerce(kind: str, raw: str) -> Any:
-    if kind == "boolean":
-        return {"true": True, "false": False}.get(raw, raw)
-    if kind in ("number", "count"):
-        text = raw.strip().replace(",", ".")
-        if kind == "count" and text.lower() == "many":
-            return "many"
-        try:
-            number = float(text)
-        except ValueError:
-            return text
-        return int(number) if kind == "count" and number.is_integer() else number
-    return raw
 
 
 def _wants_json(request: Request) -> bool:
@@ -280,7 +232,7 @@ async def interview_answer(request: Request, kb: KB,
     if action == "start":
         return _render_next(request, kb, flow.empty())
     try:
-        current = _interview_state(state)
+        current = flow.parse_state(state)
         flow.engine_state(kb, current)  # every answer checked before anything is shown
         if action == "back":
             if not current["order"]:
@@ -308,7 +260,7 @@ async def interview_answer(request: Request, kb: KB,
     if key == flow.PLACE:
         answer: Any = value
     else:
-        answer = _coerce("boolean" if part is not None else FINDINGS[name].kind.value, value)
+        answer = flow.coerce("boolean" if part is not None else FINDINGS[name].kind.value, value)
     try:
         trial = flow.record(kb, current, key, answer)
     except InputError:
