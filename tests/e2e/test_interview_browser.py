@@ -198,3 +198,35 @@ def test_back_keeps_the_answer_and_focus_does_not_look_chosen(page, live_server,
     expect(page.locator("input[name='value'][value='thoracolumbar:right']")).to_be_checked()
     expect(page.locator(".patient-map .region.chosen")).to_have_count(1)
     shot(page, "interview-11-back-keeps-the-place")
+
+
+def test_every_interview_state_passes_axe(page, live_server):
+    """axe-core: no serious or critical violation on the start screen, the picture, a question
+    under an alert, the summary and the result (skipped where axe-playwright is missing)."""
+    axe = pytest.importorskip("axe_playwright_python.sync_playwright").Axe()
+    found: dict[str, list[str]] = {}
+
+    def check(state: str) -> None:
+        violations = axe.run(page).response["violations"]
+        found[state] = [v["id"] for v in violations if v["impact"] in ("serious", "critical")]
+
+    page.goto(f"{live_server}/interview")
+    check("start")
+    with page.expect_navigation():
+        page.click("button[value='start']")
+    check("place")
+    page.click(".patient-map .region[data-location='buttock'][data-side='left']")
+    check("place chosen")
+    with page.expect_navigation():
+        page.click(".patient-map .place-next")
+    _answer(page, {"spreading_redness#0": "false", "spreading_redness#1": "false"})
+    _answer(page, {})
+    page.check("input[name='value'][value='true']")  # lost control: an emergency alert
+    _next(page)
+    check("question under an alert")
+    _to_summary(page, {})
+    check("summary")
+    with page.expect_navigation():
+        page.click("button[value='result']")
+    check("result")
+    assert found == {state: [] for state in found} and len(found) == 6
