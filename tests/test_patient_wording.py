@@ -4,6 +4,7 @@ hints avoid jargon."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -142,3 +143,63 @@ def test_terminal_summary_leads_with_the_red_flag(kb):
     assert "does not change the advice above" in text
     assert "injection" not in text.split("Get help sooner")[0]
     assert kb.texts.disclaimer.patient in text
+
+
+# --- the interview pages' own words (render.patient_interview) --------------------------------
+def test_alert_quotes_only_the_answers_that_fired_the_flag(kb):
+    from backmice.render.patient_interview import said_for, you_said
+
+    answers = {"consistency": "fluctuant", "growth": "rapid", "fever": False, "pain": False}
+    a = assess(kb, answers)
+    fired = [h.id for h in a.red_flags]
+    assert "abscess_signs" in fired
+    text = you_said(said_for(kb, ["abscess_signs"], a.findings))
+    assert text == ("You said the lump feels soft and squishy, like fluid under tension and the "
+                    "lump has been getting bigger, quickly, over days or weeks.")
+    # a "no" never becomes a quote, and a "not" part of a rule quotes nothing
+    fixed = assess(kb, {"mobile": False, "history_of_cancer": True})
+    quotes = said_for(kb, [h.id for h in fixed.red_flags], fixed.findings)
+    assert set(quotes) == {"the lump cannot be pushed around under the skin",
+                           "you have been treated for cancer"}
+    # a split question quotes the part said "yes" to, never the whole two-part question
+    red = assess(kb, {"spreading_redness": True})
+    assert said_for(kb, ["necrotising_infection_signs"], red.findings,
+                    {"spreading_redness": "redness is spreading quickly around the lump"}) == [
+        "redness is spreading quickly around the lump"]
+
+
+def test_split_questions_combine_safely():
+    from backmice.render.patient_interview import combine_parts
+
+    assert combine_parts([True], 2) == (True, True)  # one "yes" is enough
+    assert combine_parts([False], 2) == (False, None)  # wait for the other part
+    assert combine_parts([False, False], 2) == (True, False)
+    assert combine_parts([None, False], 2) == (True, None)  # "I don't know" stays open
+    assert combine_parts([None, True], 2) == (True, True)
+
+
+def test_a_question_left_to_the_clinician_is_not_a_dont_know(kb):
+    t = Triage(level="self_care", label="", reason="", advice_clinician="", advice_patient="",
+               provisional=True, unknown_red_flag_questions=("depth",),
+               red_flags_not_ruled_out=("sarcoma_depth",))
+    assert patient_advice(kb, t).level == "urgent_2_weeks"  # as a "don't know": raised
+    advice = patient_advice(kb, t, for_clinician={"depth"})
+    assert advice.level == "routine" and advice.raised_from == "self_care"
+    assert "I don't know" not in advice.reason and "examines" in advice.reason
+    assert not_ruled_out(kb, t, for_clinician={"depth"}) == ()
+    from backmice.render.patient import clinician_checks
+    assert [s.id for s in clinician_checks(kb, t, {"depth"})] == ["sarcoma_depth"]
+    routine = dataclasses.replace(t, level="routine")
+    assert patient_advice(kb, routine, for_clinician={"depth"}).level == "routine"
+
+
+def test_plain_urgency_never_uses_the_codes():
+    from backmice.render.patient_interview import URGENCY_LEVELS, plain_urgency
+
+    assert plain_urgency("emergency", "112").heading == "Call 112 now"
+    assert plain_urgency("urgent_2_weeks", "999").heading == "See a doctor within 2 weeks"
+    assert plain_urgency("routine", "999").heading == "Book a routine appointment with your GP"
+    for level in URGENCY_LEVELS:
+        words = plain_urgency(level, "999")
+        assert "_" not in words.heading + words.detail
+        assert not words.detail.startswith(words.heading)

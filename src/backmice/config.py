@@ -13,12 +13,16 @@ Values come from keyword arguments first, then environment variables, then defau
   a random key is made for this process, which is fine on the server's own machine; the server
   refuses to listen beyond it without a key of its own;
 - ``BACKMICE_SECURE_COOKIES=1``: mark login cookies Secure even when the request arrived over
-  plain HTTP (behind a TLS-terminating proxy). Requests that arrive over HTTPS always get them.
+  plain HTTP (behind a TLS-terminating proxy). Requests that arrive over HTTPS always get them;
+- ``BACKMICE_EMERGENCY_NUMBER``: the telephone number the patient interview's "Call" button
+  dials in an emergency (default ``999``; e.g. ``112`` or ``911``): 2 to 15 digits, an optional
+  leading ``+``.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,6 +33,8 @@ from backmice.errors import InputError
 DEFAULT_MAX_BODY_BYTES = 1_000_000
 DEFAULT_ANONYMOUS_WRITES_PER_MINUTE = 30
 SECRET_KEY_MIN = 32
+DEFAULT_EMERGENCY_NUMBER = "999"
+_EMERGENCY_NUMBER = re.compile(r"\+?[0-9]{2,15}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +46,7 @@ class Settings:
     secret_key_generated: bool = True  # made up for this process (no BACKMICE_SECRET_KEY)
     secure_cookies: bool = False
     anonymous_writes_per_minute: int = DEFAULT_ANONYMOUS_WRITES_PER_MINUTE
+    emergency_number: str = DEFAULT_EMERGENCY_NUMBER  # dialled by the interview's Call button
 
     @property
     def is_sqlite(self) -> bool:
@@ -73,6 +80,11 @@ class Settings:
         secure = env.get("BACKMICE_SECURE_COOKIES", "0")
         if secure not in ("0", "1"):
             raise InputError("BACKMICE_SECURE_COOKIES", f"got {secure!r}", "0 or 1")
+        emergency = env.get("BACKMICE_EMERGENCY_NUMBER", DEFAULT_EMERGENCY_NUMBER).strip()
+        if not _EMERGENCY_NUMBER.fullmatch(emergency):
+            raise InputError("BACKMICE_EMERGENCY_NUMBER", f"got {emergency[:20]!r}",
+                             "a telephone number of 2 to 15 digits, e.g. 999, 112 or 911")
         return cls(data_dir=folder, database_url=url, max_body_bytes=limit,
                    secret_key=key or secrets.token_urlsafe(32), secret_key_generated=not key,
-                   secure_cookies=secure == "1", anonymous_writes_per_minute=int(raw_rate))
+                   secure_cookies=secure == "1", anonymous_writes_per_minute=int(raw_rate),
+                   emergency_number=emergency)

@@ -1,13 +1,11 @@
-"""End to end in a real browser: the clinician, the patient and the reviewer, as they would."""
+"""End to end in a real browser: the clinician and the reviewer, as they would (the patient:
+test_interview_browser.py)."""
 
 from __future__ import annotations
 
 import re
 
 from playwright.sync_api import expect
-
-# A typical back mouse: a 50-year-old with a 2 cm lump for 30 weeks.
-TYPICAL_NUMBERS = {"age_years": "50", "size_cm": "2", "duration_weeks": "30", "nodule_count": "1"}
 
 
 def test_clinician_places_two_lumps_and_sees_a_red_flag(page, live_server, shot):
@@ -83,110 +81,6 @@ def test_clinician_cluster_of_nodules(page, live_server, shot):
     expect(page.locator("#lump-nodule_count")).to_have_value("40")
     expect(page.locator("#result")).to_contain_text("liposuction")
     shot(page, "clinician-6-cluster")
-
-
-def test_patient_interview_reaches_a_result(page, live_server, shot):
-    page.goto(f"{live_server}/interview")
-    shot(page, "patient-1-first-question")
-    for _ in range(45):
-        if page.locator("h1", has_text="What we found").count():
-            break
-        options = page.locator("input[name='value'][type='radio']")
-        if options.count():
-            no = page.locator("input[name='value'][value='false']")
-            (no if no.count() else options.first).check()
-        else:
-            finding = page.locator("input[name='finding']").get_attribute("value")
-            page.fill("#answer", TYPICAL_NUMBERS.get(finding, "1"))
-        with page.expect_navigation():  # read the next page only once it has loaded
-            page.click("button[value='answer']")
-    expect(page.locator("h1")).to_have_text("What we found")
-    expect(page.locator(".triage-banner")).to_contain_text("How soon to be seen")
-    expect(page.locator("main")).to_contain_text("only an examination")
-    shot(page, "patient-2-result", full_page=True)
-
-
-def _answer_no_until(page, finding: str) -> None:
-    """Answer "no" (or the first option, or a typical number) until ``finding`` is asked."""
-    for _ in range(45):
-        asked = page.locator("input[name='finding']").get_attribute("value")
-        if asked == finding:
-            return
-        options = page.locator("input[name='value'][type='radio']")
-        if options.count():
-            no = page.locator("input[name='value'][value='false']")
-            (no if no.count() else options.first).check()
-        else:
-            page.fill("#answer", TYPICAL_NUMBERS.get(asked, "1"))
-        with page.expect_navigation():
-            page.click("button[value='answer']")
-    raise AssertionError(f"{finding} was never asked")
-
-
-def test_patient_emergency_answer_shows_an_alert_at_once(page, live_server, shot):
-    page.goto(f"{live_server}/interview")
-    _answer_no_until(page, "bladder_or_bowel_dysfunction")
-    page.check("input[name='value'][value='true']")
-    with page.expect_navigation():
-        page.click("button[value='answer']")
-    # the next question is shown, but under an alert that says what to do now
-    box = page.locator(".interview-alert")
-    expect(box).to_be_visible()
-    expect(box).to_have_attribute("role", "alert")
-    expect(box.locator("h2")).to_have_text("Get emergency help now")
-    expect(box).to_contain_text("emergency department")
-    expect(box).to_contain_text("cauda equina")
-    assert box.bounding_box()["y"] < page.locator("h1.question-text").bounding_box()["y"]
-    assert box.bounding_box()["y"] < 400  # at the top: seen without scrolling
-    shot(page, "patient-3-emergency-alert")
-    # keyboard: the alert's "See my result now" has the focus; Tab reaches "Carry on answering"
-    focused = page.evaluate("[document.activeElement.value, document.activeElement.textContent]")
-    assert focused == ["finish", "See my result now"]
-    page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.textContent") == "Carry on answering"
-    page.keyboard.press("Shift+Tab")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-    expect(page.locator("h1")).to_have_text("What we found")
-    expect(page.locator(".triage-banner")).to_contain_text("Emergency")
-    expect(page.locator(".red-flags")).to_contain_text("cauda equina")
-    expect(page.locator("main")).not_to_contain_text("small injection")
-    expect(page.locator(".answers-summary")).to_contain_text("bladder")
-    shot(page, "patient-4-emergency-result", full_page=True)
-
-
-def test_interview_fits_a_375px_phone(browser, live_server, shot):
-    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True,
-                                  has_touch=True)
-    pg = context.new_page()
-    pg.goto(f"{live_server}/interview")
-    _answer_no_until(pg, "location")  # the longest option labels
-    shot(pg, "phone-interview-location")
-    overflow = "document.documentElement.scrollWidth - window.innerWidth"
-    assert pg.evaluate(overflow) <= 1, "the location question scrolls sideways"
-    pg.goto(f"{live_server}/interview")
-    _answer_no_until(pg, "bladder_or_bowel_dysfunction")
-    pg.check("input[name='value'][value='true']")
-    with pg.expect_navigation():
-        pg.click("button[value='answer']")
-    expect(pg.locator(".interview-alert")).to_be_visible()
-    shot(pg, "phone-interview-alert")
-    assert pg.evaluate(overflow) <= 1, "the alert scrolls sideways"
-    with pg.expect_navigation():
-        pg.click(".interview-alert button[value='finish']")
-    expect(pg.locator("h1")).to_have_text("What we found")
-    shot(pg, "phone-interview-result", full_page=True)
-    assert pg.evaluate(overflow) <= 1, "the result scrolls sideways"
-    context.close()
-
-
-def test_patient_can_go_back_and_say_dont_know(page, live_server):
-    page.goto(f"{live_server}/interview")
-    first = page.locator("h1.question-text").inner_text()
-    page.click("button[value='dont_know']")
-    expect(page.locator("label[for='progress']")).to_have_text("Question 2")
-    page.click("button[value='back']")
-    expect(page.locator("h1.question-text")).to_have_text(first)
 
 
 def test_feedback_reaches_the_reviewer(page, live_server, shot, log_in):

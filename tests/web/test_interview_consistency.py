@@ -9,25 +9,22 @@ import re
 
 from backmice.render.patient import ALERT_HEADINGS
 
-from .test_pages import _alert, _post, _question
+from .test_interview_pages import PLACE, alert_box, give, post, screen, start
 
-# The reviewer's path: No to every safety question but "I don't know" to the bladder one, then
-# soft, then growing slowly (in whatever order the interview asks them).
-ANSWERS = {"bladder_or_bowel_dysfunction": None, "consistency": "soft", "growth": "slow"}
+# The reviewer's path: No to every safety question but "I don't know" to both parts of the
+# bladder one, then soft, then growing slowly (in whatever order the interview asks them).
+ANSWERS = {"location": PLACE, "bladder_or_bowel_dysfunction#0": None,
+           "bladder_or_bowel_dysfunction#1": None, "consistency": "soft", "growth": "slow"}
 SAFETY_NO = ("spreading_redness", "saddle_anaesthesia", "neurological_deficit",
              "systemically_unwell", "fever", "bilateral_leg_symptoms")
 
 
 def _walk(client) -> str:
     """Answer until the growth answer is given; every other question gets "No"."""
-    html = client.get("/interview").text
-    for _ in range(15):
-        finding = _question(html)
-        value = ANSWERS.get(finding, "false")
-        if value is None:
-            html = _post(client, html, finding=finding, action="dont_know").text
-        else:
-            html = _post(client, html, finding=finding, value=value, action="answer").text
+    html = start(client)
+    for _ in range(20):
+        finding = screen(html)
+        html = give(client, html, finding, ANSWERS.get(finding, "false"))
         if finding == "growth":
             return html
     raise AssertionError("the interview never asked about growth")
@@ -41,15 +38,16 @@ def _banner(html: str) -> str:
 
 def test_alert_and_result_give_the_same_urgency(client, kb):
     html = _walk(client)
-    alert = html_lib.unescape(_alert(html))
+    alert = html_lib.unescape(alert_box(html))
     assert alert, "the growth answer fires a red flag"
-    assert "Talk to a doctor soon, within a few days" in alert
-    assert "within two weeks" not in alert.split("</h2>")[0]  # not the heading any more
+    assert "See a doctor within a few days" in alert.split("</h2>")[0]
+    assert "within 2 weeks" not in alert.split("</h2>")[0]  # not the heading any more
+    assert "You said the lump has been getting bigger, slowly, over months." in alert
     # the sign left open by "I don't know" is named in the alert
     cauda = next(f for f in kb.red_flags if f.id == "cauda_equina")
     assert cauda.patient_message in alert and "I don't know" in alert
-    result = _post(client, html, action="finish").text
-    assert "How soon to be seen: Soon, within a few days" in _banner(result)
+    result = post(client, html, action="finish").text
+    assert "See a doctor within a few days" in _banner(result)
 
 
 def _api_walk(client) -> dict:
@@ -105,9 +103,9 @@ def test_same_day_alert_matches_its_reasons(client, kb):
 
 
 def test_stopping_early_is_not_called_dont_know(client):
-    html = client.get("/interview").text
-    html = _post(client, html, finding=_question(html), value="false", action="answer").text
-    banner = _banner(_post(client, html, action="finish").text)
+    html = give(client, start(client), "location", PLACE)
+    html = give(client, html, screen(html), "false")
+    banner = _banner(post(client, html, action="finish").text)
     assert "not asked because you stopped early" in banner
     assert "I don't know" not in banner
     api = client.post("/api/v1/interview/step",
@@ -143,15 +141,13 @@ def test_patient_options_are_capitalised(client):
 def _walk_to_growth(client) -> str:
     """Answer the safety questions (No; "I don't know" to the bladder one) and "soft", in
     whatever order the interview asks them, until it asks about growth."""
-    answers = {"bladder_or_bowel_dysfunction": None, "consistency": "soft"}
-    html = client.get("/interview").text
-    for _ in range(12):
-        finding = _question(html)
+    answers = {**ANSWERS, "growth": "stable"}
+    html = start(client)
+    for _ in range(20):
+        finding = screen(html)
         if finding == "growth":
             return html
-        value = answers.get(finding, "false")
-        action = "dont_know" if value is None else "answer"
-        html = _post(client, html, finding=finding, value=value or "", action=action).text
+        html = give(client, html, finding, answers.get(finding, "false"))
     raise AssertionError("the interview never asked about growth")
 
 

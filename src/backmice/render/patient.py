@@ -29,6 +29,8 @@ ALERT_HEADINGS = {
     Urgency.URGENT_2_WEEKS.value: "Get this lump checked within two weeks",
 }
 DONT_KNOW = "I don't know"
+EXAMINATION_ONLY = ("Some things, such as how deep the lump lies, can only be checked by a "
+                    "clinician who examines it.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,22 +110,24 @@ def signs(kb: KnowledgeBase, hits: Sequence[RedFlagHit]) -> tuple[Sign, ...]:
     return tuple(_sign(kb, h.id) for h in hits)
 
 
-def alert(kb: KnowledgeBase, a: Assessment, advice: Advice | None = None) -> Alert | None:
+def alert(kb: KnowledgeBase, a: Assessment, advice: Advice | None = None, *,
+          for_clinician: Collection[str] = ()) -> Alert | None:
     """What the interview shows at the top as soon as the answers so far fire a red flag, or
     leave a same-day or emergency sign open by "I don't know" (then a calmer note naming it).
 
     Its urgency is the patient's advice (:func:`patient_advice`, passed in when the caller has it
     already), the same one the result page and the API show: a "don't know" that leaves a more
     urgent sign open raises both, and the alert then names the signs left open too.
+    ``for_clinician``: questions left to the clinician (see :func:`patient_advice`).
     """
     if not a.red_flags and not _pressing_left_open(kb, a.triage):
         return None
-    advice = advice or patient_advice(kb, a.triage)
+    advice = advice or patient_advice(kb, a.triage, for_clinician=for_clinician)
     level = advice.level
     heading = ALERT_HEADINGS.get(level, "Get this checked")
     pressing = level in {u.value for u in PRESSING}
     return Alert(level, pressing, heading, advice.text, signs(kb, a.red_flags),
-                 not_ruled_out(kb, a.triage))
+                 not_ruled_out(kb, a.triage, for_clinician=for_clinician))
 
 
 def _pressing_left_open(kb: KnowledgeBase, triage: Triage) -> bool:
@@ -134,21 +138,50 @@ def _pressing_left_open(kb: KnowledgeBase, triage: Triage) -> bool:
         fid in pressing for fid in triage.red_flags_not_ruled_out)
 
 
-def not_ruled_out(kb: KnowledgeBase, triage: Triage) -> tuple[Sign, ...]:
+def _left_to_clinician(kb: KnowledgeBase, triage: Triage,
+                       for_clinician: Collection[str]) -> set[str]:
+    """Red flags left open only by questions the interview leaves to the clinician."""
+    if not for_clinician:
+        return set()
+    still_open = {*triage.unknown_red_flag_questions, *triage.unanswered_red_flag_questions}
+    out = set()
+    for flag_id in triage.red_flags_not_ruled_out:
+        open_here = kb.rules[f"red_flags:{flag_id}"].names() & still_open
+        if open_here and open_here <= set(for_clinician):
+            out.add(flag_id)
+    return out
+
+
+def not_ruled_out(kb: KnowledgeBase, triage: Triage, *,
+                  for_clinician: Collection[str] = ()) -> tuple[Sign, ...]:
     """Warning signs that "I don't know" answers (or questions not asked, after the patient
-    stopped early) leave open, each with the questions behind it."""
+    stopped early) leave open, each with the questions behind it. Signs open only because a
+    question was left to the clinician (``for_clinician``) are :func:`clinician_checks`."""
     out = []
     still_open = (*triage.unknown_red_flag_questions, *triage.unanswered_red_flag_questions)
+    skipped = _left_to_clinician(kb, triage, for_clinician)
     for flag_id in triage.red_flags_not_ruled_out:
+        if flag_id in skipped:
+            continue
         named = kb.rules[f"red_flags:{flag_id}"].names()
-        questions = tuple(kb.findings[f].question.patient for f in still_open if f in named)
+        questions = tuple(kb.findings[f].question.patient for f in still_open
+                          if f in named and f not in for_clinician)
         out.append(_sign(kb, flag_id, questions))
     return tuple(out)
 
 
-def _open_reason(triage: Triage, stopped_early: bool) -> str:
-    """Why signs are left open, in plain words: "I don't know", stopping early, or both."""
-    said = bool(triage.unknown_red_flag_questions)
+def clinician_checks(kb: KnowledgeBase, triage: Triage,
+                     for_clinician: Collection[str]) -> tuple[Sign, ...]:
+    """Warning signs the interview cannot rule out because only an examination can (how deep
+    the lump lies): for the clinician to check."""
+    skipped = _left_to_clinician(kb, triage, for_clinician)
+    return tuple(_sign(kb, f) for f in triage.red_flags_not_ruled_out if f in skipped)
+
+
+def _open_reason(triage: Triage, stopped_early: bool, for_clinician: Collection[str] = ()) -> str:
+    """Why signs are left open, in plain words: "I don't know", stopping early, or both (a
+    question left to the clinician is not an "I don't know")."""
+    said = bool(set(triage.unknown_red_flag_questions) - set(for_clinician))
     stopped = stopped_early and bool(triage.unanswered_red_flag_questions)
     if said and stopped:
         why = ("Some safety questions were answered \"I don't know\", and others were not asked "
@@ -160,7 +193,8 @@ def _open_reason(triage: Triage, stopped_early: bool) -> str:
     return why + ", so the warning signs they ask about could not be ruled out."
 
 
-def patient_advice(kb: KnowledgeBase, triage: Triage, *, stopped_early: bool = False) -> Advice:
+def patient_advice(kb: KnowledgeBase, triage: Triage, *, stopped_early: bool = False,
+                   for_clinician: Collection[str] = ()) -> Advice:
     """How soon to be seen, for a patient: the one patient urgency, shown by the interview's
     alert, its result page, the API (``patient_advice``) and the terminal.
 
@@ -172,18 +206,30 @@ def patient_advice(kb: KnowledgeBase, triage: Triage, *, stopped_early: bool = F
     open signs are always listed with their own advice (:func:`not_ruled_out`). The same holds for
     safety questions never asked because the patient stopped early (``stopped_early``), and
     the reason says which of the two it was.
+
+    ``for_clinician`` names questions the patient interview does not ask because only an
+    examination can answer them (how deep the lump lies). A sign left open only by them does not
+    raise the advice as a "don't know" does (every patient would be sent within two weeks), but
+    it is never read as a "no" either: "self care" becomes "routine", so that a clinician
+    examines the lump, and the result names the sign for the clinician to check
+    (:func:`clinician_checks`). Our choice (estimate), like the raise for "I don't know".
     """
     level = Urgency(triage.level)
     text = kb.texts.triage[level]
+    to_clinician = _left_to_clinician(kb, triage, for_clinician)
     open_levels = {next(f.urgency for f in kb.red_flags if f.id == fid)
-                   for fid in triage.red_flags_not_ruled_out}
-    why = _open_reason(triage, stopped_early)
+                   for fid in triage.red_flags_not_ruled_out if fid not in to_clinician}
+    why = _open_reason(triage, stopped_early, for_clinician)
     if open_levels & set(PRESSING) and level.rank > Urgency.URGENT_SAME_DAY.rank:
         soon = kb.texts.not_ruled_out
         return Advice(SOON, soon.label, soon.patient, level.value, why)
     if open_levels and level.rank > Urgency.URGENT_2_WEEKS.rank:
         two = kb.texts.triage[Urgency.URGENT_2_WEEKS]
         return Advice(Urgency.URGENT_2_WEEKS.value, two.label, two.patient, level.value, why)
+    if to_clinician and level is Urgency.SELF_CARE:
+        routine = kb.texts.triage[Urgency.ROUTINE]
+        return Advice(Urgency.ROUTINE.value, routine.label, routine.patient, level.value,
+                      EXAMINATION_ONLY)
     return Advice(level.value, text.label, text.patient)
 
 

@@ -7,7 +7,7 @@ any time and see the result so far (:func:`finish_now`). Imports no web framewor
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -74,10 +74,14 @@ class PatientOutcome:
     not_ruled_out: tuple[Sign, ...]  # signs left open by "I don't know" or by stopping early
 
 
-def patient_outcome(kb: KnowledgeBase, now: Step) -> PatientOutcome:
+def patient_outcome(kb: KnowledgeBase, now: Step,
+                    for_clinician: Collection[str] = ()) -> PatientOutcome:
+    """``for_clinician``: questions the interview left to the clinician (the pages' flow)."""
     a = now.assessment
-    advice = patient_advice(kb, a.triage, stopped_early=now.stopped_early)
-    return PatientOutcome(advice, alert(kb, a, advice), not_ruled_out(kb, a.triage))
+    advice = patient_advice(kb, a.triage, stopped_early=now.stopped_early,
+                            for_clinician=for_clinician)
+    return PatientOutcome(advice, alert(kb, a, advice, for_clinician=for_clinician),
+                          not_ruled_out(kb, a.triage, for_clinician=for_clinician))
 
 
 def patient_triage(triage: Triage, advice: Advice) -> Triage:

@@ -15,31 +15,32 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from backmice import strict_json
 from backmice.errors import InputError, NotFoundError
 from backmice.findings import FINDINGS
 from backmice.render.json_doc import from_data, to_data
 from backmice.render.note import clinician_note
 from backmice.render.patient import (
-    answer_summary,
+    clinician_checks,
     input_hint,
     possibilities,
     signs,
     warning_signs,
 )
+from backmice.render.patient_interview import (
+    FOR_CLINICIAN,
+    URGENCY_LEVELS,
+    plain_urgency,
+    said_for,
+    you_said,
+)
 from backmice.storage.repository import LIMITS
 from backmice.web import feedback_form, kb_views
+from backmice.web import interview_flow as flow
 from backmice.web.assessing import assess_bytes
 from backmice.web.auth import optional_caller
 from backmice.web.deps import KB, RecordId, Reviewer, Store
 from backmice.web.edge import JSON_KEY
-from backmice.web.interviewing import (
-    build_state,
-    finish_now,
-    patient_outcome,
-    question_data,
-    run_step,
-)
+from backmice.web.interviewing import finish_now, patient_outcome
 
 # Every page looks up who is signed in, so the header shows the links of their roles.
 router = APIRouter(include_in_schema=False, dependencies=[Depends(optional_caller)])
@@ -120,49 +121,13 @@ def shared_assessment(request: Request, share_id: str, store: Store, kb: KB) -> 
 
 
 # --- patient interview ---------------------------------------------------------------------
-EMPTY_STATE: dict[str, Any] = {"answers": {}, "dont_know": [], "order": []}
+# A start screen; then one screen at a time (web/interview_flow.py): the place of the lump on
+# the body picture, the safety questions, the rest; a summary where any answer can be changed;
+# the result. The state travels in a hidden field, so every step works without JavaScript.
 FEEDBACK_TEXT_MISSING = "Please write what is wrong or missing before sending the report."
 FEEDBACK_FORM = {"no_reasons": feedback_form.NO_REASONS,
                  "comment_limit": feedback_form.COMMENT_LIMIT}
 DAMAGED = "Your answers could not be read back (the page may be old or incomplete)."
-
-
-def _interview_state(raw: str) -> dict[str, Any]:
-    try:  # the same rules as every JSON body (bounded nesting, no NaN, NUL or surrogates)
-        state = strict_json.loads(raw, where="state") if raw.strip() else {}
-    except InputError:
-        raise InputError("state", "the interview state is damaged", "start again") from None
-    if not isinstance(state, dict):
-        raise InputError("state", "the interview state is damaged", "start again")
-    answers = state.get("answers") or {}
-    dont_know = state.get("dont_know") or []
-    order = state.get("order") or []
-    if not (isinstance(answers, dict) and isinstance(dont_know, list)
-            and isinstance(order, list)):
-        raise InputError("state", "the interview state is damaged", "start again")
-    return {"answers": answers, "dont_know": [str(x) for x in dont_know],
-            "order": [str(x) for x in order]}
-
-
-def _without(state: dict[str, Any], finding: str) -> dict[str, Any]:
-    return {"answers": {k: v for k, v in state["answers"].items() if k != finding},
-            "dont_know": [f for f in state["dont_know"] if f != finding],
-            "order": [f for f in state["order"] if f != finding]}
-
-
-def _coerce(kind: str, raw: str) -> Any:
-    if kind == "boolean":
-        return {"true": True, "false": False}.get(raw, raw)
-    if kind in ("number", "count"):
-        text = raw.strip().replace(",", ".")
-        if kind == "count" and text.lower() == "many":
-            return "many"
-        try:
-            number = float(text)
-        except ValueError:
-            return text
-        return int(number) if kind == "count" and number.is_integer() else number
-    return raw
 
 
 def _wants_json(request: Request) -> bool:
@@ -172,42 +137,93 @@ def _wants_json(request: Request) -> bool:
 
 def _interview_error(request: Request, kb: Any, message: str) -> HTMLResponse:
     """A plain error page with a way to start again (a form post gets HTML, not the JSON body)."""
+    number = request.app.state.settings.emergency_number
     return page(request, "interview_error.html",
-                {"message": message, "warning_groups": warning_signs(kb)},
+                {"message": message, "warning_groups": warning_signs(kb),
+                 "plain_headings": _plain_headings(number)},
                 twin=None, status_code=422)
 
 
-def _render_interview(request: Request, kb: Any, state: dict[str, Any],
-                      error: str | None = None, *, finish: bool = False) -> HTMLResponse:
-    built = build_state(kb, state["answers"], state["dont_know"])
-    now = finish_now(kb, built) if finish else run_step(kb, built)
-    a = now.assessment
-    outcome = patient_outcome(kb, now)  # one patient urgency for the alert and the result
+def _common(request: Request, kb: Any, state: dict[str, Any], now: Any) -> dict[str, Any]:
+    """What every interview screen shows: the alert with the answers that fired it, the call
+    button's number, the warning signs, the disclaimer."""
+    outcome = patient_outcome(kb, now, FOR_CLINICIAN)
     found = outcome.alert
-    context: dict[str, Any] = {"state_json": json.dumps(state), "step": now, "error": error,
-                               "can_go_back": bool(state["answers"] or state["dont_know"]),
-                               "alert": found, "warning_groups": warning_signs(kb),
-                               "patient_disclaimer": kb.texts.disclaimer.patient}
-    if now.done:
-        advice = outcome.advice
-        context.update(
-            doc=to_data(now.as_patient_assessment(advice)), triage=a.triage, advice=advice,
-            signs=signs(kb, a.red_flags), not_ruled_out=outcome.not_ruled_out,
-            urgent=found is not None and found.urgent,
-            possibilities=possibilities(kb, a),
-            answers=answer_summary(kb, state["order"], built.answers.values, built.dont_know),
-            post_procedure=kb.texts.post_procedure_warning.patient,
-            said_dont_know=bool(built.dont_know),
-        )
-        return page(request, "interview_result.html", context, twin="/api/v1/interview/step")
-    context["question"] = question_data(kb, now.question, "patient")
+    number = request.app.state.settings.emergency_number
+    said = ""
+    if found is not None:
+        fired = [s.id for s in found.signs]
+        said = you_said(said_for(kb, fired, now.assessment.findings, flow.parts_said(state)))
+    return {"state_json": json.dumps(state), "step": now, "outcome": outcome, "alert": found,
+            "alert_said": said,
+            "plain": plain_urgency(outcome.advice.level, number),
+            "emergency_number": number, "warning_groups": warning_signs(kb),
+            "plain_headings": _plain_headings(number),
+            "patient_disclaimer": kb.texts.disclaimer.patient,
+            "can_go_back": bool(state["order"])}
+
+
+def _plain_headings(number: str) -> dict[str, str]:
+    return {level: plain_urgency(level, number).heading for level in URGENCY_LEVELS}
+
+
+def _render_screen(request: Request, kb: Any, state: dict[str, Any], key: str, *,
+                   selected: str | None = None, error: str | None = None,
+                   changing: bool = False) -> HTMLResponse:
+    now = flow.step_of(kb, state)
+    context = _common(request, kb, state, now)
+    question = flow.screen_data(kb, key, now)
+    context.update(question=question, error=error, changing=changing,
+                   selected=selected if selected is not None else flow.chosen(state, key),
+                   number=len([k for k in state["order"] if k != key]) + 1)
     return page(request, "interview.html", context, twin="/api/v1/interview/step",
                 status_code=422 if error else 200)
 
 
+def _render_next(request: Request, kb: Any, state: dict[str, Any]) -> HTMLResponse:
+    """The next unanswered screen, or the summary once every question is answered."""
+    now = flow.step_of(kb, state)
+    key = flow.next_screen(kb, state, now)
+    if key is not None:
+        return _render_screen(request, kb, state, key)
+    context = _common(request, kb, state, now)
+    context["lines"] = flow.summary(kb, state)
+    return page(request, "interview_summary.html", context, twin="/api/v1/interview/step")
+
+
+def _render_result(request: Request, kb: Any, state: dict[str, Any]) -> HTMLResponse:
+    built = flow.engine_state(kb, state)
+    now = finish_now(kb, built)
+    a = now.assessment
+    context = _common(request, kb, state, now)
+    outcome, found = context["outcome"], context["alert"]
+    answers = a.findings
+    quoted = flow.parts_said(state)
+    context.update(
+        doc=to_data(now.as_patient_assessment(outcome.advice)), triage=a.triage,
+        advice=outcome.advice,
+        signs=[(s, you_said(said_for(kb, [s.id], answers, quoted)))
+               for s in signs(kb, a.red_flags)],
+        not_ruled_out=outcome.not_ruled_out,
+        clinician_checks=clinician_checks(kb, a.triage, FOR_CLINICIAN),
+        urgent=found is not None and found.urgent,
+        possibilities=possibilities(kb, a),
+        lines=flow.summary(kb, state),
+        post_procedure=kb.texts.post_procedure_warning.patient,
+        said_dont_know=bool(state["dont_know"]),
+    )
+    return page(request, "interview_result.html", context, twin="/api/v1/interview/step")
+
+
 @router.get("/interview", response_class=HTMLResponse)
 async def interview_start(request: Request, kb: KB) -> HTMLResponse:
-    return _render_interview(request, kb, EMPTY_STATE)
+    """The start screen: who the questions are for, what they are not, how long they take."""
+    number = request.app.state.settings.emergency_number
+    return page(request, "interview_start.html",
+                {"emergency_number": number, "warning_groups": warning_signs(kb),
+                 "plain_headings": _plain_headings(number),
+                 "patient_disclaimer": kb.texts.disclaimer.patient},
+                twin="/api/v1/interview/step")
 
 
 @router.post("/interview", response_class=HTMLResponse)
@@ -217,33 +233,46 @@ async def interview_answer(request: Request, kb: KB,
                      value: Annotated[str, Form(max_length=100)] = "",
                      action: Annotated[str, Form(max_length=20)] = "answer") -> HTMLResponse:
     if action == "restart":
-        return _render_interview(request, kb, EMPTY_STATE)
+        return await interview_start(request, kb)
+    if action == "start":
+        return _render_next(request, kb, flow.empty())
     try:
-        current = _interview_state(state)
-        if action in ("back", "finish", "continue"):
-            if action == "back" and current["order"]:
-                current = _without(current, current["order"][-1])
-            return _render_interview(request, kb, current, finish=action == "finish")
-        if finding not in kb.findings:
+        current = flow.parse_state(state)
+        flow.engine_state(kb, current)  # every answer checked before anything is shown
+        if action == "back":
+            if not current["order"]:
+                return await interview_start(request, kb)
+            last = current["order"][-1]
+            return _render_screen(request, kb, flow.without(current, last), last,
+                                  selected=flow.chosen(current, last))
+        if action in ("finish", "result"):
+            return _render_result(request, kb, current)
+        if action in ("continue", "summary"):
+            return _render_next(request, kb, current)
+        key = finding
+        name, _ = flow.split_key(key)
+        if name not in kb.findings:
             raise InputError("finding", "unknown question", "a question the interview asked")
-        build_state(kb, current["answers"], current["dont_know"])
+        if action == "change":
+            return _render_screen(request, kb, current, key, changing=True)
     except InputError:
         if _wants_json(request):  # an API client posting the form: the usual JSON error body
             raise
         return _interview_error(request, kb, DAMAGED)
-    rest = _without(current, finding)
     if action == "dont_know":
-        return _render_interview(request, kb, {**rest, "dont_know": [*rest["dont_know"], finding],
-                                               "order": [*rest["order"], finding]})
-    answer = _coerce(FINDINGS[finding].kind.value, value)
-    trial = {**rest, "answers": {**rest["answers"], finding: answer},
-             "order": [*rest["order"], finding]}
+        return _render_next(request, kb, flow.record(kb, current, key, None, dont_know=True))
+    _, part = flow.split_key(key)
+    if key == flow.PLACE:
+        answer: Any = value
+    else:
+        answer = flow.coerce("boolean" if part is not None else FINDINGS[name].kind.value, value)
     try:
-        build_state(kb, trial["answers"], trial["dont_know"])
+        trial = flow.record(kb, current, key, answer)
     except InputError:
         # plain words for a patient, never the API's "allowed are ... or null"
-        return _render_interview(request, kb, current, error=input_hint(finding))
-    return _render_interview(request, kb, trial)
+        return _render_screen(request, kb, current, key, error=input_hint(name),
+                              selected=value or None)
+    return _render_next(request, kb, trial)
 
 
 # --- condition pages and feedback ----------------------------------------------------------
