@@ -124,7 +124,7 @@ def test_answer_summary_keeps_dont_know_and_the_order(kb):
                            {"size_cm": 2.0, "location": "posterior_superior_iliac_spine"},
                            {"fever"})
     assert [a for _, a in lines] == ["2", "I don't know",
-                                     "On one of the two dimples at the top of the buttocks (PSIS)"]
+                                     "On one of the two dimples at the top of the buttocks"]
     assert lines[1][0] == kb.findings["fever"].question.patient
 
 
@@ -203,3 +203,10 @@ def test_plain_urgency_never_uses_the_codes():
         words = plain_urgency(level, "999")
         assert "_" not in words.heading + words.detail
         assert not words.detail.startswith(words.heading)
+
+
+def test_patient_place_words_hold_no_anatomical_terms(kb):
+    """The places a patient reads (interview, CLI, API summaries) use everyday words only."""
+    for value in kb.findings["location"].patient_value_labels.values():
+        for term in ("PSIS", "sacroiliac", "iliac", "sacrum", "fascia"):
+            assert term not in value, (term, value)
