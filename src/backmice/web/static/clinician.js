@@ -1011,6 +1011,7 @@
         return;
       }
       forgetDraft();
+      $("#restored-notice").hidden = true;
       const link = document.createElement("a");
       link.href = "/encounters/" + data.id;
       link.id = "saved-visit-link";
