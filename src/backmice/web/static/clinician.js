@@ -711,7 +711,9 @@
     const article = articles.find((a) => selected && a.dataset.lump === selected.id) || articles[0];
     let text = "Triage: " + doc.dataset.triageLabel +
       (doc.dataset.triageProvisional ? " (provisional)" : "");
-    if (article) text += " · " + article.dataset.lump + ": " + article.dataset.top + " " + article.dataset.topP;
+    const shown = article && state.lumps.find((l) => l.id === article.dataset.lump);
+    const name = shown && shown.label ? shown.label : (article ? article.dataset.lump : "");
+    if (article) text += " · " + name + ": " + article.dataset.top + " " + article.dataset.topP;
     return text;
   }
 
@@ -1052,6 +1054,8 @@
     $(".restored-when", notice).textContent = when && !isNaN(when)
       ? "from " + when.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }) : "";
     notice.hidden = false;
+    if ("scrollRestoration" in history) history.scrollRestoration = "manual";
+    notice.scrollIntoView({ block: "nearest" });  // the first thing seen after a reload
   } else if (start) {
     loadEntries(Object.assign({ fromRecord: true }, start));
     if (start.lumps.length) status.textContent = "Filled in from the record: " + start.lumps.map(describe).join("; ") + ".";
