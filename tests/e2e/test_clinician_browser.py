@@ -203,7 +203,7 @@ def test_print_shows_what_a_chart_needs_headed_with_the_patient(page, live_serve
     expect(page.locator("#result-lump-1 .workup")).to_be_visible()
     expect(page.locator("#result-lump-1 .print-treatments")).to_be_visible()
     expect(page.locator("#result-lump-1 .print-treatments")).to_contain_text("evidence ")
-    expect(page.locator("#result .disclaimer-box")).to_be_visible()
+    expect(page.locator("#result-lump-1 .print-disclaimer")).to_be_visible()  # on each page
     # the long texts stay on screen, one click away: not printed
     expect(page.locator("#result .fold-why")).to_be_hidden()
     expect(page.locator("#result .treatments")).to_be_hidden()
@@ -377,6 +377,7 @@ def test_two_lumps_print_one_page_each(page, live_server, shot):
         expect(head).to_be_visible()
         expect(head).to_contain_text("Ann Example")
         expect(head).to_contain_text(f"Lump {i + 1} of 2")
+        expect(page.locator("#result .print-disclaimer").nth(i)).to_be_visible()
     page.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 dpi, for the picture
     shot(page, "clinician-print-two-lumps", full_page=True)
     pdf = page.pdf(format="A4")
