@@ -21,7 +21,7 @@ def test_clinician_places_two_lumps_and_sees_a_red_flag(page, live_server, shot)
     page.locator("#lump-mobile input[value='true'] + label").click()
     page.fill("#lump-size_cm", "1.5")
     page.press("#lump-size_cm", "Tab")
-    expect(page.locator("#result .differential").first).to_be_visible()
+    expect(page.locator("#result .top-three").first).to_be_visible()
     expect(page.locator("#result meter").first).to_be_visible()
     shot(page, "clinician-2-one-lump")
 

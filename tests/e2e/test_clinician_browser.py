@@ -174,41 +174,47 @@ def test_a_cluster_needs_at_least_two_nodules(page, live_server):
     expect(page.locator("#lump-list li")).to_contain_text("12 nodules")
 
 
-def test_print_shows_findings_and_every_reasoning_table(page, live_server, shot):
+def test_print_shows_what_a_chart_needs_headed_with_the_patient(page, live_server, shot):
     _place_left_psis(page, live_server)
     page.fill("#patient-age_years", "50")
     page.locator("#lump-tender input[value='true'] + label").click()
     page.fill("#lump-size_cm", "6")
     expect(page.locator(".red-flag-banner").first).to_be_visible()
+    page.click(".workspace-patient summary")
+    page.fill("#pid-name", "Ann Example")
+    page.fill("#pid-birth", "1971-03-15")
+    page.fill("#pid-ident", "MRN-77")
     tables = page.locator("#result details.reasoning table")
     assert tables.count() >= 2
-    expect(tables.nth(1)).to_be_hidden()  # on screen only the first one is open
 
     page.emulate_media(media="print")
-    for i in range(tables.count()):
-        expect(tables.nth(i)).to_be_visible()
-    expect(page.locator("#result tr.for").first).to_be_visible()
-    expect(page.locator("#result tr.against").first).to_be_visible()
-    head = page.locator(".print-head")
+    head = page.locator("#result-lump-1 .print-lump-head")
     expect(head).to_be_visible()
-    expect(head).to_contain_text("assessed ")
-    expect(head).to_contain_text("knowledge base ")
+    expect(head.locator(".pid-name")).to_have_text("Ann Example")
+    expect(head.locator(".pid-birth")).to_have_text("1971-03-15")
+    expect(head.locator(".pid-ident")).to_have_text("MRN-77")
+    expect(head.locator(".pid-date")).not_to_be_empty()
+    expect(page.locator(".print-head")).to_contain_text("knowledge base ")
+    summary = page.locator("#result-lump-1 .lump-summary")
+    expect(summary).to_be_visible()
+    expect(summary.locator(".red-flag-banner").first).to_contain_text("Rule: Size ≥ 5 cm")
     entered = page.locator("#result-lump-1 .compact-findings")
     expect(entered).to_be_visible()
     expect(entered).to_contain_text("Size: 6 cm")
-    expect(entered).to_contain_text("Location: at the PSIS")
-    expect(page.locator(".red-flag-banner").first).to_contain_text("Rule: Size ≥ 5 cm")
-    expect(page.locator("#result .workup")).to_be_visible()
-    expect(page.locator("#result .treatments")).to_be_visible()
-    expect(page.locator("#result .disclaimer-box")).to_be_visible()
-    expect(page.locator("#bodymap")).to_be_visible()  # where the lumps are
+    expect(page.locator("#result-lump-1 .workup")).to_be_visible()
+    expect(page.locator("#result-lump-1 .print-treatments")).to_be_visible()
+    expect(page.locator("#result-lump-1 .print-treatments")).to_contain_text("evidence ")
+    expect(page.locator("#result-lump-1 .print-disclaimer")).to_be_visible()  # on each page
+    # the long texts stay on screen, one click away: not printed
+    expect(page.locator("#result .fold-why")).to_be_hidden()
+    expect(page.locator("#result .treatments")).to_be_hidden()
     expect(page.locator(".findings-panel")).to_be_hidden()
     expect(page.locator("#result .answer-buttons").first).to_be_hidden()
     shot(page, "clinician-9-print", full_page=True)
 
     page.emulate_media(media="screen")
-    expect(tables.nth(1)).to_be_hidden()  # the page is as it was before printing
-    expect(tables.nth(0)).to_be_visible()
+    expect(page.locator("#result-lump-1 .fold-workup")).not_to_have_attribute("open", "")
+    expect(page.locator("#result-lump-1 .print-lump-head")).to_be_hidden()
 
 
 @pytest.mark.parametrize("path", ["/conditions/episacral_lipoma", "/knowledge-base", "/conditions"])
@@ -251,5 +257,131 @@ def test_a_saved_assessment_lists_its_questions_without_buttons(page, live_serve
     link.click()
     expect(page.locator("h1")).to_contain_text("Saved assessment")
     expect(page.locator(".questions li").first).to_be_visible()
-    expect(page.locator("main button")).to_have_count(0)
+    expect(page.locator("main .questions button")).to_have_count(0)
+    # the chart note's own tools, handled by the page's script
+    expect(page.locator("main button")).to_have_count(2)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.click(".copy-chart-note")
+    expect(page.locator(".note-tools-status")).to_have_text("Chart note copied.")
+    copied = page.evaluate("() => navigator.clipboard.readText()")
+    assert copied.startswith("## Back lump assessment (backmice)") and "**References:**" in copied
     shot(page, "saved-assessment-questions", full_page=True)
+
+
+# --- the answer first: most urgent lump first, its summary, everything else folded ----------
+PANEL_HEIGHT = "() => document.querySelector('#result-panel').scrollHeight"
+PAGE_COUNT = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
+
+
+def _region(pg, location, side):
+    """Place a lump with the keyboard (Enter on the map region): the same at every width."""
+    pg.locator(f"#bodymap [role='button'][data-location='{location}'][data-side='{side}']"
+               ).first.press("Enter")
+
+
+def _two_lumps(pg, live_server):
+    """A routine back mouse placed first, then a 7 cm lump on the right buttock."""
+    pg.goto(f"{live_server}/clinician")
+    _region(pg, "posterior_superior_iliac_spine", "left")
+    expect(pg.locator("#result .assessment")).to_be_visible()
+    pg.fill("#lump-size_cm", "1.5")
+    expect(pg.locator("#result-lump-1 .compact-findings")).to_contain_text("1.5 cm")
+    _region(pg, "buttock", "right")
+    expect(pg.locator("#lump-list li")).to_have_count(2)
+    pg.fill("#lump-size_cm", "7")
+    expect(pg.locator("#result .lump-result")).to_have_count(2)
+    expect(pg.locator("#result-lump-2 .red-flag-banner").first).to_be_visible()
+
+
+IN_ORDER = """([first, second]) => !!(document.querySelector(first).compareDocumentPosition(
+    document.querySelector(second)) & Node.DOCUMENT_POSITION_FOLLOWING)"""
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_the_most_urgent_lump_comes_first_with_its_summary(browser, live_server, shot, width):
+    context = browser.new_context(viewport={"width": width, "height": 800 if width > 400 else 844},
+                                  is_mobile=width < 400, has_touch=width < 400)
+    pg = context.new_page()
+    _two_lumps(pg, live_server)
+    articles = pg.locator("#result .lump-result")
+    # placed second, shown first: the urgent lump's summary before anything of the routine lump
+    expect(articles.first).to_have_attribute("data-lump", "lump-2")
+    assert pg.evaluate(IN_ORDER, ["#result-lump-2 .lump-summary", "#result-lump-1"])
+    summary = pg.locator("#result-lump-2 .lump-summary")
+    expect(summary.locator(".lump-triage")).to_contain_text("Urgent, within 2 weeks")
+    expect(summary.locator(".top-three li")).to_have_count(3)
+    expect(summary.locator(".top-three li").first).to_contain_text("%")
+    expect(summary.locator(".first-step")).to_contain_text("First step:")
+    expect(summary.locator(".red-flag-banner").first).to_contain_text("Size ≥ 5 cm")
+    expect(summary.locator(".dont-miss")).to_contain_text("Don't miss:")
+    # the banner says whose red flag it is
+    flags = pg.locator("#result .triage-banner .flags-by-lump li")
+    expect(flags).to_have_count(1)
+    expect(flags.first).to_contain_text("Lump 2")
+    expect(flags.first).to_contain_text("Lump 5 cm or larger")
+    expect(flags.first.locator("a")).to_have_attribute("href", "#result-lump-2")
+
+    # folded by default, opened on demand (mouse and keyboard), the state on the element
+    folds = pg.locator("#result-lump-2 details.fold")
+    assert folds.count() >= 4
+    for i in range(folds.count()):
+        expect(folds.nth(i)).not_to_have_attribute("open", "")
+    why = pg.locator("#result-lump-2 .fold-why")
+    expect(why.locator("table").first).to_be_hidden()
+    why.locator("> summary").click()
+    expect(why).to_have_attribute("open", "")
+    expect(why.locator("table").first).to_be_visible()
+    treatments = pg.locator("#result-lump-2 .fold-treatments")
+    treatments.locator("> summary").focus()
+    pg.keyboard.press("Enter")
+    expect(treatments).to_have_attribute("open", "")
+    expect(treatments.locator(".treatments li").first).to_be_visible()
+    pg.keyboard.press("Enter")
+    expect(treatments).not_to_have_attribute("open", "")
+    pg.locator("#result .triage-banner").evaluate("el => el.scrollIntoView()")
+    shot(pg, f"clinician-answer-first-{width}")
+    pg.locator("#result-lump-1").evaluate("el => el.scrollIntoView()")
+    shot(pg, f"clinician-answer-first-{width}-second-lump")
+    context.close()
+
+
+def test_the_result_panel_height_of_one_lump_is_reported(page, live_server, shot):
+    """A figure for the report (not asserted): the result panel of one lump with a red flag,
+    folded as it opens, and with every section opened."""
+    page.set_viewport_size({"width": 1366, "height": 768})
+    _place_left_psis(page, live_server)
+    page.fill("#patient-age_years", "50")
+    page.fill("#lump-size_cm", "6")
+    expect(page.locator(".red-flag-banner").first).to_be_visible()
+    folded = page.evaluate(PANEL_HEIGHT)
+    card = page.locator("#result-lump-1 .lump-summary").evaluate(
+        "el => Math.round(el.getBoundingClientRect().height)")
+    page.evaluate("() => document.querySelectorAll('#result details').forEach(d => d.open = true)")
+    opened = page.evaluate(PANEL_HEIGHT)
+    print(f"\nresult panel, one lump at 1366x768: {folded} px folded ({card} px its summary), "
+          f"{opened} px all open")
+    assert opened > folded  # the folded sections hold the rest: nothing was removed
+
+
+def test_two_lumps_print_one_page_each(page, live_server, shot):
+    page.set_viewport_size({"width": 1366, "height": 768})
+    _two_lumps(page, live_server)
+    page.click(".workspace-patient summary")
+    page.fill("#pid-name", "Ann Example")
+    page.fill("#pid-birth", "1971-03-15")
+    page.emulate_media(media="print")
+    second = page.locator("#result .lump-result").nth(1)
+    assert second.evaluate("a => getComputedStyle(a).breakBefore") == "page"
+    expect(page.locator("#result .print-lump-head")).to_have_count(2)
+    for i in range(2):
+        head = page.locator("#result .print-lump-head").nth(i)
+        expect(head).to_be_visible()
+        expect(head).to_contain_text("Ann Example")
+        expect(head).to_contain_text(f"Lump {i + 1} of 2")
+        expect(page.locator("#result .print-disclaimer").nth(i)).to_be_visible()
+    page.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 dpi, for the picture
+    shot(page, "clinician-print-two-lumps", full_page=True)
+    pdf = page.pdf(format="A4")
+    pages = len(PAGE_COUNT.findall(pdf))
+    print(f"\ntwo lumps printed on A4 (Chromium page.pdf): {pages} pages")
+    assert pages == 2, f"{pages} pages for two lumps: a lump runs over its page"

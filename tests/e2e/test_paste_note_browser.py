@@ -177,7 +177,7 @@ def test_visit_form_note(page_422, log_in, live_server, shot):
     expect(page.locator("#patient-fever-note-phrase")).to_be_visible()
     expect(fever).to_have_accessible_description("Read from the note: “Chills”")
     # the preview leaves unconfirmed values out
-    expect(page.locator("#preview .differential").first).to_be_visible()
+    expect(page.locator("#preview .top-three").first).to_be_visible()
     page.wait_for_timeout(400)
     assert sent[-1]["patient"] == {"sex": "female"}, sent[-1]
     assert "size_cm" not in sent[-1]["lumps"][0]["findings"]

@@ -43,7 +43,7 @@ def _record_visit(page, patient_url: str, when: str) -> None:
         page.locator(f"#l{lid}-palpable_lump input[value='true'] + label").click()
         page.locator(f"#l{lid}-tender input[value='true'] + label").click()
         page.locator(f"#l{lid}-pain input[value='true'] + label").click()
-    expect(page.locator("#preview .differential").first).to_be_visible()
+    expect(page.locator("#preview .top-three").first).to_be_visible()
 
 
 def _procedure(page, kind: str, lesion: str, when: str, **fields: str) -> None:
@@ -102,7 +102,7 @@ def test_a_patient_record_from_first_visit_to_excision(page, live_server, log_in
     page.click("#visit-form button[type='submit']")
     after = _family(page, left)
     assert after > before, (before, after)
-    top = page.locator(f"#result-lesion-{left} .differential .dx-name").first.inner_text()
+    top = page.locator(f"#result-lesion-{left} .top-three .dx-name").first.inner_text()
     assert top.startswith(FAMILY), top
     shot(page, "records-3-after-injection")
 

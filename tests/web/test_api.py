@@ -46,7 +46,7 @@ def test_assess_markdown_note(client):
     assert response.headers["content-type"].startswith("text/markdown")
     assert response.text.startswith("## Back lump assessment (backmice)")
     assert "Red flags" in response.text
-    assert "(rule: Size ≥ 5 cm)" in response.text and "Size: 7 cm" in response.text
+    assert "(rule: Size ≥ 5 cm; " in response.text and "Size: 7 cm" in response.text
     assert "size cm" not in response.text and "size_cm" not in response.text
 
 

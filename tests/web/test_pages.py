@@ -109,7 +109,7 @@ def test_clinician_fragment_speaks_in_labels_not_rule_code(client):
     assert "<dt>Depth:</dt> <dd>deep to the fascia</dd>" in html
     # the note in the page says the same, in Markdown escaped once for the textarea
     note = re.search(r'<textarea id="note-text"[^>]*>(.*?)</textarea>', html, re.S).group(1)
-    assert "(rule: Size ≥ 5 cm)" in note and "Age &lt; 18 years" in note
+    assert "(rule: Size ≥ 5 cm; " in note and "Age &lt; 18 years" in note
     assert "size cm" not in note and "age years" not in note and "&amp;" not in note
 
 

@@ -6,6 +6,7 @@ then) and closed when it stops. Tests pass their own knowledge base and settings
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -23,7 +24,7 @@ from backmice.engine import ENGINE_VERSION
 from backmice.interop.schema import findings_schema
 from backmice.kb.base import KnowledgeBase
 from backmice.kb.loader import default_kb
-from backmice.web import filters, kb_views, navigation, openapi
+from backmice.web import assessment_view, filters, kb_views, navigation, openapi
 from backmice.web.cds_hooks import routes as cds_routes
 from backmice.web.deps import HEAD_KEY
 from backmice.web.edge import InputEdgeMiddleware
@@ -121,6 +122,8 @@ def _templates(kb: KnowledgeBase) -> Jinja2Templates:
     env.globals.update(kb_version=kb.version, disclaimer=kb.texts.disclaimer,
                        csrf_input=csrf_input, signed_in=signed_in,
                        nav_links=navigation.nav_links, nav_is_current=navigation.is_current)
+    env.globals["assessment_references"] = functools.partial(
+        assessment_view.assessment_references, kb)
     return Jinja2Templates(env=env)
 
 

@@ -9,11 +9,13 @@ that wait on the database are plain ``def`` or hand the wait to the thread pool.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from backmice.errors import InputError, NotFoundError
 from backmice.findings import FINDINGS
@@ -34,11 +36,11 @@ from backmice.render.patient_interview import (
     you_said,
 )
 from backmice.storage.repository import LIMITS
-from backmice.web import feedback_form, kb_views
+from backmice.web import feedback_form, kb_views, workspace_start
 from backmice.web import interview_flow as flow
 from backmice.web.assessing import assess_bytes
-from backmice.web.auth import optional_caller
-from backmice.web.deps import KB, RecordId, Reviewer, Store
+from backmice.web.auth import Requires, optional_caller
+from backmice.web.deps import KB, MAX_ROW_ID, RecordId, Reviewer, Store, is_head
 from backmice.web.edge import JSON_KEY
 from backmice.web.interviewing import finish_now, patient_outcome
 
@@ -87,15 +89,27 @@ async def home(request: Request, kb: KB) -> HTMLResponse:
 
 # --- clinician workspace -------------------------------------------------------------------
 @router.get("/clinician", response_class=HTMLResponse)
-async def clinician(request: Request, kb: KB) -> HTMLResponse:
+async def clinician(request: Request, kb: KB, store: Store,
+                    patient: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None
+                    ) -> HTMLResponse:
+    """The workspace; ``patient``: start from that patient of the records (a signed-in
+    clinician of the patient's clinic only), prefilled from the record and saved as its visit."""
+    start = None
+    if patient is not None:
+        actor = await Requires("clinician")(request)  # 401 / 403 as on the records pages
+        t = await run_in_threadpool(store.visits.timeline, actor, patient,
+                                    action=None if is_head(request) else "read", encounters=1)
+        start = workspace_start.start_data(kb, t, today=dt.date.today())
     catalogue = kb_views.finding_catalogue(kb)
     groups = [(gid, title, [f for f in catalogue if f["group"] == gid])
               for gid, title in GROUP_TITLES]
     settings = kb_views.kb_overview(kb)["settings"]
     return page(request, "clinician.html",
                 {"groups": groups, "settings": settings, "region_buttons": REGION_BUTTONS,
-                 "default_setting": kb.priors.default_setting},
-                twin="/api/v1/kb/findings")
+                 "default_setting": kb.priors.default_setting, "start": start,
+                 "today": dt.date.today().isoformat()},
+                twin=f"/api/v1/patients/{patient}/timeline" if patient
+                else "/api/v1/kb/findings")
 
 
 @router.post("/clinician/result", response_class=HTMLResponse)
@@ -116,6 +130,7 @@ def shared_assessment(request: Request, share_id: str, store: Store, kb: KB) -> 
     saved = store.get_assessment(share_id=share_id)
     return page(request, "shared.html",
                 {"saved": saved, "doc": saved.result_doc,
+                 "print_id": {"date": saved.created_at.date().isoformat()},
                  "note": clinician_note(kb, from_data(saved.result_doc))},
                 twin=f"/api/v1/assessments/{share_id}")
 

@@ -714,6 +714,7 @@
   function assessSoon() {
     clearTimeout(timer);
     timer = setTimeout(assessNow, 150);
+    keepDraft();  // every change to the entries passes here: keep them in this browser
   }
 
   function announce(text) {
@@ -730,7 +731,9 @@
     const article = articles.find((a) => selected && a.dataset.lump === selected.id) || articles[0];
     let text = "Triage: " + doc.dataset.triageLabel +
       (doc.dataset.triageProvisional ? " (provisional)" : "");
-    if (article) text += " · " + article.dataset.lump + ": " + article.dataset.top + " " + article.dataset.topP;
+    const shown = article && state.lumps.find((l) => l.id === article.dataset.lump);
+    const name = shown && shown.label ? shown.label : (article ? article.dataset.lump : "");
+    if (article) text += " · " + name + ": " + article.dataset.top + " " + article.dataset.topP;
     return text;
   }
 
@@ -769,7 +772,7 @@
   }
 
   async function assessNow() {
-    const tools = ["#copy-note", "#print", "#save"].map((s) => $(s));
+    const tools = ["#copy-note", "#print", "#save", "#save-visit"].map((s) => $(s)).filter(Boolean);
     if (!state.lumps.length) {
       result.innerHTML = '<p class="muted">Place a lump to see the assessment.</p>';
       tools.forEach((b) => { b.disabled = true; });
@@ -806,6 +809,7 @@
       result.innerHTML = html;
       tools.forEach((b) => { b.disabled = false; });
       stampDate();
+      labelResult();
       serverProblem = null;
       markStale();
       restoreFocus(hadFocus);
@@ -839,13 +843,14 @@
     }).observe(resultPanel);
   }
 
-  // --- printing: every reasoning table opened, the date stamped --------------------------
+  // --- printing: the folded sections a chart needs opened, the date stamped -------------
   function stampDate() {
     const when = new Date().toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
     $$(".assessed-on", result).forEach((el) => { el.textContent = "assessed " + when + " · "; });
   }
   function openForPrint() {
-    $$("details:not([open])", result).forEach((d) => { d.open = true; d.dataset.printOpened = "1"; });
+    fillPrintHeads();
+    $$("details.fold-print:not([open])", result).forEach((d) => { d.open = true; d.dataset.printOpened = "1"; });
   }
   function restoreAfterPrint() {
     $$("details[data-print-opened]", result).forEach((d) => { d.open = false; delete d.dataset.printOpened; });
@@ -867,7 +872,7 @@
     toolStatus.textContent = "Clinician note copied.";
   });
   $("#print").addEventListener("click", () => window.print());
-  $("#save").addEventListener("click", async () => {
+  if ($("#save")) $("#save").addEventListener("click", async () => {
     const response = await fetch("/api/v1/assessments", {
       method: "POST", headers: { "Content-Type": "application/json" },
       body: JSON.stringify(documentForServer()),
@@ -881,5 +886,200 @@
     link.href = "/a/" + data.share_id;
     link.textContent = "Saved: open the shareable link";
     toolStatus.replaceChildren(link);
+    forgetDraft();  // the entries are kept on the server now
   });
+
+  // === One workflow (result half): start from a patient of the records, keep unsaved entries
+  // in this browser, save the result as a visit of that patient. ===========================
+  const startBox = $("#workspace-start");
+  const start = startBox ? JSON.parse(startBox.textContent) : null;
+  const DRAFT_KEY = "backmice.workspace." + (start ? "patient-" + start.patient_id : "anonymous");
+  let unsaved = false;  // entries made since the last save or clear: leaving asks first
+  let restoring = true;  // building the page from the record or a draft is not an entry
+
+  function hasEntries() {
+    return state.lumps.length > 0 || Object.keys(state.patient).length > 0;
+  }
+
+  // The entries as stored in the browser (the identification fields are never kept).
+  function keepDraft() {
+    if (restoring) return;
+    try {
+      if (!hasEntries() && !start) {
+        localStorage.removeItem(DRAFT_KEY);
+      } else {
+        localStorage.setItem(DRAFT_KEY, JSON.stringify({
+          version: 1, saved_at: new Date().toISOString(), setting: $("#setting").value,
+          patient: state.patient, next: state.next,
+          lumps: state.lumps.map((l) => ({ id: l.id, x: l.x, y: l.y, findings: l.findings, later: l.later,
+            lesion_id: l.lesion_id || null, label: l.label || null })),
+        }));
+      }
+    } catch (err) { /* storage full or blocked: the page still works, without the safety copy */ }
+    unsaved = hasEntries() || !!start;
+  }
+
+  function forgetDraft() {
+    try { localStorage.removeItem(DRAFT_KEY); } catch (err) { /* nothing was kept */ }
+    unsaved = false;
+  }
+
+  function readDraft() {
+    try {
+      const draft = JSON.parse(localStorage.getItem(DRAFT_KEY) || "null");
+      return draft && draft.version === 1 && Array.isArray(draft.lumps) ? draft : null;
+    } catch (err) {
+      return null;
+    }
+  }
+
+  function regionCentre(findings) {
+    const regions = $$("[role='button'][data-location]", map).filter((r) => r.dataset.location === findings.location);
+    const region = regions.find((r) => r.dataset.side === findings.laterality) || regions[0];
+    return region ? [Number(region.dataset.cx), Number(region.dataset.cy)] : [180, 190];
+  }
+
+  // Lumps from the record or a draft into the page's state, the fields written to match.
+  function loadEntries(entries) {
+    state.patient = Object.assign({}, entries.patient || {});
+    state.lumps = entries.lumps.map((l, i) => {
+      let x = l.x;
+      let y = l.y;
+      if (entries.fromRecord) {  // the record keeps positions from 0 to 1; none: the region's centre
+        const placed = typeof l.x === "number" && typeof l.y === "number";
+        const centre = regionCentre(l.findings || {});
+        x = placed ? Math.round(l.x * 360) : centre[0] + (i % 5) * 3;
+        y = placed ? Math.round(l.y * 380) : centre[1] + (i % 5) * 3;
+      }
+      return { id: l.id, x: x, y: y, findings: Object.assign({}, l.findings || {}),
+        later: Object.assign({}, l.later || {}), lesion_id: l.lesion_id || null, label: l.label || null };
+    });
+    const numbers = state.lumps.map((l) => Number(String(l.id).split("-").pop())).filter(Number.isFinite);
+    state.next = Math.max(entries.next || 1, numbers.length ? Math.max.apply(null, numbers) + 1 : 1);
+    if (entries.setting && $("#setting option[value='" + entries.setting + "']")) $("#setting").value = entries.setting;
+    $$("[data-scope='patient']").forEach((el) => writeControl(el, state.patient[el.dataset.finding]));
+    select(state.lumps.length ? 0 : -1);
+  }
+
+  // A lump from the record is named by the lesion's label in the result.
+  function labelResult() {
+    state.lumps.forEach((l) => {
+      if (!l.label) return;
+      const name = $("#result-" + CSS.escape(l.id) + " .lump-name", result);
+      if (name) name.textContent = l.label;
+      $$(".flags-by-lump a[href='#result-" + CSS.escape(l.id) + "'] .lump-name", result)
+        .forEach((el) => { el.textContent = l.label; });
+    });
+    fillPrintHeads();
+  }
+
+  function fillPrintHeads() {
+    const today = new Date().toLocaleDateString(undefined, { dateStyle: "medium" });
+    $$(".print-lump-head", result).forEach((head) => {
+      $(".pid-name", head).textContent = $("#pid-name").value.trim();
+      $(".pid-birth", head).textContent = $("#pid-birth").value;
+      $(".pid-ident", head).textContent = $("#pid-ident").value.trim();
+      $(".pid-date", head).textContent = today;
+    });
+  }
+  ["#pid-name", "#pid-birth", "#pid-ident"].forEach((sel) => $(sel).addEventListener("input", fillPrintHeads));
+
+  function visitBody() {
+    return {
+      occurred_on: $("#visit-date").value,
+      setting: $("#setting").value,
+      patient: state.patient,
+      lumps: state.lumps.map((l) => ({
+        lesion_id: l.lesion_id, findings: l.findings,
+        later_tests: Object.keys(l.later).length ? l.later : null,
+      })),
+    };
+  }
+
+  function errorWords(data, status) {
+    const e = (data && data.error) || {};
+    const where = e.field ? e.field + ": " : "";
+    return (where + (e.message || "the server answered " + status)) + (e.allowed ? " (allowed: " + e.allowed + ")" : "");
+  }
+
+  const saveVisit = $("#save-visit");
+  if (saveVisit) saveVisit.addEventListener("click", async () => {
+    const loose = state.lumps.filter((l) => !l.lesion_id);
+    if (loose.length) {
+      toolStatus.textContent = "Not saved: " + loose.map(describe).join("; ") + (loose.length === 1 ? " is" : " are") +
+        " not a lesion of " + start.label + " in the records. Add it as a lesion on the patient's page, or remove it here.";
+      return;
+    }
+    if (!state.lumps.length) {
+      toolStatus.textContent = "Not saved: a visit assesses at least one lesion.";
+      return;
+    }
+    if (invalid.size || serverProblem) {
+      toolStatus.textContent = "Not saved: correct the marked field first.";
+      return;
+    }
+    saveVisit.disabled = true;
+    toolStatus.textContent = "Saving the visit…";
+    try {
+      const response = await fetch("/api/v1/patients/" + start.patient_id + "/encounters", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "Accept": "application/json",
+          "X-CSRF-Token": saveVisit.dataset.csrf },
+        body: JSON.stringify(visitBody()),
+      });
+      const data = await response.json().catch(() => null);
+      if (!response.ok) {
+        toolStatus.textContent = "Not saved: " + errorWords(data, response.status);
+        return;
+      }
+      forgetDraft();
+      $("#restored-notice").hidden = true;
+      const link = document.createElement("a");
+      link.href = "/encounters/" + data.id;
+      link.id = "saved-visit-link";
+      link.textContent = "Saved as the visit of " + data.occurred_on + ": open it";
+      const back = document.createElement("a");
+      back.href = start.record_url;
+      back.textContent = "back to " + start.label;
+      toolStatus.replaceChildren(link, document.createTextNode(" · "), back);
+    } catch (err) {
+      toolStatus.textContent = "Not saved: the server could not be reached; your entries are still kept in this browser.";
+    } finally {
+      saveVisit.disabled = false;
+    }
+  });
+
+  $("#clear-workspace").addEventListener("click", () => {
+    if (hasEntries() && !window.confirm("Clear every lump and finding entered here?")) return;
+    forgetDraft();
+    window.location.reload();
+  });
+  $("#discard-restored").addEventListener("click", () => {
+    forgetDraft();
+    window.location.reload();
+  });
+
+  window.addEventListener("beforeunload", (ev) => {
+    if (!unsaved) return;
+    ev.preventDefault();
+    ev.returnValue = "";  // older browsers need a value to ask
+  });
+
+  const draft = readDraft();
+  if (draft && (draft.lumps.length || Object.keys(draft.patient || {}).length)) {
+    loadEntries(draft);
+    unsaved = true;
+    const notice = $("#restored-notice");
+    const when = draft.saved_at ? new Date(draft.saved_at) : null;
+    $(".restored-when", notice).textContent = when && !isNaN(when)
+      ? "from " + when.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }) : "";
+    notice.hidden = false;
+    if ("scrollRestoration" in history) history.scrollRestoration = "manual";
+    notice.scrollIntoView({ block: "nearest" });  // the first thing seen after a reload
+  } else if (start) {
+    loadEntries(Object.assign({ fromRecord: true }, start));
+    if (start.lumps.length) status.textContent = "Filled in from the record: " + start.lumps.map(describe).join("; ") + ".";
+  }
+  restoring = false;
+  if (state.lumps.length) assessNow();
 })();
