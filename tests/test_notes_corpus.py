@@ -5,6 +5,7 @@ medspaCy pipeline."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -56,13 +57,34 @@ def test_quality_floor(kb, split):
         assert s[metric] >= floor, (split, metric, s)
 
 
-def test_the_vignettes_are_the_corpus_verbatim_and_held_out():
+def _split_script():
+    spec = importlib.util.spec_from_file_location(
+        "split_vignettes", HERE / "data" / "notes" / "split_vignettes.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_vignettes_are_the_corpus_verbatim():
     assert [v["id"] for v in VIGNETTES] == [c["id"] for c in PUBLISHED]
     for v, case in zip(VIGNETTES, PUBLISHED, strict=True):
         assert set(v) == {"id", "split", "text", "findings"}
-        assert v["split"] == "heldout"
         assert v["text"] == case["vignette"]
         parse_findings(v["findings"])
+
+
+def test_the_vignettes_split_is_the_scripts_and_keeps_each_source_on_one_side():
+    script = _split_script()
+    assert {v["id"]: v["split"] for v in VIGNETTES} == script.split_of(PUBLISHED)
+    held = sum(v["split"] == "heldout" for v in VIGNETTES)
+    assert 0.3 <= held / len(VIGNETTES) <= 0.5
+    side = {v["id"]: v["split"] for v in VIGNETTES}
+    by_citation: dict[str, set[str]] = {}
+    for case in PUBLISHED:
+        for key in (case["source"]["citation"], case["source"]["pmid_or_doi"]):
+            if key:
+                by_citation.setdefault(key, set()).add(side[case["id"]])
+    assert all(len(sides) == 1 for sides in by_citation.values())
 
 
 def test_quality_floor_on_the_published_vignettes(kb):
