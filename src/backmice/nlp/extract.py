@@ -185,7 +185,10 @@ def _sentence(r: Rules, text: str, clean: str, tokens: Sequence[int], a: int, b:
     anchors = [(c.start, c.end) for c in places] + lumps
     sides = _outermost(measures.sides(r, clean, hits, a, b, anchors, work))
     everything = [*targets, *places, *numbers, *sexes, *sides]
-    spans = [(c.start, c.end) for c in everything]
+    # a trigger or terminator inside a target is part of it ("no change in size"); a count's
+    # span is a number and the free words up to the lump word ("a ... lump"), so it hides
+    # nothing: "no fever and a tender lump" ends the negation at "and a"
+    spans = [(c.start, c.end) for c in everything if c.finding != "nodule_count"]
     ctx = SentenceContext(r, clean, hits, a, b, spans, work)
     ordered = sorted(everything, key=lambda c: (c.start, c.end))
     return mentions_of(r, clean, [(c, ctx.modifiers(c.start, c.end)) for c in ordered], ranks)

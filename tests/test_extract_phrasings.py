@@ -1,0 +1,52 @@
+"""backmice.nlp.extract on phrasings of published case reports that the first rules misread (each
+class found on the `tune` vignettes, tested here in other words): negation that ran on into the
+next clause, durations, sites, counts, neurological words, injections and the like."""
+
+from __future__ import annotations
+
+import pytest
+
+from backmice.nlp import extract
+
+
+def found(text: str) -> dict:
+    return dict(extract(text).findings.values)
+
+
+# --- negation stays in its clause ---------------------------------------------------------------
+@pytest.mark.parametrize(("text", "finding", "value"), [
+    # a new clause with its own verb ends the negation
+    ("A man who had not taken his insulin was admitted confused and drowsy.",
+     "systemically_unwell", True),
+    ("A woman with no significant history was brought in after a car accident.",
+     "trauma_history", True),
+    ("Nil past medical history, complaining of pain over the sacrum.", "pain", True),
+    ("She denies fever and had a tender lump removed from the flank.", "palpable_lump", True),
+    # a count ("a tender lump") no longer hides the terminator "and a" before it
+    ("No fever and a tender lump over the sacrum.", "palpable_lump", True),
+    ("No fever and a tender lump over the sacrum.", "fever", False),
+    # "no past history", "without comorbidities" negate nothing after them
+    ("An 80-year-old without known comorbidities, a lump on the left buttock for 2 months.",
+     "palpable_lump", True),
+    ("A man with no relevant personal history noticed a swelling over the iliac crest.",
+     "location", "iliac_crest"),
+    # ... but "no history of" still negates
+    ("No history of trauma. Lump over the PSIS.", "trauma_history", False),
+    # "previously healthy" is not a past finding
+    ("Previously healthy man with buttock pain and a lump.", "pain", True),
+    # patients in general are not this patient
+    ("Most such patients have no leg numbness.", "neurological_deficit", None),
+    ("Many patients with this lump describe leg symptoms.", "radiating_leg_pain", None),
+    # a relative telling the history speaks of the patient
+    ("His father says the lump has been there since birth.", "duration_weeks", 520),
+])
+def test_negation_and_other_modifiers_stay_in_their_clause(text, finding, value):
+    assert found(text).get(finding) == value
+
+
+@pytest.mark.parametrize(("text", "pain"), [
+    ("The lump does not hurt.", False),
+    ("Painless at rest, but it hurt when he sat down.", True),
+])
+def test_hurt(text, pain):
+    assert found(text).get("pain") is pain
