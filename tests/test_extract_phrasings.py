@@ -50,3 +50,37 @@ def test_negation_and_other_modifiers_stay_in_their_clause(text, finding, value)
 ])
 def test_hurt(text, pain):
     assert found(text).get("pain") is pain
+
+
+@pytest.mark.parametrize(("text", "finding", "value"), [
+    ("No focal deficit except for a weak left ankle.", "neurological_deficit", True),
+    ("Skin-coloured nodule over the sacrum.", "erythema", False),
+    ("A tender, non-red lump on the flank.", "erythema", False),
+    ("Lump over the PSIS with intact skin.", "erythema", False),
+    # "inflamed" says neither red nor not red
+    ("An inflamed cyst on the buttock.", "erythema", None),
+    ("No signs of inflammation over the lump.", "erythema", None),
+    ("No rectal bleeding. Lump on the sacrum.", "bleeding", None),
+    ("The lump bleeds when scratched.", "bleeding", True),
+    ("Known supraventricular tachycardia, lump on the buttock.", "systemically_unwell", None),
+    ("Haemodynamically stable, lump on the flank.", "growth", None),
+    ("Haemodynamically stable, lump on the flank.", "systemically_unwell", None),
+    ("She is cachectic, with a swelling of the lower back.", "systemically_unwell", True),
+    ("A decline in her general condition and a lump on the loin.", "systemically_unwell", True),
+])
+def test_negated_and_affirmed_readings(text, finding, value):
+    assert found(text).get(finding) == value
+
+
+@pytest.mark.parametrize(("text", "deficit"), [
+    ("Burning dysaesthesia around the tender spot.", True),
+    ("Paraesthesia over the outer thigh.", True),
+    ("Tingling in both feet.", True),
+    ("Spastic paraplegia with clonus.", True),
+    ("Motor and sensory disturbance in the legs.", True),
+    ("No neurological signs.", False),
+    ("No sensory or motor loss in the legs.", False),
+    ("Dysaesthesia over the crest; no other neurological findings.", True),
+])
+def test_neurological_words(text, deficit):
+    assert found(text).get("neurological_deficit") is deficit
