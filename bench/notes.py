@@ -127,12 +127,14 @@ def medspacy_findings(r, text: str, ents: list[list]) -> dict[str, Any]:
         c.kind == "target" and c.finding in ("palpable_lump", "tender")))
     starts, ends = [s for s, _ in anchors], sorted(e for _, e in anchors)
     gap, after = r.sites.side_gap, r.sites.side_after
+    adjectives = set(r.sites.side_adjectives)
 
     def near_a_site(c) -> bool:  # a side counts only next to a site or a lump, as in extract
         i, j = bisect_left(starts, c.end), bisect_right(ends, c.start)
         return ((i < len(starts) and starts[i] - c.end <= gap)
                 or (c.value in ("left", "right") and j and c.start - ends[j - 1] <= after)
-                or (c.value == "bilateral" and bool(anchors)))
+                or (c.value == "bilateral" and bool(anchors)
+                    and text[c.start:c.end].lower() not in adjectives))
 
     ranks: dict[int, int] = {}
     items = [(c, mods) for c, mods in sorted(kept, key=lambda x: (x[0].start, x[0].end))

@@ -84,3 +84,54 @@ def test_negated_and_affirmed_readings(text, finding, value):
 ])
 def test_neurological_words(text, deficit):
     assert found(text).get("neurological_deficit") is deficit
+
+
+# --- numbers ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("text", "count"), [
+    ("A huge mass over the sacrum.", 1),
+    ("There is a painless mass on the flank.", 1),
+    ("A subcutaneous mass of about 4 cm.", 1),
+    ("Three years of swelling over the PSIS.", None),
+    ("Four days of painful swelling of the buttock.", None),
+    ("Two masses on the buttock.", 2),
+])
+def test_a_mass_is_counted_and_a_time_is_not(text, count):
+    assert found(text).get("nodule_count") == count
+
+
+@pytest.mark.parametrize(("text", "weeks"), [
+    ("62-year-old man with 8 months of sacral pain.", 34.7),
+    ("A woman with a week of buttock pain and fever.", 1),
+    ("Man with three years of swelling and aching over the flank.", 156),
+])
+def test_a_time_of_pain_or_swelling_is_a_duration(text, weeks):
+    assert found(text)["duration_weeks"] == pytest.approx(weeks, abs=0.1)
+
+
+def test_the_time_of_something_else_is_not_a_duration():
+    assert "duration_weeks" not in found("A smoker's cough for 9 years; a lump on the loin.")
+    assert "duration_weeks" not in found("Eight months of physiotherapy, then a lump appeared.")
+
+
+# --- sites and sides ----------------------------------------------------------------------------
+@pytest.mark.parametrize(("text", "location", "side"), [
+    ("Pain in the left hip and a limp.", "lateral_hip", "left"),
+    ("A lump over the right hip region.", "lateral_hip", "right"),
+    ("A mass on the left hip/buttock.", "buttock", "left"),
+    ("Hip flexion is painful; a lump over the sacrum.", "sacral_midline", None),
+    ("A nodule in the lumbosacral area.", "sacral_midline", None),
+    ("Cyst at the top of the cleft between the buttocks.", "sacrococcygeal", None),
+    ("Tender at the iliac-crest point.", "iliac_crest", None),
+    ("A swelling of the dorsolumbar back.", "thoracolumbar", None),
+    ("A midline mass over the sacrum extending into both buttocks.", "sacral_midline",
+     "midline"),
+    ("Lump over the right iliac crest; bilateral clonus.", "iliac_crest", "right"),
+    ("Swelling of the right buttock; weakness of both legs.", "buttock", "right"),
+    ("Tender points on each iliac crest.", "iliac_crest", "bilateral"),
+    ("Nodules over both PSIS.", "posterior_superior_iliac_spine", "bilateral"),
+    ("Lumps on the buttocks, dozens on each side.", "buttock", "bilateral"),
+])
+def test_sites_and_sides(text, location, side):
+    f = found(text)
+    assert f.get("location") == location
+    assert f.get("laterality") == side

@@ -133,7 +133,7 @@ def durations(rules: Rules, text: str, hits: Hits, a: int, b: int,
             if not rx["duration_ago"].search(text, a, m.start()):
                 continue
         elif rest not in ("history", "hx", "duration") and not rx["duration_before"].search(
-                before):
+                before) and not (rest == "of" and rx["duration_of"].search(after)):
             continue
         raw = m["n"].lower()
         n = d.numbers.get(raw)
@@ -171,6 +171,9 @@ def counts(rules: Rules, text: str, hits: Hits, a: int, b: int,
         pos = m.end()
         raw = " ".join(m["n"].lower().split())
         gap = text[m.end("n"):m.start("what")]
+        if not raw.isdigit() and rules.regex["count_word_gap_stop"].search(gap):
+            pos = m.end("n")  # "two years of swelling" is a duration, not two swellings
+            continue
         if raw.isdigit():
             before = text[max(a, m.start() - 6):m.start()].lower()
             if (len(gap.split()) > 2 or stop.search(gap) or before.rstrip().endswith(
@@ -180,8 +183,9 @@ def counts(rules: Rules, text: str, hits: Hits, a: int, b: int,
             value: int | str = int(raw)
         else:
             value = c.numbers.get(raw, 1)
-        if raw in ("a", "an", "single", "solitary", "isolated", "one") and m["what"].lower(
-                ).endswith("s"):
+        what = m["what"].lower()
+        if raw in ("a", "an", "single", "solitary", "isolated", "one") and what.endswith(
+                "s") and not what.endswith("ss"):
             continue  # "a few lumps" is read by "a few", "one of the lumps" is not a count
         out.append(Candidate(m.start(), m.end(), "nodule_count", value, c.basis.get(raw),
                              kind="measure"))
@@ -221,6 +225,7 @@ def sides(rules: Rules, text: str, hits: Hits, a: int, b: int,
     """Side words next to a site or lump word ("left PSIS", "a lump on the right")."""
     out = []
     gap, after = rules.sites.side_gap, rules.sites.side_after
+    adjectives = set(rules.sites.side_adjectives)
     starts = sorted(s for s, _ in anchors)
     ends = sorted(e for _, e in anchors)
     for start, end, side in hits.get("side", ()):
@@ -228,6 +233,8 @@ def sides(rules: Rules, text: str, hits: Hits, a: int, b: int,
         j = bisect_right(ends, start)
         before_anchor = i < len(starts) and starts[i] - end <= gap
         after_anchor = side in ("left", "right") and j > 0 and start - ends[j - 1] <= after
-        if before_anchor or after_anchor or (side == "bilateral" and anchors):
+        anywhere = side == "bilateral" and bool(anchors) and (
+            text[start:end].lower() not in adjectives)
+        if before_anchor or after_anchor or anywhere:
             out.append(Candidate(start, end, "laterality", side, kind="side"))
     return out

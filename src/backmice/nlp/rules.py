@@ -83,6 +83,7 @@ class SitesFile(_Strict):
     sides: dict[str, list[str]]
     side_gap: int = Field(gt=0, le=100)
     side_after: int = Field(gt=0, le=100)
+    side_adjectives: list[str] = Field(default_factory=list)
 
 
 class WordValue(_Strict):
@@ -120,6 +121,7 @@ class DurationRules(_Strict):
     ago_needs: str
     not_about: str
     not_followed_by: str
+    of_needs: str
     units: dict[str, float]
     fraction_units: dict[str, float]
     numbers: dict[str, float]
@@ -130,6 +132,7 @@ class CountRules(_Strict):
     pattern: str
     after: str
     digit_gap_stop: str
+    word_gap_stop: str
     numbers: dict[str, int | str]
     basis: dict[str, str]
 
@@ -231,7 +234,7 @@ def _patterns(file: str, data: Any, path: str = "") -> Iterable[tuple[str, str, 
                           "pattern", "fraction",
                           "before", "ago_needs", "not_about", "not_followed_by",
                           "not_preceded_by", "female", "male", "pronouns", "after",
-                          "digit_gap_stop")
+                          "digit_gap_stop", "word_gap_stop", "of_needs")
     if isinstance(data, BaseModel):
         data = data.model_dump()
     if isinstance(data, dict):
@@ -394,9 +397,11 @@ def _compile(context: ContextFile, targets: TargetsFile, sites: SitesFile,
         "duration_ago": re.compile(ms.duration.ago_needs, re.I),
         "duration_not_about": re.compile(ms.duration.not_about, re.I),
         "duration_not_after": re.compile(ms.duration.not_followed_by, re.I),
+        "duration_of": re.compile(ms.duration.of_needs, re.I),
         "count": re.compile(phrase(ms.count.pattern), re.I),
         "count_after": re.compile(phrase(ms.count.after), re.I),
         "count_gap_stop": re.compile(ms.count.digit_gap_stop, re.I),
+        "count_word_gap_stop": re.compile(ms.count.word_gap_stop, re.I),
         "temperature": re.compile(phrase(ms.temperature.pattern), re.I),
     }
     for j, pat in enumerate(ms.age.patterns):
