@@ -135,3 +135,59 @@ def test_sites_and_sides(text, location, side):
     f = found(text)
     assert f.get("location") == location
     assert f.get("laterality") == side
+
+
+# --- injections, depth, mechanisms --------------------------------------------------------------
+@pytest.mark.parametrize(("text", "procedure", "depth"), [
+    ("Abscess after an intramuscular injection into the left buttock.", True, None),
+    ("She had a depot injection into the gluteal region ten days ago; a hot lump there.", True,
+     None),
+    ("Swelling after cosmetic fat injection into the buttocks.", True, None),
+    ("A hard intramuscular mass in the buttock.", None, "intramuscular"),
+    ("Swelling 30 cm long and 6 cm deep, soft.", None, None),
+])
+def test_an_injection_is_a_procedure_not_a_depth(text, procedure, depth):
+    f = found(text)
+    assert f.get("recent_procedure_here") is procedure
+    assert f.get("depth") == depth
+
+
+@pytest.mark.parametrize(("text", "finding", "value"), [
+    ("Back pain that began when he lifted a heavy crate.", "trauma_history", True),
+    ("Had fallen onto the buttock a week before.", "trauma_history", True),
+    ("Pain that rose and fell through the day.", "trauma_history", None),
+    ("Pain set off by bending forward.", "pain_with_bending_or_twisting", True),
+    ("Worse after long periods of sitting and with bending to the side.",
+     "pain_with_bending_or_twisting", True),
+    ("Pressing on the nodule brings on his usual pain.", "pain_reproduced_by_pressure", True),
+    ("It hurts when she lies on her back.", "pain_worse_sitting_or_lying_on_it", True),
+    ("Pain spreading into the front of the thigh.", "radiating_leg_pain", True),
+    ("Pain in the buttock spreading down the outer side of the leg.", "radiating_leg_pain", True),
+    ("Pain down the back of the left leg.", "radiating_leg_pain", True),
+    ("Examined to look for a radicular origin.", "radiating_leg_pain", None),
+    ("Enlarged lymph nodes in the groin; a lump on the buttock.", "growth", None),
+    ("The lump was smaller at first.", "growth", "slow"),
+    ("It enlarged rapidly over a month.", "growth", "rapid"),
+    ("An ulcerated tumour of the buttock.", "history_of_cancer", None),
+    ("Treated for adenocarcinoma of the breast ten years earlier.", "history_of_cancer", True),
+    ("A soft-tissue lump on the back.", "consistency", None),
+    ("A fluctuating swelling on the flank.", "consistency", "fluctuant"),
+    ("The nodule is not attached and feels fibrous.", "mobile", True),
+    ("The nodule is not attached and feels fibrous.", "consistency", "firm_rubbery"),
+    ("The lump caused no symptoms.", "pain", False),
+])
+def test_phrasings_of_the_case_reports(text, finding, value):
+    assert found(text).get(finding) == value
+
+
+@pytest.mark.parametrize(("text", "age", "sex"), [
+    ("A 22-month-old boy with a lump on the buttock.", 1.83, "male"),
+    ("A woman in her mid-thirties with a lump.", 35, "female"),
+    ("A man in his early forties.", 42, "male"),
+    ("A 31-year-old schoolgirl.", 31, "female"),
+    ("A 40-year-old policeman with a swelling.", 40, "male"),
+])
+def test_ages_and_sexes_in_words(text, age, sex):
+    f = found(text)
+    assert f["age_years"] == pytest.approx(age, abs=0.01)
+    assert f["sex"] == sex

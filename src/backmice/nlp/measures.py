@@ -51,7 +51,9 @@ def ages(rules: Rules, text: str, hits: Hits, a: int, b: int,
     ms = rules.measures
     for j in range(len(ms.age.patterns)):
         for m in _find(rules.regex[f"age{j}"], text, a, b, work):
-            years = int(m["n"])
+            years: float = int(m["n"])
+            if m.groupdict().get("months"):
+                years = round(years / 12, 2)
             if not 0 < years <= 120:
                 continue
             out.append(Candidate(m.start(), m.end(), "age_years", years, kind="measure"))
@@ -65,12 +67,22 @@ def ages(rules: Rules, text: str, hits: Hits, a: int, b: int,
     return out + age_words(rules, text, hits, a, b, work)
 
 
+_DECADES = {"twenties": 20, "thirties": 30, "forties": 40, "fifties": 50, "sixties": 60,
+            "seventies": 70, "eighties": 80, "nineties": 90}
+_PART = {"early": 2, "mid": 5, "late": 8}  # "early forties" 42, "mid-thirties" 35
+
+
 def age_words(rules: Rules, text: str, hits: Hits, a: int, b: int,
               work: Work) -> list[Candidate]:
     out = []
     for start, end, word in hits.get("words.age", ()):
-        decade = re.search(r"[2-9](?=0s)", text[start:end])
-        years = int(decade.group()) * 10 + 5 if decade else word.years
+        said = text[start:end].lower()
+        decade = re.search(r"[2-9](?=0s)", said)
+        part = re.search(r"(early|mid|late)[- ]?([a-z]{4,8}ies)", said)
+        if part and part.group(2) in _DECADES:
+            years = _DECADES[part.group(2)] + _PART[part.group(1)]
+        else:
+            years = int(decade.group()) * 10 + 5 if decade else word.years
         out.append(Candidate(start, end, "age_years", years, word.basis, kind="word"))
     return out
 
