@@ -77,7 +77,7 @@ def test_negated_and_affirmed_readings(text, finding, value):
     ("Paraesthesia over the outer thigh.", True),
     ("Tingling in both feet.", True),
     ("Spastic paraplegia with clonus.", True),
-    ("Motor and sensory disturbance in the legs.", True),
+    ("Motor and sensory loss in the legs.", True),
     ("No neurological signs.", False),
     ("No sensory or motor loss in the legs.", False),
     ("Dysaesthesia over the crest; no other neurological findings.", True),
@@ -184,7 +184,7 @@ def test_phrasings_of_the_case_reports(text, finding, value):
     ("A 22-month-old boy with a lump on the buttock.", 1.83, "male"),
     ("A woman in her mid-thirties with a lump.", 35, "female"),
     ("A man in his early forties.", 42, "male"),
-    ("A 31-year-old schoolgirl.", 31, "female"),
+    ("A 31-year-old policewoman.", 31, "female"),
     ("A 40-year-old policeman with a swelling.", 40, "male"),
 ])
 def test_ages_and_sexes_in_words(text, age, sex):
