@@ -54,6 +54,9 @@ def test_hurt(text, pain):
 
 @pytest.mark.parametrize(("text", "finding", "value"), [
     ("No focal deficit except for a weak left ankle.", "neurological_deficit", True),
+    # what a report leaves out is neither there nor absent
+    ("No lump is described at this visit.", "palpable_lump", None),
+    ("No lump is described; tender over the PSIS.", "tender", True),
     ("Skin-coloured nodule over the sacrum.", "erythema", False),
     ("A tender, non-red lump on the flank.", "erythema", False),
     ("Lump over the PSIS with intact skin.", "erythema", False),
