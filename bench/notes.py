@@ -90,7 +90,7 @@ def _candidate(r, text: str, label: str, start: int, end: int) -> list[Candidate
     if label[:1] == "T" and label[1:].isdigit():
         t = r.compiled_targets[int(label[1:])]
         return [Candidate(start, end, t.finding, t.value, negated_value=t.negated_value,
-                          also=t.also)]
+                          also=t.also, affirm_only=t.affirm_only)]
     kind, _, rest = label.partition(":")
     if kind == "LOC":
         value, rank = rest.rsplit(":", 1)

@@ -60,9 +60,11 @@ def test_hurt(text, pain):
     ("Skin-coloured nodule over the sacrum.", "erythema", False),
     ("A tender, non-red lump on the flank.", "erythema", False),
     ("Lump over the PSIS with intact skin.", "erythema", False),
-    # "inflamed" says neither red nor not red
-    ("An inflamed cyst on the buttock.", "erythema", None),
+    # "inflamed" is read as red (the engine's urgency rules need the sign), but "no signs of
+    # inflammation" does not say the skin is not red
+    ("An inflamed cyst on the buttock.", "erythema", True),
     ("No signs of inflammation over the lump.", "erythema", None),
+    ("No redness or signs of inflammation.", "erythema", False),
     ("No rectal bleeding. Lump on the sacrum.", "bleeding", None),
     ("The lump bleeds when scratched.", "bleeding", True),
     ("Known supraventricular tachycardia, lump on the buttock.", "systemically_unwell", None),

@@ -128,7 +128,7 @@ def _targets(r: Rules, hits: Hits) -> list[Candidate]:
     for start, end, index in hits.get("target", ()):
         t = r.compiled_targets[index]
         found.append(Candidate(start, end, t.finding, t.value, negated_value=t.negated_value,
-                               also=t.also))
+                               also=t.also, affirm_only=t.affirm_only))
     return found
 
 
@@ -224,7 +224,7 @@ def mentions_of(r: Rules, text: str, items: Iterable[tuple[Candidate, dict[str, 
 def _value(c: Candidate, negated: bool) -> Value | None:
     if not negated:
         return c.value
-    if c.kind != "target":
+    if c.kind != "target" or c.affirm_only:
         return None
     if c.value is False:
         return False  # "apyrexial" in "no redness, apyrexial" says no fever already

@@ -26,6 +26,7 @@ class Candidate:
     basis: str | None = None
     kind: str = "target"  # target, location, side, measure, word, pronoun
     negated_value: bool | str | None = None
+    affirm_only: bool = False  # a negated match says nothing ("no signs of inflammation")
     also: tuple[tuple[str, bool | str], ...] = ()
     rank: int = 0  # a location's specificity
 

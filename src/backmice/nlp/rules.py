@@ -57,6 +57,7 @@ class Target(_Strict):
     patterns: list[str] = Field(min_length=1)
     case_sensitive_patterns: list[str] = Field(default_factory=list)
     negated_value: bool | str | None = None
+    affirm_only: bool = False
     also: dict[str, bool | str] = Field(default_factory=dict)
 
 
@@ -206,6 +207,7 @@ class CompiledTarget:
     value: bool | str
     negated_value: bool | str | None
     also: tuple[tuple[str, bool | str], ...]
+    affirm_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -364,7 +366,7 @@ def _compile(context: ContextFile, targets: TargetsFile, sites: SitesFile,
 
     for i, t in enumerate(targets.targets):
         compiled.append(CompiledTarget(i, t.finding, t.value, t.negated_value,
-                                       tuple(t.also.items())))
+                                       tuple(t.also.items()), t.affirm_only))
         add("target", t.patterns, i)
         add("target", t.case_sensitive_patterns, i, cs=True)
     for name, trig in context.modifiers.items():
