@@ -164,6 +164,20 @@ def _scores(kb, notes, found, vignettes, found_v) -> dict[str, dict[str, Any]]:
     return out
 
 
+def errors_by_finding(kb, vignettes) -> dict[str, dict[str, int]]:
+    """For each part of the vignettes, how many (finding, value) errors each finding has."""
+    out: dict[str, dict[str, int]] = {}
+    for part in ("tune", "heldout"):
+        rows = [v for v in vignettes if v["split"] == part]
+        errors = score(kb, [(v["id"], v["findings"], dict(extract(v["text"]).findings.values))
+                            for v in rows]).errors
+        counts: dict[str, int] = {}
+        for e in errors:
+            counts[e["finding"]] = counts.get(e["finding"], 0) + 1
+        out[part] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    return out
+
+
 def _cell(row: dict[str, Any]) -> str:
     return "/".join("  -  " if row[k] is None else f"{row[k]:.3f}"
                     for k in ("precision", "recall", "f1", "negation_precision"))
@@ -174,9 +188,15 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=20, help="timing passes over the notes "
                         "for backmice (medspaCy: a quarter as many, at least 2)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--by-finding", action="store_true", help="backmice.nlp only, no "
+                        "timing: the number of errors per finding on each part of the vignettes "
+                        "(counts only, so the held-out part's errors are not shown)")
     args = parser.parse_args()
     kb, r = default_kb(), rules()
     notes, vignettes = load_notes(), load_notes(VIGNETTES)
+    if args.by_finding:
+        print(json.dumps(errors_by_finding(kb, vignettes), indent=2))
+        return
     texts, texts_v = [n["text"] for n in notes], [n["text"] for n in vignettes]
     ours, ours_rate = run_backmice(texts, args.repeats)
     ours_v = [dict(extract(t).findings.values) for t in texts_v]
