@@ -128,7 +128,7 @@ def _targets(r: Rules, hits: Hits) -> list[Candidate]:
     for start, end, index in hits.get("target", ()):
         t = r.compiled_targets[index]
         found.append(Candidate(start, end, t.finding, t.value, negated_value=t.negated_value,
-                               also=t.also))
+                               also=t.also, affirm_only=t.affirm_only))
     return found
 
 
@@ -185,7 +185,10 @@ def _sentence(r: Rules, text: str, clean: str, tokens: Sequence[int], a: int, b:
     anchors = [(c.start, c.end) for c in places] + lumps
     sides = _outermost(measures.sides(r, clean, hits, a, b, anchors, work))
     everything = [*targets, *places, *numbers, *sexes, *sides]
-    spans = [(c.start, c.end) for c in everything]
+    # a trigger or terminator inside a target is part of it ("no change in size"); a count's
+    # span is a number and the free words up to the lump word ("a ... lump"), so it hides
+    # nothing: "no fever and a tender lump" ends the negation at "and a"
+    spans = [(c.start, c.end) for c in everything if c.finding != "nodule_count"]
     ctx = SentenceContext(r, clean, hits, a, b, spans, work)
     ordered = sorted(everything, key=lambda c: (c.start, c.end))
     return mentions_of(r, clean, [(c, ctx.modifiers(c.start, c.end)) for c in ordered], ranks)
@@ -221,7 +224,7 @@ def mentions_of(r: Rules, text: str, items: Iterable[tuple[Candidate, dict[str, 
 def _value(c: Candidate, negated: bool) -> Value | None:
     if not negated:
         return c.value
-    if c.kind != "target":
+    if c.kind != "target" or c.affirm_only:
         return None
     if c.value is False:
         return False  # "apyrexial" in "no redness, apyrexial" says no fever already

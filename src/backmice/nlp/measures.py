@@ -26,6 +26,7 @@ class Candidate:
     basis: str | None = None
     kind: str = "target"  # target, location, side, measure, word, pronoun
     negated_value: bool | str | None = None
+    affirm_only: bool = False  # a negated match says nothing ("no signs of inflammation")
     also: tuple[tuple[str, bool | str], ...] = ()
     rank: int = 0  # a location's specificity
 
@@ -51,7 +52,9 @@ def ages(rules: Rules, text: str, hits: Hits, a: int, b: int,
     ms = rules.measures
     for j in range(len(ms.age.patterns)):
         for m in _find(rules.regex[f"age{j}"], text, a, b, work):
-            years = int(m["n"])
+            years: float = int(m["n"])
+            if m.groupdict().get("months"):
+                years = round(years / 12, 2)
             if not 0 < years <= 120:
                 continue
             out.append(Candidate(m.start(), m.end(), "age_years", years, kind="measure"))
@@ -65,12 +68,22 @@ def ages(rules: Rules, text: str, hits: Hits, a: int, b: int,
     return out + age_words(rules, text, hits, a, b, work)
 
 
+_DECADES = {"twenties": 20, "thirties": 30, "forties": 40, "fifties": 50, "sixties": 60,
+            "seventies": 70, "eighties": 80, "nineties": 90}
+_PART = {"early": 2, "mid": 5, "late": 8}  # "early forties" 42, "mid-thirties" 35
+
+
 def age_words(rules: Rules, text: str, hits: Hits, a: int, b: int,
               work: Work) -> list[Candidate]:
     out = []
     for start, end, word in hits.get("words.age", ()):
-        decade = re.search(r"[2-9](?=0s)", text[start:end])
-        years = int(decade.group()) * 10 + 5 if decade else word.years
+        said = text[start:end].lower()
+        decade = re.search(r"[2-9](?=0s)", said)
+        part = re.search(r"(early|mid|late)[- ]?([a-z]{4,8}ies)", said)
+        if part and part.group(2) in _DECADES:
+            years = _DECADES[part.group(2)] + _PART[part.group(1)]
+        else:
+            years = int(decade.group()) * 10 + 5 if decade else word.years
         out.append(Candidate(start, end, "age_years", years, word.basis, kind="word"))
     return out
 
@@ -133,7 +146,7 @@ def durations(rules: Rules, text: str, hits: Hits, a: int, b: int,
             if not rx["duration_ago"].search(text, a, m.start()):
                 continue
         elif rest not in ("history", "hx", "duration") and not rx["duration_before"].search(
-                before):
+                before) and not (rest == "of" and rx["duration_of"].search(after)):
             continue
         raw = m["n"].lower()
         n = d.numbers.get(raw)
@@ -171,6 +184,9 @@ def counts(rules: Rules, text: str, hits: Hits, a: int, b: int,
         pos = m.end()
         raw = " ".join(m["n"].lower().split())
         gap = text[m.end("n"):m.start("what")]
+        if not raw.isdigit() and rules.regex["count_word_gap_stop"].search(gap):
+            pos = m.end("n")  # "two years of swelling" is a duration, not two swellings
+            continue
         if raw.isdigit():
             before = text[max(a, m.start() - 6):m.start()].lower()
             if (len(gap.split()) > 2 or stop.search(gap) or before.rstrip().endswith(
@@ -180,8 +196,9 @@ def counts(rules: Rules, text: str, hits: Hits, a: int, b: int,
             value: int | str = int(raw)
         else:
             value = c.numbers.get(raw, 1)
-        if raw in ("a", "an", "single", "solitary", "isolated", "one") and m["what"].lower(
-                ).endswith("s"):
+        what = m["what"].lower()
+        if raw in ("a", "an", "single", "solitary", "isolated", "one") and what.endswith(
+                "s") and not what.endswith("ss"):
             continue  # "a few lumps" is read by "a few", "one of the lumps" is not a count
         out.append(Candidate(m.start(), m.end(), "nodule_count", value, c.basis.get(raw),
                              kind="measure"))
@@ -221,6 +238,7 @@ def sides(rules: Rules, text: str, hits: Hits, a: int, b: int,
     """Side words next to a site or lump word ("left PSIS", "a lump on the right")."""
     out = []
     gap, after = rules.sites.side_gap, rules.sites.side_after
+    adjectives = set(rules.sites.side_adjectives)
     starts = sorted(s for s, _ in anchors)
     ends = sorted(e for _, e in anchors)
     for start, end, side in hits.get("side", ()):
@@ -228,6 +246,8 @@ def sides(rules: Rules, text: str, hits: Hits, a: int, b: int,
         j = bisect_right(ends, start)
         before_anchor = i < len(starts) and starts[i] - end <= gap
         after_anchor = side in ("left", "right") and j > 0 and start - ends[j - 1] <= after
-        if before_anchor or after_anchor or (side == "bilateral" and anchors):
+        anywhere = side == "bilateral" and bool(anchors) and (
+            text[start:end].lower() not in adjectives)
+        if before_anchor or after_anchor or anywhere:
             out.append(Candidate(start, end, "laterality", side, kind="side"))
     return out

@@ -57,6 +57,7 @@ class Target(_Strict):
     patterns: list[str] = Field(min_length=1)
     case_sensitive_patterns: list[str] = Field(default_factory=list)
     negated_value: bool | str | None = None
+    affirm_only: bool = False
     also: dict[str, bool | str] = Field(default_factory=dict)
 
 
@@ -83,6 +84,7 @@ class SitesFile(_Strict):
     sides: dict[str, list[str]]
     side_gap: int = Field(gt=0, le=100)
     side_after: int = Field(gt=0, le=100)
+    side_adjectives: list[str] = Field(default_factory=list)
 
 
 class WordValue(_Strict):
@@ -120,6 +122,7 @@ class DurationRules(_Strict):
     ago_needs: str
     not_about: str
     not_followed_by: str
+    of_needs: str
     units: dict[str, float]
     fraction_units: dict[str, float]
     numbers: dict[str, float]
@@ -130,6 +133,7 @@ class CountRules(_Strict):
     pattern: str
     after: str
     digit_gap_stop: str
+    word_gap_stop: str
     numbers: dict[str, int | str]
     basis: dict[str, str]
 
@@ -203,6 +207,7 @@ class CompiledTarget:
     value: bool | str
     negated_value: bool | str | None
     also: tuple[tuple[str, bool | str], ...]
+    affirm_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -231,7 +236,7 @@ def _patterns(file: str, data: Any, path: str = "") -> Iterable[tuple[str, str, 
                           "pattern", "fraction",
                           "before", "ago_needs", "not_about", "not_followed_by",
                           "not_preceded_by", "female", "male", "pronouns", "after",
-                          "digit_gap_stop")
+                          "digit_gap_stop", "word_gap_stop", "of_needs")
     if isinstance(data, BaseModel):
         data = data.model_dump()
     if isinstance(data, dict):
@@ -361,7 +366,7 @@ def _compile(context: ContextFile, targets: TargetsFile, sites: SitesFile,
 
     for i, t in enumerate(targets.targets):
         compiled.append(CompiledTarget(i, t.finding, t.value, t.negated_value,
-                                       tuple(t.also.items())))
+                                       tuple(t.also.items()), t.affirm_only))
         add("target", t.patterns, i)
         add("target", t.case_sensitive_patterns, i, cs=True)
     for name, trig in context.modifiers.items():
@@ -394,9 +399,11 @@ def _compile(context: ContextFile, targets: TargetsFile, sites: SitesFile,
         "duration_ago": re.compile(ms.duration.ago_needs, re.I),
         "duration_not_about": re.compile(ms.duration.not_about, re.I),
         "duration_not_after": re.compile(ms.duration.not_followed_by, re.I),
+        "duration_of": re.compile(ms.duration.of_needs, re.I),
         "count": re.compile(phrase(ms.count.pattern), re.I),
         "count_after": re.compile(phrase(ms.count.after), re.I),
         "count_gap_stop": re.compile(ms.count.digit_gap_stop, re.I),
+        "count_word_gap_stop": re.compile(ms.count.word_gap_stop, re.I),
         "temperature": re.compile(phrase(ms.temperature.pattern), re.I),
     }
     for j, pat in enumerate(ms.age.patterns):
