@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from backmice import strict_json
 from backmice.errors import BackmiceError, InputError, NotFoundError
+from backmice.findings import FINDINGS, Scope
 from backmice.interop import cds_hooks
 from backmice.interop.fhir import read_fhir
 from backmice.kb.base import KnowledgeBase
@@ -45,11 +46,14 @@ def _refused(request: Request, refused: Refused) -> JSONResponse:
                         headers={"WWW-Authenticate": "Bearer"})
 
 
-def _workspace_link(base: str, document: dict[str, Any], lump_index: int) -> str:
-    """An absolute link to the workspace with one lump's findings in the fragment: the
-    findings stay in the browser (a fragment is never sent to a server or logged)."""
-    lump = document["lumps"][lump_index]
-    case = {"patient": document.get("patient", {}), "lumps": [lump]}
+def _workspace_link(base: str, lump: Any) -> str:
+    """An absolute link to the workspace with one assessed lump's findings (those of the
+    Observations and those read from the notes) in the fragment: the findings stay in the
+    browser, since a fragment is never sent to a server or logged."""
+    patient = {k: v for k, v in lump.findings.items()
+               if k in FINDINGS and FINDINGS[k].scope is Scope.PATIENT}
+    own = {k: v for k, v in lump.findings.items() if k not in patient}
+    case = {"patient": patient, "lumps": [{"id": lump.lump_id, "findings": own}]}
     data = base64.urlsafe_b64encode(json.dumps(case, separators=(",", ":")).encode())
     return f"{base}/clinician#case={data.decode().rstrip('=')}"
 
@@ -142,10 +146,7 @@ def build_router(kb: KnowledgeBase, *, today: Any = dt.date.today) -> APIRouter:
         cards: list[dict[str, Any]] = []
         if done is not None:
             base = str(request.base_url).rstrip("/")
-            ids = [lump.get("id") or f"lump-{i + 1}" for i, lump in
-                   enumerate(read.document["lumps"])]
-            links = {lump_id: _workspace_link(base, read.document, i)
-                     for i, lump_id in enumerate(ids)}
+            links = {lump.lump_id: _workspace_link(base, lump) for lump in done.result.lumps}
             cards = cds_hooks.cards(kb, done.result, hook_instance=hook_instance,
                                     patient_reference=f"Patient/{context['patientId']}",
                                     base_url=base, workspace_links=links)

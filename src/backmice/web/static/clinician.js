@@ -1065,8 +1065,33 @@
     ev.returnValue = "";  // older browsers need a value to ask
   });
 
-  const draft = readDraft();
-  if (draft && (draft.lumps.length || Object.keys(draft.patient || {}).length)) {
+  // A case handed over in the URL's fragment (#case=, base64url JSON {patient, lumps}), as the
+  // CDS Hooks cards link here from the EHR: it comes first, then the fragment is dropped so a
+  // reload keeps the entries as a draft instead.
+  function caseFromFragment() {
+    const match = /^#case=([A-Za-z0-9_-]+)$/.exec(window.location.hash);
+    if (!match) return null;
+    try {
+      const text = atob(match[1].replace(/-/g, "+").replace(/_/g, "/"));
+      const bytes = Uint8Array.from(text, (c) => c.charCodeAt(0));
+      const found = JSON.parse(new TextDecoder().decode(bytes));
+      if (!found || !Array.isArray(found.lumps)) return null;
+      return { fromRecord: true, patient: found.patient || {},
+        lumps: found.lumps.map((l, i) => ({ id: "lump-" + (i + 1), findings: l.findings || {} })) };
+    } catch (err) {
+      return null;
+    }
+  }
+
+  const handed = start ? null : caseFromFragment();
+  const draft = handed ? null : readDraft();
+  if (handed) {
+    history.replaceState(null, "", window.location.pathname + window.location.search);
+    loadEntries(handed);
+    restoring = false;
+    keepDraft();
+    status.textContent = "Filled in from the EHR's card: check each finding before you rely on it.";
+  } else if (draft && (draft.lumps.length || Object.keys(draft.patient || {}).length)) {
     loadEntries(draft);
     unsaved = true;
     const notice = $("#restored-notice");
