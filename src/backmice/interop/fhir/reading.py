@@ -214,7 +214,10 @@ def read_fhir(body: Any, *, today: dt.date) -> FhirInput:
             value = observed_value(spec, resource, path)
             if value is None:
                 continue
-            index = target(resource.get("focus"), f"{path}.focus")
+            # a patient-level finding (fever, age, ...) belongs to the patient, whatever its
+            # focus: the native document holds each finding in its one place
+            index = (None if spec.scope is Scope.PATIENT
+                     else target(resource.get("focus"), f"{path}.focus"))
             if index is None and spec.scope is Scope.LUMP:
                 if len(lumps) > 1:
                     raise InputError(f"{path}.focus", f"{finding} belongs to one lump and there "
