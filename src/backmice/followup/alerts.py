@@ -21,8 +21,8 @@ from backmice.followup.vocab import ALERTING_COMPLICATIONS, PROCEDURE_LABELS, RE
 
 ALERT_KINDS = ("complication", "urgent_lesion")
 ALERT_KEY = re.compile(r"complication:(\d{1,10})|triage:(\d{1,10}):(\d{1,10})")
-URGENCY_WORDS = {"emergency": "an emergency", "urgent_same_day": "urgent, the same day",
-                 "urgent_2_weeks": "urgent, within two weeks"}
+URGENCY_WORDS = {"emergency": "an emergency", "urgent_same_day": "urgent (the same day)",
+                 "urgent_2_weeks": "urgent (within two weeks)"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,8 +3,9 @@ test checks that the migrations build exactly these tables.
 
 Public content: saved assessments, feedback. Accounts: clinics, users, login sessions, API
 tokens. The follow-up record (every row belongs to one clinic through its patient): patients,
-lesions, encounters with their per-lesion summaries, procedures, complications, outcomes. And
-the append-only audit log (no foreign keys: it outlives what it mentions).
+lesions, encounters with their per-lesion summaries, procedures, complications, outcomes, alert
+reviews, referrals and corrections (the old value and the reason of a corrected or deleted
+entry). And the append-only audit log (no foreign keys: it outlives what it mentions).
 """
 
 from __future__ import annotations
