@@ -1,8 +1,8 @@
 """The patient-record API under /api/v1: patients, lesions, encounters, procedures, outcomes
 (with corrections and deletions, each with a reason), alert reviews and referrals, the timeline
 and export, the clinic's before / after table and its alerts and referrals, one's own password;
-users, password resets, tokens and the audit log for admins. Every route needs a logged-in user or a bearer token with the right role (401 / 403),
-and sees only its own clinic's patients."""
+users, password resets, tokens and the audit log for admins. Every route needs a logged-in user
+or a bearer token with the right role (401 / 403), and sees only its own clinic's patients."""
 
 from __future__ import annotations
 
