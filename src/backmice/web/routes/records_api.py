@@ -57,6 +57,8 @@ router = APIRouter(prefix="/api/v1", tags=["patient records"], strict_content_ty
                    responses={415: {"description": "a body not sent as application/json"}})
 NEEDS_LOGIN = {401: {"description": "not logged in / no valid token"},
                403: {"description": "logged in without the needed role"}}
+CHANGED = {**NEEDS_LOGIN, 409: {"description": "changed by someone else since you read it, or "
+                                               "already done"}}
 
 
 def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -216,7 +218,7 @@ async def add_procedure(patient_id: RecordId, body: ProcedureIn, actor: Clinicia
     return plain(await _call(store.visits.add_procedure, actor, patient_id, changes(body)))
 
 
-@router.patch("/procedures/{procedure_id}", responses=NEEDS_LOGIN)
+@router.patch("/procedures/{procedure_id}", responses=CHANGED)
 async def update_procedure(procedure_id: RecordId, body: ProcedurePatch, actor: Clinician,
                            store: Store) -> dict[str, Any]:
     """Add later facts (histopathology, notes), or correct any field with a ``reason`` (the
@@ -243,16 +245,17 @@ async def correct_encounter(encounter_id: RecordId, body: EncounterPatch, actor:
                              data=changes(body, without=("version", "reason"))))
 
 
-@router.delete("/encounters/{encounter_id}", status_code=204, responses=NEEDS_LOGIN)
+@router.post("/encounters/{encounter_id}/delete", status_code=204, responses=CHANGED)
 async def delete_encounter(encounter_id: RecordId, body: Removal, actor: Clinician,
                            store: Store) -> Response:
-    """Delete a visit with a reason (body ``{version, reason}``); the correction keeps it."""
+    """Delete a visit with a reason (body ``{version, reason}``; a POST, as some HTTP clients
+    and proxies drop the body of a DELETE); the correction keeps it."""
     await _call(store.corrections.delete_encounter, actor, encounter_id, version=body.version,
                 reason=body.reason)
     return Response(status_code=204)
 
 
-@router.delete("/procedures/{procedure_id}", status_code=204, responses=NEEDS_LOGIN)
+@router.post("/procedures/{procedure_id}/delete", status_code=204, responses=CHANGED)
 async def delete_procedure(procedure_id: RecordId, body: Removal, actor: Clinician,
                            store: Store) -> Response:
     await _call(store.corrections.delete_procedure, actor, procedure_id, version=body.version,
@@ -260,7 +263,7 @@ async def delete_procedure(procedure_id: RecordId, body: Removal, actor: Clinici
     return Response(status_code=204)
 
 
-@router.patch("/outcomes/{outcome_id}", responses=NEEDS_LOGIN)
+@router.patch("/outcomes/{outcome_id}", responses=CHANGED)
 async def correct_outcome(outcome_id: RecordId, body: OutcomePatch, actor: Clinician,
                           store: Store) -> dict[str, Any]:
     return plain(await _call(store.corrections.correct_outcome, actor, outcome_id,
@@ -268,7 +271,7 @@ async def correct_outcome(outcome_id: RecordId, body: OutcomePatch, actor: Clini
                              data=changes(body, without=("version", "reason"))))
 
 
-@router.delete("/outcomes/{outcome_id}", status_code=204, responses=NEEDS_LOGIN)
+@router.post("/outcomes/{outcome_id}/delete", status_code=204, responses=CHANGED)
 async def delete_outcome(outcome_id: RecordId, body: Removal, actor: Clinician,
                          store: Store) -> Response:
     await _call(store.corrections.delete_outcome, actor, outcome_id, version=body.version,
@@ -276,7 +279,7 @@ async def delete_outcome(outcome_id: RecordId, body: Removal, actor: Clinician,
     return Response(status_code=204)
 
 
-@router.post("/patients/{patient_id}/alerts/review", status_code=201, responses=NEEDS_LOGIN)
+@router.post("/patients/{patient_id}/alerts/review", status_code=201, responses=CHANGED)
 async def review_alert(patient_id: RecordId, body: AlertReviewIn, actor: Clinician,
                        store: Store) -> dict[str, Any]:
     """Mark one of the patient's alerts reviewed (who and when are kept, and audited); it
@@ -285,7 +288,7 @@ async def review_alert(patient_id: RecordId, body: AlertReviewIn, actor: Clinici
                              body.note))
 
 
-@router.post("/referrals/{referral_id}/done", responses=NEEDS_LOGIN)
+@router.post("/referrals/{referral_id}/done", responses=CHANGED)
 async def complete_referral(request: Request, referral_id: RecordId, body: ReferralDoneIn,
                             actor: Clinician, store: Store) -> dict[str, Any]:
     """Mark a referral done: ``how`` (sent: the referral went out; seen: the patient was
