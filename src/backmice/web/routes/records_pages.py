@@ -13,14 +13,14 @@ version with 409. Patient data never goes to the log.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from backmice.errors import ConflictError, InputError, NotFoundError
+from backmice.errors import ConflictError, InputError
 from backmice.followup.encounters import lump_key
 from backmice.followup.vocab import ROLES
 from backmice.interop.notes import read_note
@@ -36,10 +36,10 @@ from backmice.web.record_views import (
     ENCOUNTERS_SHOWN,
     clinic_effects_data,
     clinic_worklist_data,
-    corrections_data,
     plain,
 )
 from backmice.web.recording import draft_encounter
+from backmice.web.routes import records_corrections
 from backmice.web.routes.pages import page
 
 router = APIRouter(include_in_schema=False)
@@ -55,7 +55,7 @@ SAVED = {"patient": "Patient details saved.", "lesion": "Lesion saved.",
 # without JavaScript the page comes back with that form open and its first field focused.
 OPENABLE = ("procedure", "outcome")
 Saved = Annotated[str | None, Query(max_length=20)]
-Kind = Literal["encounters", "procedures", "outcomes"]
+
 PageNo = Annotated[int, Query(alias="page", ge=1, le=1_000_000)]
 
 
@@ -267,101 +267,6 @@ async def complete_referral(request: Request, patient_id: RecordId, referral_id:
 
     return await _change(request, actor, kb, store, patient_id, f"referral-{referral_id}",
                          work, lambda r: f"/patients/{r.patient_id}?saved=referral#referrals")
-
-
-# --- correcting or deleting a visit, procedure or outcome ----------------------------------------
-async def _entry(store: Any, actor: Any, patient_id: int, kind: str, item_id: int, *,
-                 action: str | None = "read") -> Any:
-    """The entry to correct, from the patient's record (the read is audited once; a change is
-    audited as itself)."""
-    t = await _call(store.visits.timeline, actor, patient_id, encounters=1, action=action)
-    if kind == "encounters":
-        found = await _call(store.visits.get_encounter, actor, item_id, audited=False)
-        if found.patient_id != t.patient.id:
-            raise NotFoundError("encounter", str(item_id))
-        return t, found
-    pool = t.procedures if kind == "procedures" else t.outcomes
-    found = next((x for x in pool if x.id == item_id), None)
-    if found is None:
-        raise NotFoundError(kind[:-1], str(item_id))
-    return t, found
-
-
-async def _correct_page(request: Request, actor: Any, kb: Any, store: Any, patient_id: int,
-                        kind: str, item_id: int, *, status: int = 200,
-                        error: InputError | None = None, conflict: ConflictError | None = None,
-                        posted: dict[str, Any] | None = None,
-                        form_name: str = "") -> HTMLResponse:
-    t, entry = await _entry(store, actor, patient_id, kind, item_id,
-                            action=None if is_head(request) else "read")
-    target = f"{kind[:-1]}:{item_id}"
-    return page(request, "records/correct.html", {
-        "p": t.patient, "kind": kind, "entry": plain(entry), "error": error,
-        "conflict": conflict, "posted": posted or {}, "form_name": form_name,
-        "lesions": [{"id": le.id, "label": le.label, "number": n}
-                    for n, le in enumerate(t.lesions, start=1)],
-        "history": [c for c in corrections_data(t.corrections) if c["target"] == target],
-        "choices": patient_page.choices(kb), "field_labels": patient_page.FIELD_LABELS},
-        twin=f"/api/v1/patients/{patient_id}/timeline", status_code=status)
-
-
-@router.get("/patients/{patient_id}/{kind}/{item_id}/correct", response_class=HTMLResponse)
-async def correct_form(request: Request, patient_id: RecordId, kind: Kind, item_id: RecordId,
-                       actor: Clinician, kb: KB, store: Store) -> HTMLResponse:
-    """Correct or delete one visit, procedure or outcome (a reason is required)."""
-    return await _correct_page(request, actor, kb, store, patient_id, kind, item_id)
-
-
-def _correction_call(store: Any, actor: Any, kind: str, item_id: int, form: Any,
-                     remove: bool) -> Any:
-    version, reason = record_forms.version(form), record_forms.text(form, "reason")
-    if reason is None:
-        raise InputError("reason", "is required", "why the entry is corrected or deleted")
-    c = store.corrections
-    if remove:
-        deleting = {"encounters": c.delete_encounter, "procedures": c.delete_procedure,
-                    "outcomes": c.delete_outcome}[kind]
-        return deleting(actor, item_id, version=version, reason=reason)
-    if kind == "encounters":
-        return c.correct_encounter(actor, item_id, version=version, reason=reason,
-                                   data=record_forms.encounter_change(form))
-    if kind == "procedures":
-        return c.correct_procedure(actor, item_id, version=version, reason=reason,
-                                   data=record_forms.procedure(form))
-    return c.correct_outcome(actor, item_id, version=version, reason=reason,
-                             data=record_forms.outcome(form))
-
-
-async def _correction(request: Request, actor: Any, kb: Any, store: Any, patient_id: int,
-                      kind: str, item_id: int, *, remove: bool) -> Response:
-    form = await request.form()
-    await _entry(store, actor, patient_id, kind, item_id, action=None)  # this patient's, or 404
-    name = "delete" if remove else "correct"
-    try:
-        await _call(_correction_call, store, actor, kind, item_id, form, remove)
-    except InputError as exc:
-        return await _correct_page(request, actor, kb, store, patient_id, kind, item_id,
-                                   status=422, error=exc, posted=_posted(form), form_name=name)
-    except ConflictError as exc:
-        return await _correct_page(request, actor, kb, store, patient_id, kind, item_id,
-                                   status=409, conflict=exc, form_name=name)
-    anchor = {"encounters": "encounters", "procedures": "procedures", "outcomes": "outcomes"}
-    return _see(f"/patients/{patient_id}?saved={'deleted' if remove else 'corrected'}"
-                f"#{anchor[kind]}")
-
-
-@router.post("/patients/{patient_id}/{kind}/{item_id}/correct")
-async def correct_entry(request: Request, patient_id: RecordId, kind: Kind, item_id: RecordId,
-                        actor: Clinician, kb: KB, store: Store) -> Response:
-    return await _correction(request, actor, kb, store, patient_id, kind, item_id,
-                             remove=False)
-
-
-@router.post("/patients/{patient_id}/{kind}/{item_id}/delete")
-async def delete_entry(request: Request, patient_id: RecordId, kind: Kind, item_id: RecordId,
-                       actor: Clinician, kb: KB, store: Store) -> Response:
-    return await _correction(request, actor, kb, store, patient_id, kind, item_id,
-                             remove=True)
 
 
 # --- deleting a patient -------------------------------------------------------------------------
@@ -658,3 +563,7 @@ async def audit(request: Request, _: Admin, store: Store,
         "page_no": page_no, "patient_id": patient_id or "", "query": query, "error": error},
         twin="/api/v1/audit" + (f"?{query}" if query else ""),
         status_code=422 if error else 200)
+
+
+# Correcting or deleting a visit, procedure or outcome: its own module, this router.
+records_corrections.install(router)
