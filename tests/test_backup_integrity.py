@@ -91,6 +91,31 @@ def test_restore_checks_every_row_with_the_api_rules(store, tmp_path, target, ed
     assert _rows(target) == 0
 
 
+@pytest.mark.parametrize(("table", "edit", "reason"), [
+    ("referral", lambda r: r.update(triage="routine"), r"referral.triage: unknown value"),
+    ("referral", lambda r: r.update(due_on="1999-01-01"), r"referral.due_on: is before"),
+    ("alert_review", lambda r: r.update(alert_key="x:1"), r"alert_review.alert_key: 'x:1'"),
+    ("record_correction", lambda r: r.update(reason=" "), r"record_correction.reason: is empty"),
+    ("record_correction", lambda r: r.update(action="undo"), r"record_correction.action"),
+    ("outcome", lambda r: r.update(version=0), r"outcome.version: 0 is out of range"),
+])
+def test_restore_checks_the_rules_of_alerts_referrals_and_corrections(store, tmp_path, target,
+                                                                      table, edit, reason):
+    _fill(store)
+    path = tmp_path / "b.jsonl.gz"
+    backup(store.engine, path)
+    lines = _lines(path)
+    number = next(i for i, line in enumerate(lines) if f'"t": "{table}"' in line)
+    item = json.loads(lines[number])
+    edit(item["r"])
+    lines[number] = json.dumps(item, ensure_ascii=False)
+    edited = tmp_path / "edited.jsonl.gz"
+    _write(edited, lines)
+    with pytest.raises(InputError, match=rf"line {number + 1}: {reason}"):
+        restore(target.engine, edited)
+    assert _rows(target) == 0
+
+
 def test_restore_refuses_a_changed_duplicated_cut_or_damaged_file(store, tmp_path, target):
     _fill(store)
     path = tmp_path / "b.jsonl.gz"

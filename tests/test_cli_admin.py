@@ -15,6 +15,7 @@ from backmice.cli import app
 from backmice.storage import open_store
 from backmice.storage.backup import backup, restore
 from backmice.storage.tables import Base
+from backmice.storage.visits import EncounterDraft
 from backmice.testing import TEST_PASSWORD, fast_password_hasher, make_user
 
 runner = CliRunner()
@@ -84,6 +85,22 @@ def _fill(store):
                                         "pain": 2.5})
     store.save_assessment(input_doc={"a": [1, "é"]}, result_doc={"b": None},
                           kb_version="k", engine_version="e")
+    # The tables of migration 0003: a referral, an alert review, corrections, a must-change flag.
+    today = dt.date.today()
+    urgent = store.visits.record_encounter(me, p.id, EncounterDraft(
+        occurred_on=today - dt.timedelta(days=20), note="ü", input_doc={"lumps": []},
+        result_doc={"lumps": []}, kb_version="k", engine_version="e", triage="urgent_2_weeks",
+        lesions=((lesion.id, f"lesion-{lesion.id}", "liposarcoma", 0.3, "urgent_2_weeks", 7.0),)))
+    store.worklist.review_alert(me, p.id, f"triage:{urgent.id}:{lesion.id}", "seen")
+    outcome = store.visits.add_outcome(me, p.id, {"measured_on": today.isoformat(), "pain": 4})
+    store.corrections.correct_outcome(me, outcome.id, version=1, reason="was 3",
+                                      data={"pain": 3})
+    store.corrections.correct_encounter(me, urgent.id, version=1, reason="date",
+                                        data={"occurred_on": today.isoformat()})
+    admin = store.accounts.find_user("doc")
+    nurse = store.accounts.create_user(username="nurse", password=TEST_PASSWORD,
+                                       roles=["clinician"], clinic="Ward Ä")
+    store.accounts.reset_password(nurse.id, password="temporary 1234", acting_user_id=admin.id)
     return me, p
 
 
@@ -108,6 +125,7 @@ def test_backup_restores_into_the_other_backend_exactly(store, tmp_path, postgre
     path = tmp_path / "backup.jsonl.gz"
     counts = backup(store.engine, path)
     assert counts["patient"] == 1 and counts["audit_event"] >= 4
+    assert (counts["referral"], counts["alert_review"], counts["record_correction"]) == (1, 1, 2)
     other_url = f"sqlite:///{tmp_path / 'restored.sqlite3'}" if store.dialect == "postgresql" \
         else postgres_url
     with open_store(other_url, password_hasher=fast_password_hasher()) as other:

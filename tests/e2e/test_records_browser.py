@@ -10,6 +10,8 @@ import re
 
 from playwright.sync_api import expect
 
+from backmice.testing import TEST_PASSWORD
+
 FAMILY = ("Episacral lipoma", "Lumbar fascial fat herniation", "Iliac crest pain syndrome")
 
 
@@ -40,6 +42,9 @@ def _record_visit(page, patient_url: str, when: str) -> None:
     page.locator("#patient-sex input[value='female'] + label").click()
     for lesion in page.locator("fieldset.visit-lesion").all():
         lid = lesion.get_attribute("data-lesion")
+        # The form starts with the size on record (1.5 cm for the left buttock); this story's
+        # visits do not measure the lumps, so the size is cleared, as it was before prefilling.
+        page.fill(f"#l{lid}-size_cm", "")
         page.locator(f"#l{lid}-palpable_lump input[value='true'] + label").click()
         page.locator(f"#l{lid}-tender input[value='true'] + label").click()
         page.locator(f"#l{lid}-pain input[value='true'] + label").click()
@@ -156,3 +161,130 @@ def test_the_patient_page_fits_a_phone(browser, live_app, log_in, shot):
     pg.goto(patient_url)
     shot(pg, "records-phone-patient", full_page=True)
     context.close()
+
+
+def _seed_follow_up(live_app, kb, username: str):
+    """A patient whose deep 7 cm lump was triaged urgent within two weeks 20 days ago (its
+    referral is overdue), with an excision of another lump followed by an infection, and a pain
+    score; made through the store, as earlier visits would have been."""
+    from backmice.web.recording import draft_encounter
+
+    store = live_app.store
+    me = store.accounts.find_user(username).actor("e2e")
+    p = store.patients.create(me, {"display_name": "Rosa Follow-up", "birth_date": "1961-03-14",
+                                   "sex": "female"})
+    deep = store.patients.add_lesion(me, p.id, {"label": "right flank, deep",
+                                                "region": "flank", "side": "right",
+                                                "size_cm": 7})
+    calm = store.patients.add_lesion(me, p.id, {"label": "left PSIS", "size_cm": 1.5})
+    draft = draft_encounter(kb, store.visits.visit_context(me, p.id), occurred_on=ago(20),
+                            note=None, setting=None,
+                            patient_findings={"age_years": 65, "sex": "female"},
+                            lumps=[{"lesion_id": deep.id, "findings": {
+                                "palpable_lump": True, "size_cm": 7,
+                                "depth": "deep_to_fascia"}}])
+    assert draft.lesions[0][4] == "urgent_2_weeks", draft.lesions
+    store.visits.record_encounter(me, p.id, draft)
+    store.visits.add_procedure(me, p.id, {
+        "lesion_id": calm.id, "kind": "excision", "performed_on": ago(6),
+        "complications": [{"kind": "infection", "noted_on": ago(3)}]})
+    store.visits.add_outcome(me, p.id, {"lesion_id": calm.id, "measured_on": ago(2),
+                                        "pain": 6})
+    return p
+
+
+def test_alerts_referrals_corrections_and_the_password_page(page_422, live_app, log_in, shot,
+                                                           kb):
+    page = page_422  # the refused password answers 422, which Chromium logs
+    name = log_in(page, "clinician")
+    p = _seed_follow_up(live_app, kb, name)
+    patient_url = f"{live_app.url}/patients/{p.id}"
+    store = live_app.store
+    before = store.audit.count()
+    page.goto(patient_url)
+    assert store.audit.count() - before == 1  # one "read" row for one page view
+    assert store.audit.events(limit=1)[0].action == "read"
+
+    # The top buttons open their form and move the focus into it.
+    page.click("a[data-opens='record-procedure']")
+    expect(page.locator("#record-procedure")).to_have_attribute("open", "")
+    expect(page.locator("#proc-kind")).to_be_focused()
+    page.click("a[data-opens='record-outcome']")
+    expect(page.locator("#record-outcome")).to_have_attribute("open", "")
+    expect(page.locator("#out-lesion_id")).to_be_focused()
+
+    # Alerts until reviewed; the referral is overdue.
+    banner = page.locator(".alert-banner")
+    expect(banner).to_contain_text("1 urgent lesion, 1 complication after a procedure")
+    expect(page.locator("#referrals")).to_contain_text("1 open, 1 overdue")
+    expect(page.locator("#referrals .overdue-tag")).to_have_text("Overdue")
+    item = page.locator(".alert-item", has_text="Infection")
+    item.locator("input[name='note']").fill("seen today, on antibiotics")
+    item.locator("button", has_text="Mark reviewed").click()
+    expect(page.locator(".notice")).to_contain_text("Alert marked reviewed")
+    expect(banner).not_to_contain_text("Infection")
+    page.click("#reviewed-alerts > summary")
+    expect(page.locator("#reviewed-alerts")).to_contain_text(f"reviewed by {name}")
+
+    # A correction with its reason; the timeline says the outcome was corrected.
+    page.locator("#outcomes a", has_text="Correct or delete").click()
+    expect(page.locator("#c-pain")).to_have_value("6")
+    page.fill("#c-pain", "5")
+    page.click("#form-correct button[type='submit']")  # no reason: the browser refuses
+    expect(page.locator("h1")).to_have_text("Correct or delete an outcome")  # still here
+    page.fill("#c-reason", "misread the scale: the patient said 5")
+    shot(page, "records-7b-correct-outcome-1366", full_page=True)
+    page.click("#form-correct button[type='submit']")
+    expect(page.locator(".notice")).to_contain_text("Correction saved")
+    expect(page.locator("#outcomes .corrected-tag")).to_have_count(1)
+    expect(page.locator("#corrections")).to_contain_text("misread the scale")
+    page.goto(patient_url)
+    shot(page, "records-7-alerts-referrals-correction-1366", full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1, f"the patient page scrolls sideways by {overflow}px on a phone"
+    shot(page, "records-7-alerts-referrals-correction-390", full_page=True)
+    page.set_viewport_size({"width": 1366, "height": 900})
+
+    page.goto(f"{live_app.url}/clinic/worklist")
+    expect(page.locator("#referrals")).to_contain_text("Rosa Follow-up")
+    expect(page.locator("#referrals .overdue-tag")).to_have_count(1)
+    shot(page, "records-8-clinic-worklist-1366", full_page=True)
+
+    # The visit form starts from the record: age at the visit date, sex, the last size.
+    page.goto(patient_url + "/encounters/new")
+    expect(page.locator("#patient-sex")).to_have_value("female")
+    page.fill("#occurred_on", "2026-03-13")
+    page.locator("#occurred_on").dispatch_event("change")
+    expect(page.locator("#patient-age_years")).to_have_value("64")
+    page.fill("#occurred_on", "2026-03-14")
+    page.locator("#occurred_on").dispatch_event("change")
+    expect(page.locator("#patient-age_years")).to_have_value("65")
+    expect(page.locator("#prefill-note")).to_contain_text("From the record")
+    shot(page, "records-8b-visit-prefilled-1366")
+
+    # The referral is marked done.
+    page.goto(patient_url)
+    page.click("#referrals details > summary")
+    page.select_option("#referrals select[name='how']", "sent")
+    page.click("#referrals button[type='submit']")
+    expect(page.locator(".notice")).to_contain_text("Referral marked done")
+    expect(page.locator("#referrals")).to_contain_text("No open referral.")
+
+    # Every user changes their own password from the menu.
+    page.click("nav a[href='/account/password']")
+    page.fill("#current_password", "not the password")
+    page.fill("#new_password", "a new secret 42")
+    page.fill("#new_password_again", "a new secret 42")
+    page.click("#form-password button[type='submit']")
+    expect(page.locator("#form-error")).to_contain_text("Current password")
+    shot(page, "records-9-password-refused-1366")
+    page.fill("#current_password", TEST_PASSWORD)
+    page.fill("#new_password", "a new secret 42")
+    page.fill("#new_password_again", "a new secret 42")
+    page.click("#form-password button[type='submit']")
+    expect(page.locator(".notice")).to_contain_text("Password changed")
+    shot(page, "records-9-password-1366")
+    page.set_viewport_size({"width": 390, "height": 844})
+    shot(page, "records-9-password-390", full_page=True)
+    assert store.accounts.authenticate(name, "a new secret 42").username == name

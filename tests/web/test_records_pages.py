@@ -18,6 +18,7 @@ from html.parser import HTMLParser
 import pytest
 from fastapi.routing import APIRoute
 
+from backmice.storage.visits import EncounterDraft
 from backmice.testing import make_user
 from backmice.web.handoff import OneTimeHandoff
 from backmice.web.recording import draft_encounter
@@ -58,8 +59,18 @@ def _seed(store, kb):
         "lesion_id": lesion.id, "kind": "excision", "performed_on": ago(2)})
     _, token = store.accounts.create_token(user_id=owner.user_id, name="seed")
     lesion = store.patients.lesions(owner, patient.id)[0]  # the excision bumped its version
+    infection = store.visits.add_complication(owner, excision.id,
+                                              {"kind": "infection", "noted_on": ago(1)})
+    urgent = store.visits.record_encounter(owner, patient.id, EncounterDraft(
+        occurred_on=ago(20), note=None, input_doc={"lumps": []}, result_doc={"lumps": []},
+        kb_version="k", engine_version="e", triage="urgent_2_weeks",
+        lesions=((lesion.id, f"lesion-{lesion.id}", "liposarcoma", 0.3, "urgent_2_weeks",
+                  7.0),)))
+    referral = store.visits.timeline(owner, patient.id).referrals[0]
     ids = {"patient_id": patient.id, "lesion_id": lesion.id, "procedure_id": excision.id,
-           "encounter_id": encounter.id, "user_id": owner.user_id, "token_id": token.id}
+           "encounter_id": encounter.id, "user_id": owner.user_id, "token_id": token.id,
+           "referral_id": referral.id, "kind": "procedures", "item_id": excision.id}
+    assert urgent.triage == "urgent_2_weeks"
     forms = {
         "/patients": {"display_name": "New Patient"},
         "/patients/{patient_id}": {"version": "1", "display_name": "Renamed"},
@@ -78,6 +89,15 @@ def _seed(store, kb):
                                               "lesions": str(lesion.id)},
         "/patients/{patient_id}/encounters/note": {"lesions": str(lesion.id),
                                                    "pasted_note": "47F, tender lump, no fever"},
+        "/patients/{patient_id}/alerts/review": {"key": f"complication:{infection.id}"},
+        "/patients/{patient_id}/referrals/{referral_id}/done": {
+            "version": "1", "how": "sent", "done_on": ago(1)},
+        "/patients/{patient_id}/{kind}/{item_id}/correct": {
+            "version": "1", "reason": "wrong date", "kind": "excision",
+            "lesion_id": str(lesion.id), "performed_on": ago(3)},
+        "/patients/{patient_id}/{kind}/{item_id}/delete": {"version": "1",
+                                                           "reason": "duplicate"},
+        "/admin/users/{user_id}/password": {"password": "temporary secret 1"},
         "/admin/users": {"username": "newbie", "password": "long enough secret",
                          "roles": "clinician"},
         "/admin/users/{user_id}": {"action": "roles", "roles": ["clinician", "reviewer"]},

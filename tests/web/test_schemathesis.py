@@ -53,6 +53,15 @@ STATEFUL = {
     ("POST", "/api/v1/patients/{patient_id}/procedures"),
     ("POST", "/api/v1/patients/{patient_id}/outcomes"),
     ("POST", "/api/v1/interview/step"),
+    # records: a correction or deletion sends the version it read, a review names an alert
+    # of this patient, a password change the current password.
+    ("PATCH", "/api/v1/encounters/{encounter_id}"), ("PATCH", "/api/v1/outcomes/{outcome_id}"),
+    ("POST", "/api/v1/encounters/{encounter_id}/delete"),
+    ("POST", "/api/v1/procedures/{procedure_id}/delete"),
+    ("POST", "/api/v1/outcomes/{outcome_id}/delete"),
+    ("POST", "/api/v1/patients/{patient_id}/alerts/review"),
+    ("POST", "/api/v1/referrals/{referral_id}/done"), ("POST", "/api/v1/me/password"),
+    ("POST", "/api/v1/users/{user_id}/password"),
 }
 PATIENT_DOCUMENT = {("POST", "/api/v1/assess"), ("POST", "/api/v1/assessments")}
 

@@ -34,6 +34,7 @@ class User:
     active: bool
     created_at: dt.datetime
     locked_until: dt.datetime | None = None
+    must_change_password: bool = False  # set by an admin's reset, cleared by a change
 
     def actor(self, client: str = "") -> Actor:
         return Actor(self.id, self.username, self.clinic_id, self.roles, client)
@@ -127,6 +128,7 @@ class Encounter:
     engine_version: str
     triage: str
     lesions: tuple[LesionSummary, ...] = ()
+    version: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +172,60 @@ class Outcome:
     notes: str | None
     created_at: dt.datetime
     created_by: str | None
+    version: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class AlertReview:
+    """A clinician's review of one alert (``alert_key``, see ``followup.alerts``)."""
+
+    id: int
+    patient_id: int
+    alert_key: str
+    reviewed_at: dt.datetime
+    reviewed_by: str
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Referral:
+    """A lesion triaged urgent (within two weeks or sooner) needs a referral by ``due_on``;
+    a clinician marks it done (sent or seen) with the date."""
+
+    id: int
+    patient_id: int
+    lesion_id: int
+    encounter_id: int
+    triage: str
+    opened_on: dt.date
+    due_on: dt.date
+    status: str  # "open" or "done"
+    done_how: str | None
+    done_on: dt.date | None
+    done_by: str | None
+    done_at: dt.datetime | None
+    notes: str | None
+    created_at: dt.datetime
+    version: int
+
+    def is_overdue(self, today: dt.date) -> bool:
+        """Still open after its due date (``today`` is passed in: no clock here)."""
+        return self.status == "open" and today > self.due_on
+
+
+@dataclass(frozen=True, slots=True)
+class Correction:
+    """A visit, procedure or outcome corrected (``update``) or deleted (``delete``): who, when,
+    why, and the values it had before."""
+
+    id: int
+    patient_id: int
+    target: str  # "encounter:3", "procedure:5", "outcome:7"
+    action: str
+    reason: str
+    old: dict[str, Any]
+    at: dt.datetime
+    username: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +242,9 @@ class Timeline:
     # (date, encounter id, line), oldest first, for the latest result and size of each lesion.
     encounters_total: int | None = None
     history: tuple[tuple[dt.date, int, LesionSummary], ...] | None = None
+    reviews: tuple[AlertReview, ...] = ()
+    referrals: tuple[Referral, ...] = ()
+    corrections: tuple[Correction, ...] = ()
 
     def visit_lines(self) -> list[tuple[dt.date, int, LesionSummary]]:
         """Every visit's per-lesion line, oldest first (all visits, even when paged)."""
@@ -204,3 +263,16 @@ class AuditEvent:
     patient_id: int | None
     target: str
     client: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClinicFollowup:
+    """The clinic's alerts and open referrals, as the material to list them: the patients
+    concerned (by id), procedures with alerting complications, visit lines triaged urgent as
+    (patient id, date, encounter id, line), every alert review, the open referrals."""
+
+    patients: dict[int, Patient]
+    procedures: tuple[Procedure, ...]
+    visit_lines: tuple[tuple[int, dt.date, int, LesionSummary], ...]
+    reviews: tuple[AlertReview, ...]
+    referrals: tuple[Referral, ...]

@@ -50,3 +50,14 @@ OUTCOME_MEASURES = {
 }
 
 PATIENT_SEXES = ("female", "male", "other", "unknown")
+
+# Triage levels that open a referral, with the days allowed until it is due (counted from the
+# visit that triaged the lesion): within two weeks, or that same day for the more urgent levels
+# (backmice.results.URGENCY_ORDER). The same levels put the lesion in the alerts banner.
+REFERRAL_DAYS = {"emergency": 0, "urgent_same_day": 0, "urgent_2_weeks": 14}
+REFERRAL_STATUSES = ("open", "done")
+REFERRAL_OUTCOMES = ("sent", "seen")  # the referral letter sent / the patient seen
+
+# What a correction did to a visit, procedure or outcome.
+CORRECTION_ACTIONS = ("update", "delete")
+CORRECTION_TARGETS = ("encounter", "procedure", "outcome")

@@ -60,7 +60,8 @@ def _user(row: UserRow, clinic_name: str) -> User:
     return User(id=row.id, username=row.username, display_name=row.display_name,
                 roles=tuple(row.roles.split()), clinic_id=row.clinic_id, clinic_name=clinic_name,
                 active=row.active, created_at=validate.aware(row.created_at),
-                locked_until=validate.aware(row.locked_until))
+                locked_until=validate.aware(row.locked_until),
+                must_change_password=bool(row.must_change_password))
 
 
 def _load_user(session: Session, user_id: int) -> User | None:
@@ -188,6 +189,8 @@ class Accounts:
                 row.password_hash = password_hash
                 row.failed_logins = 0
                 row.locked_until = None
+                # Another admin chose it: its owner is asked to choose their own at login.
+                row.must_change_password = user_id != acting_user_id
             if active is False or password_hash is not None:  # end every open login
                 session.query(LoginSessionRow).filter_by(user_id=user_id).delete()
             session.flush()
@@ -197,6 +200,55 @@ class Accounts:
         if found is None:
             raise NotFoundError("user", str(user_id))
         return found
+
+    def reset_password(self, user_id: int, *, password: str,
+                       acting_user_id: int | None = None) -> User:
+        """An admin sets another user's password: the user's logins end, and they are asked
+        to choose a new one at their next login (``must_change_password``; ``update_user``
+        sets it whenever the password is set by someone other than its owner)."""
+        return self.update_user(user_id, password=password, acting_user_id=acting_user_id)
+
+    def change_password(self, user_id: int, *, current: object, new: object,
+                        keep_session: str | None = None) -> User:
+        """A user's own change: ``current`` must be their password (a wrong one counts
+        towards the lock-out like a failed login), ``new`` follows the rules of a new user's
+        password and differs from the current one. Every other login of the user ends (the
+        session ``keep_session``, the one making the change, stays)."""
+        validate.record_id("user_id", user_id)
+        if not isinstance(current, str) or not current:
+            raise InputError("current_password", "is required", "your current password")
+        try:
+            new_hash = self._password(new)
+        except InputError as exc:
+            raise InputError("new_password", exc.message, exc.allowed) from None
+        row = self.db.read(lambda session: session.get(UserRow, user_id))
+        if row is None:
+            raise NotFoundError("user", str(user_id))
+        moment = validate.now()
+        locked_until = validate.aware(row.locked_until)
+        locked = locked_until is not None and locked_until > moment
+        good = self._verify(row.password_hash, current) and not locked
+        if not good:
+            self.db.write(lambda session: self._count_attempt(
+                session, None if locked else row.id, False, moment))
+            raise InputError("current_password", "is not your current password (after "
+                             f"{MAX_FAILURES} wrong passwords in a row the account is locked "
+                             f"for {LOCK_MINUTES} minutes)", "your current password")
+        if self._verify(row.password_hash, new):  # type: ignore[arg-type]
+            raise InputError("new_password", "is the same as the current password",
+                             "a password you have not been using")
+        kept = digest(keep_session) if keep_session else ""
+
+        def work(session: Session) -> User | None:
+            found = session.get(UserRow, user_id)
+            found.password_hash, found.must_change_password = new_hash, False
+            found.failed_logins, found.locked_until = 0, None
+            session.query(LoginSessionRow).filter(LoginSessionRow.user_id == user_id,
+                                                  LoginSessionRow.token_hash != kept).delete()
+            session.flush()
+            return _load_user(session, user_id)
+
+        return self.db.write(work)
 
     # --- login ----------------------------------------------------------------------------
     def authenticate(self, username: str, password: str) -> User:

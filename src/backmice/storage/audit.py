@@ -17,7 +17,8 @@ from backmice.storage.db import Database
 from backmice.storage.tables import AuditEventRow
 
 ACTIONS = ("login", "login_failed", "logout", "read", "search", "create", "update", "delete",
-           "export", "user_change", "token_change")
+           "export", "user_change", "token_change", "correct", "review", "password_change",
+           "password_reset")
 
 
 def record(session: Session, actor: Actor | None, action: str, *, patient_id: int | None = None,

@@ -5,15 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from backmice.followup.records import (
+    AlertReview,
     Complication,
+    Correction,
     Encounter,
     Lesion,
     LesionSummary,
     Outcome,
     Patient,
     Procedure,
+    Referral,
 )
 from backmice.storage.tables import (
+    AlertReviewRow,
     ComplicationRow,
     EncounterLesionRow,
     EncounterRow,
@@ -21,6 +25,8 @@ from backmice.storage.tables import (
     OutcomeRow,
     PatientRow,
     ProcedureRow,
+    RecordCorrectionRow,
+    ReferralRow,
 )
 from backmice.storage.validate import aware
 
@@ -54,7 +60,8 @@ def encounter(row: EncounterRow, lesions: Iterable[EncounterLesionRow] = (), *,
                      input_doc=row.input_doc if documents else {},
                      result_doc=row.result_doc if documents else {},
                      kb_version=row.kb_version, engine_version=row.engine_version,
-                     triage=row.triage, lesions=tuple(summary(r) for r in lesions))
+                     triage=row.triage, lesions=tuple(summary(r) for r in lesions),
+                     version=row.version)
 
 
 def complication(row: ComplicationRow) -> Complication:
@@ -76,4 +83,25 @@ def outcome(row: OutcomeRow) -> Outcome:
     return Outcome(id=row.id, patient_id=row.patient_id, lesion_id=row.lesion_id,
                    measured_on=row.measured_on, pain=row.pain, odi=row.odi,
                    satisfaction=row.satisfaction, notes=row.notes,
-                   created_at=aware(row.created_at), created_by=row.created_by)
+                   created_at=aware(row.created_at), created_by=row.created_by,
+                   version=row.version)
+
+
+def review(row: AlertReviewRow) -> AlertReview:
+    return AlertReview(id=row.id, patient_id=row.patient_id, alert_key=row.alert_key,
+                       reviewed_at=aware(row.reviewed_at), reviewed_by=row.reviewed_by,
+                       note=row.note)
+
+
+def referral(row: ReferralRow) -> Referral:
+    return Referral(id=row.id, patient_id=row.patient_id, lesion_id=row.lesion_id,
+                    encounter_id=row.encounter_id, triage=row.triage, opened_on=row.opened_on,
+                    due_on=row.due_on, status=row.status, done_how=row.done_how,
+                    done_on=row.done_on, done_by=row.done_by, done_at=aware(row.done_at),
+                    notes=row.notes, created_at=aware(row.created_at), version=row.version)
+
+
+def correction(row: RecordCorrectionRow) -> Correction:
+    return Correction(id=row.id, patient_id=row.patient_id, target=row.target,
+                      action=row.action, reason=row.reason, old=row.old_doc,
+                      at=aware(row.at), username=row.username)

@@ -19,11 +19,13 @@ from backmice.storage import validate
 from backmice.storage.accounts import Accounts
 from backmice.storage.audit import AuditLog
 from backmice.storage.cds_hooks import CdsHooks
+from backmice.storage.corrections import Corrections
 from backmice.storage.db import Database, connect
 from backmice.storage.patients import Patients
 from backmice.storage.records import FEEDBACK_KINDS, FEEDBACK_STATUSES, Feedback, SavedAssessment
 from backmice.storage.tables import FeedbackRow, SavedAssessmentRow
 from backmice.storage.visits import Visits
+from backmice.storage.worklist import Worklist
 
 Write = Callable[[Session], Any]  # one checked change, run by Database.write or write_async
 LIMITS = {"page": 200, "text": 5000, "contact": 320, "title": 200}
@@ -49,14 +51,18 @@ def _feedback(row: FeedbackRow) -> Feedback:
 class Store(Database):
     """Saved assessments and reader feedback here; the rest in one part per concern:
     ``accounts`` (users, logins, API tokens), ``patients`` (patients and lesions), ``visits``
-    (encounters, procedures, outcomes, timelines), ``audit`` (the audit log) and ``cds`` (CDS
-    Hooks clients, tokens, cards and feedback)."""
+    (encounters, procedures, outcomes, timelines), ``corrections`` (correcting or deleting a
+    visit, procedure or outcome with a reason), ``worklist`` (alert reviews, referrals, the
+    clinic's lists), ``audit`` (the audit log) and ``cds`` (CDS Hooks clients, tokens, cards
+    and feedback)."""
 
     def __init__(self, engine: Engine, *, password_hasher: PasswordHasher | None = None) -> None:
         super().__init__(engine)
         self.accounts = Accounts(self, password_hasher)
         self.patients = Patients(self)
         self.visits = Visits(self)
+        self.corrections = Corrections(self)
+        self.worklist = Worklist(self)
         self.audit = AuditLog(self)
         self.cds = CdsHooks(self)
 

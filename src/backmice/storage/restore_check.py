@@ -19,7 +19,16 @@ from sqlalchemy.sql.schema import Table
 
 from backmice import strict_json
 from backmice.errors import InputError
-from backmice.followup.vocab import COMPLICATIONS, ROLES
+from backmice.followup.alerts import ALERT_KEY
+from backmice.followup.vocab import (
+    COMPLICATIONS,
+    CORRECTION_ACTIONS,
+    CORRECTION_TARGETS,
+    REFERRAL_DAYS,
+    REFERRAL_OUTCOMES,
+    REFERRAL_STATUSES,
+    ROLES,
+)
 from backmice.storage import validate
 from backmice.storage.patients import lesion_values, patient_values
 from backmice.storage.records import FEEDBACK_KINDS, FEEDBACK_STATUSES
@@ -95,6 +104,7 @@ def _procedure(row: dict[str, Any]) -> None:
 def _outcome(row: dict[str, Any]) -> None:
     outcome_values(_pick(row, "lesion_id", "measured_on", "pain", "odi", "satisfaction",
                          "notes"))
+    _version(row)
 
 
 def _complication(row: dict[str, Any]) -> None:
@@ -115,9 +125,44 @@ def _user(row: dict[str, Any]) -> None:
     validate.number("failed_logins", row.get("failed_logins"), 0, 10**6, whole=True)
 
 
+def _version(row: dict[str, Any]) -> None:
+    validate.number("version", row.get("version"), 1, INT32, whole=True, required=True)
+
+
+def _alert_review(row: dict[str, Any]) -> None:
+    if not ALERT_KEY.fullmatch(str(row.get("alert_key"))):
+        raise InputError("alert_key", f"{str(row.get('alert_key'))[:60]!r} is not an alert key",
+                         "complication:<id> or triage:<encounter id>:<lesion id>")
+    validate.text("reviewed_by", row.get("reviewed_by"), 64, required=True)
+
+
+def _referral(row: dict[str, Any]) -> None:
+    validate.choice("triage", row.get("triage"), tuple(REFERRAL_DAYS))
+    status = validate.choice("status", row.get("status"), REFERRAL_STATUSES)
+    opened = validate.day("opened_on", row.get("opened_on"), not_future=False)
+    due = validate.day("due_on", row.get("due_on"), not_future=False)
+    if due < opened:
+        raise InputError("due_on", "is before the referral was opened", "a date from opened_on")
+    if status == "done":
+        validate.choice("done_how", row.get("done_how"), REFERRAL_OUTCOMES)
+        validate.day("done_on", row.get("done_on"), not_future=False)
+    _version(row)
+
+
+def _correction(row: dict[str, Any]) -> None:
+    validate.choice("action", row.get("action"), CORRECTION_ACTIONS)
+    kind, _, key = str(row.get("target")).partition(":")
+    if kind not in CORRECTION_TARGETS or not key.isdigit():
+        raise InputError("target", f"{str(row.get('target'))[:60]!r} is not a corrected entry",
+                         "encounter:<id>, procedure:<id> or outcome:<id>")
+    validate.text("reason", row.get("reason"), 2000, required=True)
+
+
 RECORD_RULES: dict[str, Callable[[dict[str, Any]], None]] = {
     "patient": _patient, "lesion": _lesion, "procedure": _procedure, "outcome": _outcome,
     "complication": _complication, "feedback": _feedback, "app_user": _user,
+    "alert_review": _alert_review, "referral": _referral, "record_correction": _correction,
+    "encounter": _version,
 }
 
 

@@ -3,8 +3,9 @@ test checks that the migrations build exactly these tables.
 
 Public content: saved assessments, feedback. Accounts: clinics, users, login sessions, API
 tokens. The follow-up record (every row belongs to one clinic through its patient): patients,
-lesions, encounters with their per-lesion summaries, procedures, complications, outcomes. And
-the append-only audit log (no foreign keys: it outlives what it mentions).
+lesions, encounters with their per-lesion summaries, procedures, complications, outcomes, alert
+reviews, referrals and corrections (the old value and the reason of a corrected or deleted
+entry). And the append-only audit log (no foreign keys: it outlives what it mentions).
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -93,6 +97,8 @@ class UserRow(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                       server_default=false())
 
 
 class LoginSessionRow(Base):
@@ -183,6 +189,7 @@ class EncounterRow(Base):
     kb_version: Mapped[str] = mapped_column(String(40))
     engine_version: Mapped[str] = mapped_column(String(40))
     triage: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
 
 
 class EncounterLesionRow(Base):
@@ -248,6 +255,63 @@ class OutcomeRow(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+
+
+# --- alerts, referrals and corrections (migration 0003) ------------------------------------------
+class AlertReviewRow(Base):
+    __tablename__ = "alert_review"
+    __table_args__ = (UniqueConstraint("patient_id", "alert_key", name="uq_alert_review_key"),
+                      NEVER_REUSE)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"))
+    alert_key: Mapped[str] = mapped_column(String(60))
+    reviewed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    reviewed_by: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class ReferralRow(Base):
+    __tablename__ = "referral"
+    __table_args__ = (Index("ix_referral_patient_status", "patient_id", "status"), NEVER_REUSE)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"))
+    lesion_id: Mapped[int] = mapped_column(ForeignKey("lesion.id", ondelete="CASCADE"),
+                                           index=True)
+    encounter_id: Mapped[int] = mapped_column(ForeignKey("encounter.id", ondelete="CASCADE"),
+                                              index=True)
+    triage: Mapped[str] = mapped_column(String(20))
+    opened_on: Mapped[dt.date] = mapped_column(Date)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20))
+    done_how: Mapped[str | None] = mapped_column(String(20))
+    done_on: Mapped[dt.date | None] = mapped_column(Date)
+    done_by: Mapped[str | None] = mapped_column(String(64))
+    done_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class RecordCorrectionRow(Base):
+    """The value a visit, procedure or outcome had before it was corrected or deleted, and
+    why (the audit event names the action; this keeps what it changed)."""
+
+    __tablename__ = "record_correction"
+    __table_args__ = (Index("ix_record_correction_patient", "patient_id", "at"), NEVER_REUSE)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"))
+    target: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+    old_doc: Mapped[dict[str, Any]] = mapped_column(Document)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    username: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int | None] = mapped_column(Integer)
 
 
 # --- the audit log (append-only: triggers refuse UPDATE and DELETE) ------------------------------

@@ -32,7 +32,7 @@ from backmice.followup.vocab import (
     OUTCOME_MEASURES,
     PROCEDURE_KINDS,
 )
-from backmice.storage import audit, convert, validate
+from backmice.storage import audit, convert, validate, worklist
 from backmice.storage.db import Database
 from backmice.storage.patients import owned_lesion, owned_patient, require_clinician
 from backmice.storage.tables import (
@@ -43,6 +43,7 @@ from backmice.storage.tables import (
     OutcomeRow,
     PatientRow,
     ProcedureRow,
+    RecordCorrectionRow,
 )
 
 PROCEDURE_FIELDS = ("lesion_id", "kind", "performed_on", "pain_before", "pain_after",
@@ -180,6 +181,13 @@ def _history(session: Session, patient_id: int) -> tuple[tuple[Any, int, Any], .
                  for day, eid, lesion_id, key, top, p, level, size in found)
 
 
+def _corrections(session: Session, patient_id: int) -> tuple[Any, ...]:
+    rows = session.scalars(select(RecordCorrectionRow)
+                           .where(RecordCorrectionRow.patient_id == patient_id)
+                           .order_by(RecordCorrectionRow.at, RecordCorrectionRow.id))
+    return tuple(convert.correction(r) for r in rows)
+
+
 def _get(session: Session, table: Any, key: Any, kind: str) -> Any:
     """The row of ``table`` with id ``key``; NotFoundError otherwise."""
     row = session.get(table, key) if validate.is_record_id(key) else None
@@ -212,6 +220,7 @@ class Visits:
                                         size_cm=size)
                      for lesion_id, key, top, p, level, size in draft.lesions]
             session.add_all(lines)
+            worklist.open_referrals(session, row, lines)
             patient.updated_at = moment
             session.flush()
             audit.record(session, actor, "create", patient_id=patient.id,
@@ -364,7 +373,10 @@ class Visits:
                                                          ProcedureRow.patient_id == patient.id)),
                             outcomes=tuple(convert.outcome(r) for r in outcomes),
                             encounters_total=total,
-                            history=_history(session, patient.id) if paged else None)
+                            history=_history(session, patient.id) if paged else None,
+                            reviews=worklist.patient_reviews(session, patient.id),
+                            referrals=worklist.patient_referrals(session, patient.id),
+                            corrections=_corrections(session, patient.id))
 
         return self.db.write(work)
 

@@ -100,6 +100,16 @@ class Requires:
         return caller.actor
 
 
+async def signed_in_caller(request: Request) -> Caller:
+    """Dependency: any logged-in user or token owner, whatever the role (401 otherwise),
+    with the CSRF check of a state-changing request."""
+    caller = await current_caller(request)
+    if caller is None:
+        raise NotAuthenticated("log in first (or send an API token)")
+    await check_csrf(request, caller)
+    return caller
+
+
 async def optional_caller(request: Request) -> Caller | None:
     """For public pages that greet a logged-in user; never refuses."""
     try:
@@ -112,6 +122,7 @@ Clinician = Annotated[Actor, Depends(Requires("clinician"))]
 ReviewerRole = Annotated[Actor, Depends(Requires("reviewer"))]
 Admin = Annotated[Actor, Depends(Requires("admin"))]
 MaybeCaller = Annotated[Caller | None, Depends(optional_caller)]
+SignedIn = Annotated[Caller, Depends(signed_in_caller)]
 
 
 # --- session cookies -------------------------------------------------------------------------

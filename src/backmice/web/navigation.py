@@ -29,10 +29,12 @@ STAFF_LINKS = (
     NavLink("/clinician", "Workspace", frozenset({"clinician"})),
     NavLink("/patients", "Patients", frozenset({"clinician"})),
     NavLink("/clinic/outcomes", "Clinic outcomes", frozenset({"clinician"})),
+    NavLink("/clinic/worklist", "Alerts and referrals", frozenset({"clinician"})),
     NavLink("/reviewer", "Feedback to review", frozenset({"reviewer"})),
     NavLink("/knowledge-base", "Knowledge base", ALL_STAFF),
     NavLink("/admin/users", "Users", frozenset({"admin"})),
     NavLink("/admin/audit", "Audit log", frozenset({"admin"})),
+    NavLink("/account/password", "Password", ALL_STAFF),
 )
 
 def nav_links(roles: tuple[str, ...] | frozenset[str] | None) -> tuple[NavLink, ...]:

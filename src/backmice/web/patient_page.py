@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Any
 
 from backmice.findings import HISTOPATHOLOGY, LATERALITIES, LOCATIONS
+from backmice.followup.prefill import visit_prefill
 from backmice.followup.records import Timeline
 from backmice.followup.vocab import (
     ALERTING_COMPLICATIONS,
@@ -17,6 +18,7 @@ from backmice.followup.vocab import (
     PATIENT_SEXES,
     PROCEDURE_KINDS,
     PROCEDURE_LABELS,
+    REFERRAL_OUTCOMES,
 )
 from backmice.kb.base import KnowledgeBase
 from backmice.render.charts import LineChart, pain_chart
@@ -45,6 +47,7 @@ def choices(kb: KnowledgeBase) -> dict[str, Any]:
         "histopathology": _labels(kb, "histopathology_finding", HISTOPATHOLOGY),
         "today": dt.date.today().isoformat(),
         "injection_window": injection_window(kb),
+        "referral_outcomes": list(REFERRAL_OUTCOMES),
     }
 
 
@@ -88,13 +91,16 @@ FIELD_LABELS = {
     "notes": "Notes", "measured_on": "Date", "pain": "Pain",
     "odi": "Oswestry Disability Index", "satisfaction": "Satisfaction",
     "display_name": "Display name", "local_id": "Local identifier",
-    "birth_date": "Date of birth", "sex": "Sex",
+    "birth_date": "Date of birth", "sex": "Sex", "reason": "Reason", "alert": "Alert",
+    "how": "Done how", "done_on": "Done on", "occurred_on": "Date", "note": "Note",
+    "version": "Version",
 }
 
 
-def patient_context(kb: KnowledgeBase, t: Timeline) -> dict[str, Any]:
+def patient_context(kb: KnowledgeBase, t: Timeline, *,
+                    today: dt.date | None = None) -> dict[str, Any]:
     """The timeline page's data: the JSON twin's, plus what only the page needs."""
-    data = timeline_data(t, within_minutes=injection_window(kb))
+    data = timeline_data(t, within_minutes=injection_window(kb), today=today)
     names = {cid: c.name for cid, c in kb.conditions.items()}
     labels = {le["id"]: le["label"] for le in data["lesions"]}
     series = {s["lesion_id"]: s for s in data["pain_series"]}
@@ -124,15 +130,32 @@ def patient_context(kb: KnowledgeBase, t: Timeline) -> dict[str, Any]:
     }
 
 
+def prefill_fields(t: Timeline, on: dt.date) -> tuple[dict[str, str], dict[int, str]]:
+    """The visit form's fields the record fills (form name → value as the form shows it:
+    age from the date of birth at ``on``, sex, each lesion's last size), and for each lesion
+    the date its size was measured."""
+    found = visit_prefill(t.patient, t.lesions, t.visit_lines(), on=on)
+    fields = {f"patient.{k}": str(v) for k, v in found.patient.items()}
+    for lesion_id, values in found.lesions.items():
+        for name, value in values.items():
+            fields[f"lesion-{lesion_id}.{name}"] = f"{value:g}" if isinstance(value, float) \
+                else str(value)
+    return fields, {lid: day.isoformat() for lid, day in found.size_from.items()}
+
+
 def visit_context(kb: KnowledgeBase, t: Timeline) -> dict[str, Any]:
-    """The record-a-visit form: findings by group and scope, and each lesion's record."""
+    """The record-a-visit form: findings by group and scope, each lesion's record, and the
+    values the record already knows (not asked again; the clinician can change them)."""
     catalogue = finding_catalogue(kb)
     groups = [(gid, title, [f for f in catalogue if f["group"] == gid])
               for gid, title in (("history", "History"), ("examination", "Examination"),
                                  ("safety", "Safety questions"))]
     data = timeline_data(t, within_minutes=injection_window(kb))
-    lesions = [{**le, "later_text": later_tests_text(kb, le["later_tests"])}
-               for le in data["lesions"]]
-    return {"t": data, "lesions": lesions, "groups": groups,
+    day = dt.date.today()
+    prefill, size_from = prefill_fields(t, day)
+    lesions = [{**le, "later_text": later_tests_text(kb, le["later_tests"]),
+                "size_from": size_from.get(le["id"])} for le in data["lesions"]]
+    return {"t": data, "lesions": lesions, "groups": groups, "prefill": prefill,
+            "birth_date": t.patient.birth_date.isoformat() if t.patient.birth_date else "",
             "settings": [{"id": s.id, "label": s.label} for s in kb.priors.settings],
-            "default_setting": kb.priors.default_setting, "today": dt.date.today().isoformat()}
+            "default_setting": kb.priors.default_setting, "today": day.isoformat()}

@@ -94,6 +94,11 @@ def procedure(form: Form) -> dict[str, Any]:
             "histopathology": text(form, "histopathology"), "notes": text(form, "notes")}
 
 
+def encounter_change(form: Form) -> dict[str, Any]:
+    """A visit's correction: its date and note (the assessment is a snapshot)."""
+    return {"occurred_on": text(form, "occurred_on"), "note": text(form, "note")}
+
+
 def histopathology(form: Form) -> dict[str, Any]:
     return {"histopathology": text(form, "histopathology")}
 

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import datetime as dt
 import io
 import unicodedata
+from collections import defaultdict
 from typing import Any
 
-from backmice.followup.alerts import complication_alerts
+from backmice.followup.alerts import URGENCY_WORDS, patient_alerts
 from backmice.followup.later_tests import later_tests_for
 from backmice.followup.outcomes import pain_series, treatment_effects
-from backmice.followup.records import Outcome, Procedure, Timeline
+from backmice.followup.records import ClinicFollowup, Correction, Outcome, Procedure, Timeline
+from backmice.followup.referrals import open_first
 from backmice.followup.vocab import PROCEDURE_LABELS
 from backmice.kb.base import INJECTION_FINDING, KnowledgeBase
 
@@ -39,23 +42,51 @@ def injection_window(kb: KnowledgeBase) -> float:
     return rule.within_minutes
 
 
-def timeline_data(t: Timeline, *, within_minutes: float,
-                  with_documents: bool = False) -> dict[str, Any]:
+def corrections_data(corrections: tuple[Correction, ...], *,
+                     with_documents: bool = False) -> list[dict[str, Any]]:
+    """Each correction with the values before it; a deleted visit's documents only in the
+    export (``with_documents``)."""
+    out = []
+    for c in corrections:
+        item = plain(c)
+        if not with_documents:
+            item["old"] = {k: v for k, v in item["old"].items() if k not in ("input",
+                                                                           "assessment")}
+        out.append(item)
+    return out
+
+
+def _referral(r: Any, today: dt.date, labels: dict[int, str]) -> dict[str, Any]:
+    return {**plain(r), "overdue": r.is_overdue(today), "lesion_label": labels.get(r.lesion_id),
+            "triage_words": URGENCY_WORDS[r.triage]}
+
+
+def timeline_data(t: Timeline, *, within_minutes: float, with_documents: bool = False,
+                  today: dt.date | None = None) -> dict[str, Any]:
     """Everything on the patient's page. Encounters carry their per-lesion summaries; the full
     input and assessment documents only when asked (the export, or one encounter's page).
     ``encounters`` is the page of visits the timeline was read with (``encounters_total`` in
     all); each lesion's latest result comes from every visit's summary line.
-    ``within_minutes``: the injection window (``injection_window(kb)``)."""
+    ``within_minutes``: the injection window (``injection_window(kb)``). ``alerts`` are the
+    open ones (complications and urgent lesions), ``reviewed_alerts`` the reviewed ones;
+    ``referrals`` open first (overdue against ``today``, default the server's date); an entry
+    corrected since it was recorded says so (``corrected``), and ``corrections`` keep the
+    reason and the values before."""
+    today = today or dt.date.today()
+    corrected = {c.target for c in t.corrections if c.action == "update"}
     encounters = []
     for e in t.encounters:
         item = plain(dataclasses.replace(e, input_doc={}, result_doc={}))
         del item["input_doc"], item["result_doc"]
+        item["corrected"] = f"encounter:{e.id}" in corrected
         if with_documents:
             item["input"], item["assessment"] = e.input_doc, e.result_doc
         encounters.append(item)
     last = {line.lesion_id: (day, eid, line) for day, eid, line in t.visit_lines()}
     latest = {lesion_id: {**plain(line), "occurred_on": day.isoformat(), "encounter_id": eid}
               for lesion_id, (day, eid, line) in last.items()}
+    open_alerts, reviewed = patient_alerts(t.procedures, t.visit_lines(), t.reviews)
+    labels = {le.id: le.label for le in t.lesions}
     lesions = [{**plain(le), "is_cluster": le.is_cluster, "latest": latest.get(le.id),
                 "later_tests": later_tests_for(le.id, t.procedures,
                                                within_minutes=within_minutes)}
@@ -66,9 +97,15 @@ def timeline_data(t: Timeline, *, within_minutes: float,
         "encounters": encounters,
         "encounters_total": len(encounters) if t.encounters_total is None
         else t.encounters_total,
-        "procedures": [{**plain(p), "label": PROCEDURE_LABELS[p.kind]} for p in t.procedures],
-        "outcomes": plain(t.outcomes),
-        "alerts": plain(complication_alerts(t.procedures)),
+        "procedures": [{**plain(p), "label": PROCEDURE_LABELS[p.kind],
+                        "corrected": f"procedure:{p.id}" in corrected} for p in t.procedures],
+        "outcomes": [{**plain(o), "corrected": f"outcome:{o.id}" in corrected}
+                     for o in t.outcomes],
+        "alerts": plain(open_alerts),
+        "reviewed_alerts": plain(reviewed),
+        "referrals": [_referral(r, today, labels) for r in open_first(t.referrals, today)],
+        "corrections": corrections_data(t.corrections, with_documents=with_documents),
+        "today": today.isoformat(),
         "pain_series": plain(pain_series([le.id for le in t.lesions], t.outcomes,
                                          t.procedures)),
     }
@@ -133,6 +170,31 @@ def timeline_csv(t: Timeline) -> str:
         row(record="outcome", id=o.id, date=o.measured_on.isoformat(), lesion_id=o.lesion_id,
             pain=o.pain, odi=o.odi, satisfaction=o.satisfaction, notes=o.notes)
     return out.getvalue()
+
+
+def clinic_worklist_data(f: ClinicFollowup, today: dt.date) -> dict[str, Any]:
+    """The clinic's open alerts (newest first) and open referrals (overdue first), each with
+    its patient's id and label."""
+    procedures: dict[int, list[Procedure]] = defaultdict(list)
+    for p in f.procedures:
+        procedures[p.patient_id].append(p)
+    lines: dict[int, list[Any]] = defaultdict(list)
+    for patient_id, day, eid, line in f.visit_lines:
+        lines[patient_id].append((day, eid, line))
+    reviews: dict[int, list[Any]] = defaultdict(list)
+    for r in f.reviews:
+        reviews[r.patient_id].append(r)
+    alerts = []
+    for patient_id, patient in f.patients.items():
+        open_alerts, _ = patient_alerts(procedures[patient_id], lines[patient_id],
+                                        reviews[patient_id])
+        alerts += [{**plain(a), "patient_id": patient_id, "patient_label": patient.label}
+                   for a in open_alerts]
+    alerts.sort(key=lambda a: (a["noted_on"], a["key"]), reverse=True)
+    referrals = [{**_referral(r, today, {}), "patient_label": f.patients[r.patient_id].label}
+                 for r in open_first(f.referrals, today)]
+    return {"alerts": alerts, "referrals": referrals,
+            "overdue": sum(1 for r in referrals if r["overdue"]), "today": today.isoformat()}
 
 
 def clinic_effects_data(procedures: list[Procedure], outcomes: list[Outcome]) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from backmice.followup.vocab import (
     LESION_STATUSES,
     PATIENT_SEXES,
     PROCEDURE_KINDS,
+    REFERRAL_OUTCOMES,
     ROLES,
 )
 from backmice.interop.cases import MAX_LUMPS
@@ -184,10 +185,77 @@ class ProcedureIn(Strict):
     complications: list[ComplicationIn] = Field(default_factory=list, max_length=20)
 
 
+Reason = Field(min_length=1, max_length=2000, pattern=HAS_TEXT,
+               description="why the entry is corrected or deleted (kept in the audit)")
+
+
 class ProcedurePatch(Strict):
+    """Later facts (histopathology, notes) need no reason; correcting any other field does
+    (the old values and the reason are kept). Fields left out keep their value."""
+
     version: int = Field(ge=1, le=MAX_ROW_ID)
     histopathology: Literal[HISTOPATHOLOGY] | None = None  # type: ignore[valid-type]
     notes: str | None = Field(default=None, max_length=5000)
+    reason: str = Field(default=None, min_length=1, max_length=2000, pattern=HAS_TEXT,
+                        description="required to correct a field other than histopathology "
+                                    "or notes")
+    lesion_id: int | None = Field(default=None, ge=1, le=MAX_ROW_ID)
+    kind: Literal[PROCEDURE_KINDS] = None  # type: ignore[valid-type, assignment]
+    performed_on: Day = None  # type: ignore[assignment]
+    pain_before: float | None = Pain
+    pain_after: float | None = Pain
+    minutes_after: int | None = Field(default=None, ge=0, le=1440)
+    with_steroid: bool | None = None
+
+
+class EncounterPatch(Strict):
+    """A visit's date or note (its assessment is a snapshot, never changed)."""
+
+    version: int = Field(ge=1, le=MAX_ROW_ID)
+    reason: str = Reason
+    occurred_on: Day = None  # type: ignore[assignment]
+    note: str | None = Field(default=None, max_length=10000)
+
+
+class OutcomePatch(Strict):
+    version: int = Field(ge=1, le=MAX_ROW_ID)
+    reason: str = Reason
+    lesion_id: int | None = Field(default=None, ge=1, le=MAX_ROW_ID)
+    measured_on: Day = None  # type: ignore[assignment]
+    pain: float | None = Pain
+    odi: float | None = Field(default=None, ge=0, le=100)
+    satisfaction: float | None = Field(default=None, ge=0, le=10)
+    notes: str | None = Field(default=None, max_length=5000)
+
+
+class Removal(Strict):
+    """Deleting a visit, procedure or outcome: the version you read and why."""
+
+    version: int = Field(ge=1, le=MAX_ROW_ID)
+    reason: str = Reason
+
+
+class AlertReviewIn(Strict):
+    key: str = Field(min_length=1, max_length=60, pattern=r"^(complication:\d+|triage:\d+:\d+)$",
+                     description="the alert's key, as the timeline lists it")
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ReferralDoneIn(Strict):
+    version: int = Field(ge=1, le=MAX_ROW_ID)
+    how: Literal[REFERRAL_OUTCOMES]  # type: ignore[valid-type]
+    done_on: Day
+    notes: str | None = Field(default=None, max_length=2000)
+
+
+class PasswordChangeIn(Strict):
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=10, max_length=256)
+
+
+class PasswordResetIn(Strict):
+    password: str = Field(min_length=10, max_length=256,
+                          description="a temporary password; the user must change it at login")
 
 
 class OutcomeIn(Strict):

@@ -1,7 +1,8 @@
-"""The patient-record API under /api/v1: patients, lesions, encounters, procedures, outcomes,
-the timeline and export, the clinic's before / after table; users, tokens and the audit log for
-admins. Every route needs a logged-in user or a bearer token with the right role (401 / 403),
-and sees only its own clinic's patients."""
+"""The patient-record API under /api/v1: patients, lesions, encounters, procedures, outcomes
+(with corrections and deletions, each with a reason), alert reviews and referrals, the timeline
+and export, the clinic's before / after table and its alerts and referrals, one's own password;
+users, password resets, tokens and the audit log for admins. Every route needs a logged-in user
+or a bearer token with the right role (401 / 403), and sees only its own clinic's patients."""
 
 from __future__ import annotations
 
@@ -11,12 +12,15 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from backmice.errors import NotAuthenticated
-from backmice.web.auth import Admin, Clinician, current_caller
+from backmice.errors import InputError, NotAuthenticated
+from backmice.web import auth
+from backmice.web.auth import Admin, Clinician, SignedIn, current_caller
 from backmice.web.deps import KB, MAX_ROW_ID, RecordId, Store, is_head
+from backmice.web.record_clock import today
 from backmice.web.record_views import (
     ENCOUNTERS_SHOWN,
     clinic_effects_data,
+    clinic_worklist_data,
     injection_window,
     plain,
     timeline_csv,
@@ -24,16 +28,23 @@ from backmice.web.record_views import (
 )
 from backmice.web.recording import draft_encounter
 from backmice.web.records_models import (
+    AlertReviewIn,
     ComplicationIn,
     Day,
     EncounterIn,
+    EncounterPatch,
     LesionIn,
     LesionPatch,
     OutcomeIn,
+    OutcomePatch,
+    PasswordChangeIn,
+    PasswordResetIn,
     PatientIn,
     PatientPatch,
     ProcedureIn,
     ProcedurePatch,
+    ReferralDoneIn,
+    Removal,
     TokenIn,
     UserIn,
     UserPatch,
@@ -46,6 +57,8 @@ router = APIRouter(prefix="/api/v1", tags=["patient records"], strict_content_ty
                    responses={415: {"description": "a body not sent as application/json"}})
 NEEDS_LOGIN = {401: {"description": "not logged in / no valid token"},
                403: {"description": "logged in without the needed role"}}
+CHANGED = {**NEEDS_LOGIN, 409: {"description": "changed by someone else since you read it, or "
+                                               "already done"}}
 
 
 def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -59,9 +72,26 @@ async def me(request: Request) -> dict[str, Any]:
     caller = await current_caller(request)
     if caller is None:
         raise NotAuthenticated("log in first (or send an API token)")
+    user = await _call(request.app.state.store.accounts.get_user, caller.actor.user_id)
     return {"username": caller.actor.username, "roles": list(caller.actor.roles),
             "clinic_id": caller.actor.clinic_id, "via": caller.via,
-            "csrf_token": caller.csrf_token}
+            "csrf_token": caller.csrf_token,
+            "must_change_password": user.must_change_password}
+
+
+@router.post("/me/password", responses={**NEEDS_LOGIN, 422: {
+    "description": "the current password is wrong, or the new one breaks the rules"}})
+async def change_password(request: Request, body: PasswordChangeIn,
+                          caller: SignedIn) -> dict[str, Any]:
+    """Change your own password (any role): the current one is required, the new one follows
+    the rules of a new user's password (10 to 256 characters) and differs from it. Your other
+    logins end; this one stays. Audited."""
+    store = request.app.state.store
+    user = await _call(store.accounts.change_password, caller.actor.user_id,
+                       current=body.current_password, new=body.new_password,
+                       keep_session=request.cookies.get(auth.SESSION_COOKIE))
+    await _call(store.audit.add, caller.actor, "password_change", target=f"user:{user.id}")
+    return {"username": user.username, "must_change_password": user.must_change_password}
 
 
 # --- patients ----------------------------------------------------------------------------------
@@ -120,7 +150,7 @@ async def timeline(request: Request, patient_id: RecordId, actor: Clinician, kb:
     return timeline_data(await _call(store.visits.timeline, actor, patient_id,
                                      action=None if is_head(request) else "read",
                                      encounters=encounters, encounter_offset=encounter_offset),
-                         within_minutes=injection_window(kb))
+                         within_minutes=injection_window(kb), today=today(request))
 
 
 @router.get("/patients/{patient_id}/export", responses=NEEDS_LOGIN)
@@ -136,7 +166,8 @@ async def export(request: Request, patient_id: RecordId, actor: Clinician, kb: K
             "content-disposition": f'attachment; filename="{name}.csv"'})
     body = json.dumps({"format": "backmice.patient_record", "format_version": 1,
                        **timeline_data(t, within_minutes=injection_window(kb),
-                                       with_documents=True)}, ensure_ascii=False)
+                                       with_documents=True, today=today(request))},
+                      ensure_ascii=False)
     return Response(body, media_type="application/json", headers={
         "content-disposition": f'attachment; filename="{name}.json"'})
 
@@ -187,11 +218,92 @@ async def add_procedure(patient_id: RecordId, body: ProcedureIn, actor: Clinicia
     return plain(await _call(store.visits.add_procedure, actor, patient_id, changes(body)))
 
 
-@router.patch("/procedures/{procedure_id}", responses=NEEDS_LOGIN)
+@router.patch("/procedures/{procedure_id}", responses=CHANGED)
 async def update_procedure(procedure_id: RecordId, body: ProcedurePatch, actor: Clinician,
                            store: Store) -> dict[str, Any]:
+    """Add later facts (histopathology, notes), or correct any field with a ``reason`` (the
+    old values and the reason are kept)."""
+    data = changes(body, without=("version", "reason"))
+    if body.reason is not None:
+        return plain(await _call(store.corrections.correct_procedure, actor, procedure_id,
+                                 version=body.version, reason=body.reason, data=data))
+    if set(data) - {"histopathology", "notes"}:
+        raise InputError("reason", "correcting a procedure needs a reason",
+                         "why the procedure is corrected (1 to 2000 characters)")
     return plain(await _call(store.visits.update_procedure, actor, procedure_id,
-                             version=body.version, data=changes(body)))
+                             version=body.version, data=data))
+
+
+@router.patch("/encounters/{encounter_id}", responses={**NEEDS_LOGIN, 409: {
+    "description": "changed by someone else since you read it"}})
+async def correct_encounter(encounter_id: RecordId, body: EncounterPatch, actor: Clinician,
+                            store: Store) -> dict[str, Any]:
+    """Correct a visit's date or note, with a reason (the old values and the reason are kept;
+    the assessment stays as it was shown)."""
+    return plain(await _call(store.corrections.correct_encounter, actor, encounter_id,
+                             version=body.version, reason=body.reason,
+                             data=changes(body, without=("version", "reason"))))
+
+
+@router.post("/encounters/{encounter_id}/delete", status_code=204, responses=CHANGED)
+async def delete_encounter(encounter_id: RecordId, body: Removal, actor: Clinician,
+                           store: Store) -> Response:
+    """Delete a visit with a reason (body ``{version, reason}``; a POST, as some HTTP clients
+    and proxies drop the body of a DELETE); the correction keeps it."""
+    await _call(store.corrections.delete_encounter, actor, encounter_id, version=body.version,
+                reason=body.reason)
+    return Response(status_code=204)
+
+
+@router.post("/procedures/{procedure_id}/delete", status_code=204, responses=CHANGED)
+async def delete_procedure(procedure_id: RecordId, body: Removal, actor: Clinician,
+                           store: Store) -> Response:
+    await _call(store.corrections.delete_procedure, actor, procedure_id, version=body.version,
+                reason=body.reason)
+    return Response(status_code=204)
+
+
+@router.patch("/outcomes/{outcome_id}", responses=CHANGED)
+async def correct_outcome(outcome_id: RecordId, body: OutcomePatch, actor: Clinician,
+                          store: Store) -> dict[str, Any]:
+    return plain(await _call(store.corrections.correct_outcome, actor, outcome_id,
+                             version=body.version, reason=body.reason,
+                             data=changes(body, without=("version", "reason"))))
+
+
+@router.post("/outcomes/{outcome_id}/delete", status_code=204, responses=CHANGED)
+async def delete_outcome(outcome_id: RecordId, body: Removal, actor: Clinician,
+                         store: Store) -> Response:
+    await _call(store.corrections.delete_outcome, actor, outcome_id, version=body.version,
+                reason=body.reason)
+    return Response(status_code=204)
+
+
+@router.post("/patients/{patient_id}/alerts/review", status_code=201, responses=CHANGED)
+async def review_alert(patient_id: RecordId, body: AlertReviewIn, actor: Clinician,
+                       store: Store) -> dict[str, Any]:
+    """Mark one of the patient's alerts reviewed (who and when are kept, and audited); it
+    then shows under ``reviewed_alerts``. 409 if someone already did."""
+    return plain(await _call(store.worklist.review_alert, actor, patient_id, body.key,
+                             body.note))
+
+
+@router.post("/referrals/{referral_id}/done", responses=CHANGED)
+async def complete_referral(request: Request, referral_id: RecordId, body: ReferralDoneIn,
+                            actor: Clinician, store: Store) -> dict[str, Any]:
+    """Mark a referral done: ``how`` (sent: the referral went out; seen: the patient was
+    seen), ``done_on`` and notes. Audited."""
+    done = await _call(store.worklist.complete_referral, actor, referral_id,
+                       version=body.version, today=today(request),
+                       data=changes(body, without=("version",)))
+    return {**plain(done), "overdue": done.is_overdue(today(request))}
+
+
+@router.get("/clinic/worklist", responses=NEEDS_LOGIN)
+async def clinic_worklist(request: Request, actor: Clinician, store: Store) -> dict[str, Any]:
+    """The clinic's open alerts and open referrals (overdue first), each with its patient."""
+    found = await _call(store.worklist.clinic, actor, audited=not is_head(request))
+    return clinic_worklist_data(found, today(request))
 
 
 @router.post("/procedures/{procedure_id}/complications", status_code=201,
@@ -237,6 +349,17 @@ async def update_user(user_id: RecordId, body: UserPatch, actor: Admin,
                        active=body.active, password=body.password,
                        acting_user_id=actor.user_id)
     await _call(store.audit.add, actor, "user_change", target=f"user:{user.id}")
+    return plain(user)
+
+
+@router.post("/users/{user_id}/password", tags=["admin"], responses=NEEDS_LOGIN)
+async def reset_password(user_id: RecordId, body: PasswordResetIn, actor: Admin,
+                         store: Store) -> dict[str, Any]:
+    """Set another user's password: their logins end and they must choose a new one at
+    their next login. Audited."""
+    user = await _call(store.accounts.reset_password, user_id, password=body.password,
+                       acting_user_id=actor.user_id)
+    await _call(store.audit.add, actor, "password_reset", target=f"user:{user.id}")
     return plain(user)
 
 

@@ -1,7 +1,9 @@
 """The patient-record pages: patients (search, create), a patient's timeline with its forms
-(details, lesions, procedures, complications, histopathology, outcomes, delete), recording a
-visit, a stored visit as it was, the clinic's before / after view, and the admin pages (users,
-tokens, audit log).
+(details, lesions, procedures, complications, histopathology, outcomes, alert reviews,
+referrals done, delete), correcting or deleting a visit, procedure or outcome (with a reason),
+recording a visit (prefilled from the record), a stored visit as it was, the clinic's before /
+after view and its alerts and referrals, and the admin pages (users, password resets, tokens,
+audit log).
 
 Every page needs a login with the right role (401 login form / 403) and names its JSON twin in
 a ``Link`` header. Forms work without JavaScript: a change answers 303 to the page that shows
@@ -29,8 +31,15 @@ from backmice.web import note_fill, patient_page, record_forms
 from backmice.web.auth import Admin, Clinician
 from backmice.web.deps import KB, RecordId, Store, is_head
 from backmice.web.kb_views import finding_catalogue
-from backmice.web.record_views import ENCOUNTERS_SHOWN, clinic_effects_data, plain
+from backmice.web.record_clock import today
+from backmice.web.record_views import (
+    ENCOUNTERS_SHOWN,
+    clinic_effects_data,
+    clinic_worklist_data,
+    plain,
+)
 from backmice.web.recording import draft_encounter
+from backmice.web.routes import records_corrections
 from backmice.web.routes.pages import page
 
 router = APIRouter(include_in_schema=False)
@@ -38,8 +47,15 @@ PAGE_SIZE = 50
 AUDIT_PAGE_SIZE = 100
 SAVED = {"patient": "Patient details saved.", "lesion": "Lesion saved.",
          "procedure": "Procedure recorded.", "complication": "Complication recorded.",
-         "histopathology": "Histopathology result saved.", "outcome": "Outcome recorded."}
+         "histopathology": "Histopathology result saved.", "outcome": "Outcome recorded.",
+         "review": "Alert marked reviewed.", "referral": "Referral marked done.",
+         "corrected": "Correction saved; the old value and the reason are kept.",
+         "deleted": "Entry deleted; the old value and the reason are kept."}
+# The forms the top buttons of the patient page open (``?open=procedure#record-procedure``):
+# without JavaScript the page comes back with that form open and its first field focused.
+OPENABLE = ("procedure", "outcome")
 Saved = Annotated[str | None, Query(max_length=20)]
+
 PageNo = Annotated[int, Query(alias="page", ge=1, le=1_000_000)]
 
 
@@ -111,13 +127,15 @@ async def _patient_page(request: Request, actor: Any, kb: Any, store: Any, patie
                         status: int = 200, error: InputError | None = None,
                         conflict: ConflictError | None = None, form_name: str = "",
                         posted: dict[str, Any] | None = None,
-                        saved: str | None = None, visits_offset: int = 0) -> HTMLResponse:
+                        saved: str | None = None, visits_offset: int = 0,
+                        opened: str | None = None) -> HTMLResponse:
     t = await _call(store.visits.timeline, actor, patient_id,
                     action=None if is_head(request) else "read",
                     encounters=ENCOUNTERS_SHOWN, encounter_offset=visits_offset)
-    context = patient_page.patient_context(kb, t)
+    context = patient_page.patient_context(kb, t, today=today(request))
     context.update(error=error, conflict=conflict, form_name=form_name, posted=posted or {},
-                   saved=SAVED.get(saved or ""), visits_offset=visits_offset)
+                   saved=SAVED.get(saved or ""), visits_offset=visits_offset,
+                   opened=opened if opened in OPENABLE and not error else None)
     return page(request, "records/patient.html", context,
                 twin=f"/api/v1/patients/{patient_id}/timeline", status_code=status)
 
@@ -141,10 +159,12 @@ async def _change(request: Request, actor: Any, kb: Any, store: Any, patient_id:
 @router.get("/patients/{patient_id}", response_class=HTMLResponse)
 async def patient(request: Request, patient_id: RecordId, actor: Clinician, kb: KB, store: Store,
                   saved: Saved = None,
-                  visits: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> HTMLResponse:
-    """The patient's page; ``visits``: how many of the newest visits to skip (older pages)."""
+                  visits: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+                  open: Annotated[str | None, Query(max_length=20)] = None) -> HTMLResponse:
+    """The patient's page; ``visits``: how many of the newest visits to skip (older pages);
+    ``open``: a form to show open with its first field focused (procedure, outcome)."""
     return await _patient_page(request, actor, kb, store, patient_id, saved=saved,
-                               visits_offset=visits)
+                               visits_offset=visits, opened=open)
 
 
 @router.post("/patients/{patient_id}")
@@ -222,6 +242,31 @@ async def add_outcome(request: Request, patient_id: RecordId, actor: Clinician, 
 
     return await _change(request, actor, kb, store, patient_id, "outcome", work,
                          lambda _: f"/patients/{patient_id}?saved=outcome#outcomes")
+
+
+@router.post("/patients/{patient_id}/alerts/review")
+async def review_alert(request: Request, patient_id: RecordId, actor: Clinician, kb: KB,
+                       store: Store) -> Response:
+    def work(form: Any) -> Any:
+        return store.worklist.review_alert(actor, patient_id, record_forms.text(form, "key"),
+                                           record_forms.text(form, "note"))
+
+    return await _change(request, actor, kb, store, patient_id, "alert", work,
+                         lambda _: f"/patients/{patient_id}?saved=review#alerts")
+
+
+@router.post("/patients/{patient_id}/referrals/{referral_id}/done")
+async def complete_referral(request: Request, patient_id: RecordId, referral_id: RecordId,
+                            actor: Clinician, kb: KB, store: Store) -> Response:
+    def work(form: Any) -> Any:
+        return store.worklist.complete_referral(
+            actor, referral_id, version=record_forms.version(form), today=today(request),
+            data={"how": record_forms.text(form, "how"),
+                  "done_on": record_forms.text(form, "done_on"),
+                  "notes": record_forms.text(form, "notes")})
+
+    return await _change(request, actor, kb, store, patient_id, f"referral-{referral_id}",
+                         work, lambda r: f"/patients/{r.patient_id}?saved=referral#referrals")
 
 
 # --- deleting a patient -------------------------------------------------------------------------
@@ -373,6 +418,15 @@ async def clinic_outcomes(request: Request, actor: Clinician, store: Store) -> H
                 twin="/api/v1/clinic/outcomes")
 
 
+@router.get("/clinic/worklist", response_class=HTMLResponse)
+async def clinic_worklist(request: Request, actor: Clinician, store: Store) -> HTMLResponse:
+    """The clinic's open alerts and referrals (overdue first), each linking to its patient."""
+    found = await _call(store.worklist.clinic, actor, audited=not is_head(request))
+    return page(request, "records/clinic_worklist.html",
+                {"data": clinic_worklist_data(found, today(request))},
+                twin="/api/v1/clinic/worklist")
+
+
 # --- admin: users and tokens --------------------------------------------------------------------
 async def _users_page(request: Request, store: Any, *, status: int = 200,
                       error: InputError | None = None, posted: dict[str, Any] | None = None,
@@ -397,7 +451,9 @@ async def users(request: Request, actor: Admin, store: Store, saved: Saved = Non
     # HEAD answers as GET would but must not use up the one showing of the secret.
     look = handoff.peek if is_head(request) else handoff.take
     shown = look(actor.user_id, new_token) if new_token else None
-    message = {"user": "User saved.", "token": "Token revoked."}.get(saved or "")
+    message = {"user": "User saved.", "token": "Token revoked.",
+               "password": "Password reset: the user must choose a new one at their next "
+                           "login."}.get(saved or "")
     if new_token and shown is None:
         message = ("That new token has already been shown, and is never shown again. If it "
                    "was not copied, revoke it and create another.")
@@ -417,7 +473,8 @@ async def _admin_change(request: Request, actor: Any, store: Any, work: Any,
         posted["roles"] = list(form.getlist("roles"))
         return await _users_page(request, store, status=422, error=exc, posted=posted)
     await _call(store.audit.add, actor, action, target=target)
-    return _see(f"/admin/users?saved={'token' if action == 'token_change' else 'user'}")
+    saved = {"token_change": "token", "password_reset": "password"}.get(action, "user")
+    return _see(f"/admin/users?saved={saved}")
 
 
 @router.post("/admin/users")
@@ -448,6 +505,18 @@ async def update_user(request: Request, user_id: RecordId, actor: Admin, store: 
         return f"user:{user_id}"
 
     return await _admin_change(request, actor, store, work, "user_change")
+
+
+@router.post("/admin/users/{user_id}/password")
+async def reset_password(request: Request, user_id: RecordId, actor: Admin,
+                         store: Store) -> Response:
+    """Set a temporary password; the user must change it at their next login."""
+    def work(form: Any) -> str:
+        store.accounts.reset_password(user_id, password=form.get("password") or "",
+                                      acting_user_id=actor.user_id)
+        return f"user:{user_id}"
+
+    return await _admin_change(request, actor, store, work, "password_reset")
 
 
 @router.post("/admin/users/{user_id}/tokens", response_class=HTMLResponse)
@@ -494,3 +563,7 @@ async def audit(request: Request, _: Admin, store: Store,
         "page_no": page_no, "patient_id": patient_id or "", "query": query, "error": error},
         twin="/api/v1/audit" + (f"?{query}" if query else ""),
         status_code=422 if error else 200)
+
+
+# Correcting or deleting a visit, procedure or outcome: its own module, this router.
+records_corrections.install(router)

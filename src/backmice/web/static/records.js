@@ -4,7 +4,10 @@
 // - the procedure form shows the fields of the chosen kind;
 // - the record-a-visit page previews the assessment (POST /clinician/result, as the
 //   clinician workspace does) and greys out lesions not examined;
-// - the users page copies a new API token.
+// - the users page copies a new API token;
+// - the patient page's top buttons ("Record a procedure", ...) open their form and focus its
+//   first field (without this file the link reloads the page with the form open, autofocused);
+// - the visit form's prefilled age follows a changed visit date (unless changed by hand).
 "use strict";
 
 (function () {
@@ -25,6 +28,48 @@
       });
     }
     problem.focus();
+  }
+
+  // --- the top buttons open their form -------------------------------------------------------
+  const openBox = (box) => {
+    box.open = true;
+    const first = $("input:not([type=hidden]):not([disabled]), select, textarea", box);
+    if (first) first.focus();
+  };
+  $$("a[data-opens]").forEach((link) => {
+    link.addEventListener("click", (ev) => {
+      const box = document.getElementById(link.dataset.opens);
+      if (!box) return;
+      ev.preventDefault();
+      history.replaceState(null, "", "#" + box.id);
+      openBox(box);
+      box.scrollIntoView({ block: "start" });
+    });
+  });
+  const targeted = location.hash ? document.getElementById(location.hash.slice(1)) : null;
+  if (targeted && targeted.tagName === "DETAILS" && !targeted.open) openBox(targeted);
+
+  // --- the visit form: the prefilled age follows the visit date -----------------------------
+  const who = $("#visit-patient");
+  const visitDate = $("#occurred_on");
+  const age = $("#patient-age_years");
+  if (who && who.dataset.birthDate && visitDate && age) {
+    let prefilled = age.value;
+    visitDate.addEventListener("change", () => {
+      if (age.value !== prefilled) return;  // changed by the clinician: theirs stands
+      const born = new Date(who.dataset.birthDate + "T00:00:00Z");
+      const on = new Date(visitDate.value + "T00:00:00Z");
+      if (Number.isNaN(on.getTime())) return;
+      let years = on.getUTCFullYear() - born.getUTCFullYear();
+      if (on.getUTCMonth() < born.getUTCMonth() ||
+          (on.getUTCMonth() === born.getUTCMonth() && on.getUTCDate() < born.getUTCDate())) {
+        years -= 1;
+      }
+      if (years < 0) return;
+      age.value = String(years);
+      prefilled = age.value;
+      age.dispatchEvent(new Event("change", { bubbles: true }));
+    });
   }
 
   // --- the body map places a new lesion -----------------------------------------------------

@@ -1,8 +1,8 @@
 """CDS Hooks: the registered EHR clients, the JWT ids already accepted, the cards sent and the
 feedback on them.
 
-Revision ID: 0003_cds
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-07
 """
 
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-revision = "0003_cds"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
