@@ -290,8 +290,8 @@ def _interview_step(step_schema: dict[str, Any], answers: dict[str, Any]) -> Non
     step["dont_know"]["description"] = (
         "finding ids answered \"don't know\"; a finding is either answered (not null) or "
         "here, never both (422)")
-    # one alternative per finding under one "not" (an allOf of 42 "not"s is beyond the
-    # generators of schemathesis / hypothesis-jsonschema; this form they handle)
+    # one alternative per finding under one "not" (an allOf of one "not" per finding is beyond
+    # the generator of schemathesis / hypothesis-jsonschema; this form it handles)
     step_schema["not"] = {"anyOf": [
         {"required": ["answers", "dont_know"], "properties": {
             "answers": {"required": [fid], "properties": {fid: {"not": {"type": "null"}}}},
