@@ -13,7 +13,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from backmice.findings import FINDINGS, FindingSpec, Kind
+from backmice.findings import FINDINGS, FindingSpec, Kind, Scope
 
 __all__ = [
     "ALL_IDS",
@@ -74,12 +74,17 @@ def _finding_sets(draw: st.DrawFn, ids: tuple[str, ...], min_size: int,
 
 
 def finding_sets(min_size: int = 0, max_size: int | None = None,
-                 exclude_later_tests: bool = False) -> st.SearchStrategy[dict[str, Any]]:
+                 exclude_later_tests: bool = False,
+                 scope: Scope | None = None) -> st.SearchStrategy[dict[str, Any]]:
     """A dict of finding id → valid value (unknown findings are simply absent).
 
-    ``exclude_later_tests`` keeps to first-visit findings (no injection, imaging or histology).
+    ``exclude_later_tests`` keeps to first-visit findings (no injection, imaging or histology);
+    ``scope`` to the first-visit findings of that scope (a patient document's ``patient`` or a
+    lump's ``findings``).
     """
     ids = FIRST_VISIT_IDS if exclude_later_tests else ALL_IDS
+    if scope is not None:
+        ids = tuple(f for f in FIRST_VISIT_IDS if FINDINGS[f].scope is scope)
     if max_size is not None:
         max_size = min(max_size, len(ids))
     return _finding_sets(ids, min_size, max_size)

@@ -104,11 +104,13 @@ def test_bad_document_gives_one_error_line(doc, field):
     assert_one_error_line(result, field)
 
 
-def test_contradiction_names_the_patient_level_value():
+def test_a_finding_out_of_its_place_names_its_place():
+    """A patient document holds each finding once, in its place: a patient-level finding in
+    a lump (which could contradict the patient's) is refused, naming where it belongs."""
     line = assert_one_error_line(
         assess_json({"patient": {"fever": True}, "lumps": [{"findings": {"fever": False}}]}),
         "lumps.0.findings.fever")
-    assert "contradicts" in line
+    assert "give it once for the patient: patient.fever" in line
 
 
 BAD_TEXTS = [

@@ -18,7 +18,7 @@ from backmice.cli import app
 from backmice.errors import InputError
 from backmice.findings import FINDINGS, PatientInput, Scope, parse_findings
 from backmice.interop.cases import read_document
-from strategies import ALL_IDS, finding_sets, invalid_values, json_values
+from strategies import ALL_IDS, finding_sets, finding_values, invalid_values, json_values
 
 FUZZ = settings(max_examples=300, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
@@ -66,8 +66,8 @@ CASE_DOCS = finding_sets().map(lambda f: {"id": "fuzz", "findings": f})
 NATIVE_DOCS = st.builds(
     lambda patient, lumps, setting: {"setting": setting, "patient": patient,
                                      "lumps": [{"findings": f} for f in lumps]},
-    finding_sets(max_size=4),
-    st.lists(finding_sets(max_size=6), min_size=1, max_size=3),
+    finding_sets(max_size=4, scope=Scope.PATIENT),  # each finding in its one place
+    st.lists(finding_sets(max_size=6, scope=Scope.LUMP), min_size=1, max_size=3),
     st.sampled_from([None, "primary_care", "spine_pain_clinic", "dermatology_surgery"]),
 )
 
@@ -132,11 +132,7 @@ def test_valid_case_is_read_exactly(doc):
 @FUZZ
 @given(NATIVE_DOCS)
 def test_valid_native_document_merges_patient_findings(doc):
-    try:
-        patient, _ = read_document(dumps(doc))
-    except InputError as exc:  # only a lump contradicting the patient level may be refused
-        assert "contradicts the patient-level value" in str(exc)
-        return
+    patient, _ = read_document(dumps(doc))
     shared = parse_findings(doc["patient"])
     assert len(patient.lumps) == len(doc["lumps"])
     assert patient.setting == doc["setting"]
@@ -147,11 +143,39 @@ def test_valid_native_document_merges_patient_findings(doc):
 
 @FUZZ
 @given(st.data())
-def test_one_invalid_value_is_named(data):
-    findings = data.draw(finding_sets(max_size=8))
+def test_a_finding_out_of_its_place_is_refused_naming_the_place(data):
+    """A patient document holds each finding in one place, as its schema says: a lump's
+    finding or a later test in ``patient``, a patient-level one or a later test in a lump's
+    ``findings``, is refused (whatever its value), and the error says where it belongs."""
     fid = data.draw(st.sampled_from(ALL_IDS))
+    spec = FINDINGS[fid]
+    value = data.draw(finding_values(fid))
+    places = []
+    if spec.later_test or spec.scope is Scope.LUMP:
+        places.append(({"patient": {fid: value}, "lumps": [{}]}, f"patient.{fid}"))
+    if spec.later_test or spec.scope is Scope.PATIENT:
+        places.append(({"lumps": [{"findings": {fid: value}}]}, f"lumps.0.findings.{fid}"))
+    belongs = ("later_tests." if spec.later_test else
+               "findings." if spec.scope is Scope.LUMP else "patient.") + fid
+    for doc, where in places:
+        try:
+            read_document(dumps(doc))
+        except InputError as exc:
+            assert exc.field == where
+            assert exc.allowed and belongs in exc.allowed
+        else:
+            raise AssertionError(f"{where} was accepted")
+
+
+@FUZZ
+@given(st.data())
+def test_one_invalid_value_is_named(data):
+    fid = data.draw(st.sampled_from(ALL_IDS))
+    # a patient document holds each finding in its place (a later test in later_tests)
+    native = data.draw(st.booleans()) and not FINDINGS[fid].later_test
+    findings = data.draw(finding_sets(max_size=8, scope=FINDINGS[fid].scope if native
+                                      else None))
     findings[fid] = data.draw(invalid_values(fid))
-    native = data.draw(st.booleans())
     if native and FINDINGS[fid].scope is Scope.PATIENT:
         doc, where = {"patient": findings, "lumps": [{}]}, f"patient.{fid}"
     elif native:

@@ -16,6 +16,7 @@ from backmice.errors import (
     NotAuthenticated,
     NotFoundError,
     PermissionDenied,
+    StateConflictError,
 )
 from backmice.storage import accounts as accounts_module
 from backmice.storage.visits import EncounterDraft
@@ -215,9 +216,15 @@ def test_procedure_and_outcome_input_is_checked(store):
         with pytest.raises(InputError) as err:
             store.visits.add_procedure(me, p.id, data)
         assert err.value.field == field, data
-    with pytest.raises(NotFoundError):  # a lesion of another patient
+    # a lesion of another patient: well formed, refused by the record (409), naming the field
+    with pytest.raises(StateConflictError) as conflict:
         store.visits.add_procedure(me, p.id, {"kind": "excision", "lesion_id": foreign.id,
                                               "performed_on": days_ago(1)})
+    assert conflict.value.field == "lesion_id" and str(lesion.id) in conflict.value.allowed
+    with pytest.raises(StateConflictError) as conflict:
+        store.visits.add_outcome(me, p.id, {"lesion_id": foreign.id, "pain": 3,
+                                            "measured_on": days_ago(1)})
+    assert conflict.value.field == "lesion_id"
     with pytest.raises(InputError) as err:
         store.visits.add_outcome(me, p.id, {"measured_on": days_ago(1)})
     assert err.value.field == "pain"

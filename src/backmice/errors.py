@@ -3,7 +3,9 @@
     BackmiceError
     ├── InputError            bad user input: names the field and what is allowed
     │   ├── CaseFormatError   a case file that cannot be read (broken JSON, empty, wrong shape)
-    │   ├── InUseError        a unique value (a user name) is taken: valid, but in use
+    │   ├── StateConflictError  well formed, but what is stored refuses it (a lesion of
+    │   │   │                   another patient, a date before its procedure, the last admin)
+    │   │   └── InUseError    a unique value (a user name) is taken: valid, but in use
     │   └── TooLargeError     the document a request would store is over the size limit
     ├── KnowledgeBaseError    the knowledge base is inconsistent (names file and path)
     ├── NotFoundError         a stored record does not exist (or belongs to another clinic)
@@ -14,8 +16,9 @@
     └── StorageError          the database cannot be reached, migrated or written
 
 Adapters map each branch to one shape: the CLI prints a one-line message and exits 2 for
-InputError; the web layer answers 422 (InputError, with the same field path; 409 for
-InUseError, a conflict with what is stored; 413 for TooLargeError), 404
+InputError; the web layer answers 422 (InputError, with the same field path: the request
+itself is wrong; 409 for StateConflictError, a request that is well formed but conflicts with
+what is stored; 413 for TooLargeError), 404
 (NotFoundError), 409 (ConflictError), 401 (NotAuthenticated), 403 (PermissionDenied) or 503
 (StorageError), always with the same error body.
 """
@@ -48,7 +51,15 @@ class CaseFormatError(InputError):
     """A case document that cannot be parsed at all (broken JSON, empty input, not an object)."""
 
 
-class InUseError(InputError):
+class StateConflictError(InputError):
+    """Input that is well formed on its own, refused because of what is stored: a lesion that
+    is not this patient's, a complication dated before its procedure, a change that would
+    leave no active admin. The same request could succeed against other stored data, so the
+    web layer answers 409 (a conflict with the record), never 422 (a malformed request);
+    ``field`` and ``allowed`` say what would be accepted given what is stored."""
+
+
+class InUseError(StateConflictError):
     """A value that is valid but already in use (a user name): a conflict with stored data."""
 
 

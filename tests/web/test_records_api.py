@@ -285,7 +285,6 @@ def test_bad_visit_input_writes_nothing(login_as):
     pid, left, _right, _findings, _patient = _story(c)
     cases = [
         ({"occurred_on": ago(1), "lumps": []}, "lumps"),
-        ({"occurred_on": ago(1), "lumps": [{"lesion_id": 999}]}, "lumps.0.lesion_id"),
         ({"occurred_on": ago(1), "lumps": [{"lesion_id": left["id"],
                                             "findings": {"size_cm": -3}}]},
          "lumps.0.findings.size_cm"),
@@ -295,6 +294,11 @@ def test_bad_visit_input_writes_nothing(login_as):
         answer = c.post(f"/api/v1/patients/{pid}/encounters", json=body)
         assert answer.status_code == 422, (body, answer.text)
         assert answer.json()["error"]["field"] == field, answer.json()
+    # a lesion that is not this patient's: well formed, refused by the record (409)
+    answer = c.post(f"/api/v1/patients/{pid}/encounters",
+                    json={"occurred_on": ago(1), "lumps": [{"lesion_id": 999}]})
+    assert answer.status_code == 409, answer.text
+    assert answer.json()["error"]["field"] == "lumps.0.lesion_id"
     bad = c.post(f"/api/v1/patients/{pid}/procedures", json={
         "lesion_id": left["id"], "kind": "diagnostic_injection", "performed_on": ago(1),
         "pain_before": 8})

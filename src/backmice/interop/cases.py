@@ -4,7 +4,11 @@ Two shapes are accepted wherever one case is read (``backmice assess``, the API)
 
 * a case-format object: ``{"id", "findings": {...}, "later_tests": {...}, ...}`` (one lump);
 * the native patient document: ``{"setting", "patient": {...}, "lumps": [{"id", "findings",
-  "later_tests"}, ...]}``: patient-level findings apply to every lump.
+  "later_tests"}, ...]}``: patient-level findings apply to every lump. Each finding has one
+  place (``FindingSpec.scope``): patient-level ones in ``patient``, a lump's own in its
+  ``findings``, later tests in its ``later_tests``; one given elsewhere is refused, naming where
+  it belongs, so a document cannot contradict itself and reads exactly as its JSON Schema
+  (``backmice schema input``) says.
 
 Free-text imaging and pathology reports go through :mod:`backmice.nlp.later_tests`; pain scores
 around an anaesthetic injection are read with the knowledge base's threshold and time window.
@@ -16,7 +20,6 @@ a score taken too late) is not an error: it leaves a note, and a note about one 
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +33,7 @@ from backmice.findings import (
     FindingSet,
     LumpInput,
     PatientInput,
+    Scope,
     Value,
     parse_findings,
     parse_value,
@@ -364,6 +368,33 @@ def _lump_ids(doc: PatientDocument) -> list[str]:
     return ids
 
 
+def _check_places(raw: Mapping[str, Any], path: str, index: int | None) -> None:
+    """Refuse a finding given where it does not belong in the patient document (``index``:
+    the lump whose findings ``raw`` are, None for ``patient``)."""
+    for key in raw:
+        spec = FINDINGS.get(key) if isinstance(key, str) else None
+        if spec is None:
+            continue  # an unknown finding: parse_findings names it
+        lump = f"lumps.{index if index is not None else '<i>'}"
+        if spec.later_test:
+            raise InputError(f"{path}.{key}", "is a later test, not a finding",
+                             f"give it in {lump}.later_tests.{key}")
+        if index is None and spec.scope is Scope.LUMP:
+            raise InputError(f"{path}.{key}", "is a finding of one lump, not of the patient",
+                             f"give it in each lump's findings: {lump}.findings.{key}")
+        if index is not None and spec.scope is Scope.PATIENT:
+            raise InputError(f"{path}.{key}", "is a finding of the patient, not of one lump",
+                             f"give it once for the patient: patient.{key}")
+
+
+def _setting(setting: str | None, kb: KnowledgeBase | None) -> None:
+    """A document's own setting is checked even when the caller's choice overrides it."""
+    known = (kb or default_kb()).setting_ids
+    if setting is not None and setting not in known:
+        raise InputError("setting", f"unknown care setting {setting[:60]!r}",
+                         ", ".join(known) + " or null")
+
+
 def _patient(obj: Mapping[str, Any], kb: KnowledgeBase | None
              ) -> tuple[PatientInput, list[str]]:
     try:
@@ -377,18 +408,16 @@ def _patient(obj: Mapping[str, Any], kb: KnowledgeBase | None
                 PatientDocument.model_fields
             message = "unknown key" + _suggestion(str(err["loc"][-1]), list(known))
         raise InputError(where, message, _allowed(err)) from None
+    _setting(doc.setting, kb)
+    _check_places(doc.patient, "patient", None)
     shared = parse_findings(doc.patient, path="patient")
     ids = _lump_ids(doc)
     lumps = []
     notes: list[str] = []
     common = shared.values
     for i, lump in enumerate(doc.lumps):
+        _check_places(lump.findings, f"lumps.{i}.findings", i)
         own = parse_findings(lump.findings, path=f"lumps.{i}.findings").values
-        for key, value in own.items():
-            if key in common and common[key] != value:
-                raise InputError(f"lumps.{i}.findings.{key}",
-                                 "contradicts the patient-level value",
-                                 f"{json.dumps(common[key])} or leave it out")
         # only later tests and notes leave notes about a lump, and each note names it
         label = (lump_label(lump.id or str(i + 1), {**common, **own})
                  if lump.later_tests or lump.note else "")

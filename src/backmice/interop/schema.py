@@ -10,10 +10,14 @@ from backmice.interop.notes import MAX_NOTE_CHARS
 from backmice.kb.base import INJECTION_FINDING, KnowledgeBase
 
 
-def findings_schema(kb: KnowledgeBase, *, scope: Scope | None = None) -> dict[str, Any]:
+def findings_schema(kb: KnowledgeBase, *, scope: Scope | None = None,
+                    later_tests: bool = False) -> dict[str, Any]:
+    """The findings of ``scope`` (every first-visit finding: None); ``later_tests`` adds the
+    coded later tests, which the flat ``findings`` of a case-format object also takes."""
     props: dict[str, Any] = {}
     for fid, spec in FINDINGS.items():
-        if spec.later_test or (scope is not None and spec.scope is not scope):
+        if (spec.later_test and not later_tests) or (scope is not None
+                                                     and spec.scope is not scope):
             continue
         if spec.kind is Kind.BOOLEAN:
             s: dict[str, Any] = {"type": ["boolean", "null"]}
@@ -61,27 +65,47 @@ def later_tests_schema(kb: KnowledgeBase) -> dict[str, Any]:
     return {"type": ["object", "null"], "properties": props, "additionalProperties": False}
 
 
+def places_schemas(kb: KnowledgeBase) -> dict[str, dict[str, Any]]:
+    """The three places of a finding in a patient document (and a recorded visit), as the
+    reader requires (cases._check_places): ``patient`` (patient-level findings), a lump's
+    ``findings`` (its own) and its ``later_tests``. A document cannot contradict itself."""
+    return {
+        "patient": findings_schema(kb, scope=Scope.PATIENT) | {
+            "description": "patient-level findings, applied to every lump (a lump-level "
+                           "finding or a later test here is refused: give it in each lump)"},
+        "findings": findings_schema(kb, scope=Scope.LUMP) | {
+            "description": "this lump's own findings (a patient-level finding here is "
+                           "refused: give it once in patient)"},
+        "later_tests": later_tests_schema(kb),
+    }
+
+
 def input_schema(kb: KnowledgeBase) -> dict[str, Any]:
     doc = PatientDocument.model_json_schema()
-    # Patient-level findings in ``patient``, each lump's own in its ``findings``: the reader also
-    # takes a lump-level value for the whole patient (and a patient-level one in a lump, if
-    # the two agree), but the schema states the one form that cannot contradict itself.
-    doc["properties"]["patient"] = findings_schema(kb, scope=Scope.PATIENT) | {
-        "description": "patient-level findings, applied to every lump"}
+    places = places_schemas(kb)
+    doc["properties"]["patient"] = places["patient"]
     lump = doc["$defs"]["_Lump"]
-    lump["properties"]["findings"] = findings_schema(kb, scope=Scope.LUMP)
-    lump["properties"]["later_tests"] = later_tests_schema(kb)
-    doc["properties"]["setting"] = {"enum": [*kb.setting_ids, None]}
+    lump["properties"]["findings"] = places["findings"]
+    lump["properties"]["later_tests"] = places["later_tests"]
+    doc["properties"]["setting"] = {"enum": [*kb.setting_ids, None], "description": (
+        "the care setting (null: the default); a setting chosen by the caller, such as the "
+        "setting query parameter, is used instead, but this one must still be known")}
     case = {
         "title": "Case-format object (one lump)",
         "type": "object",
         "properties": {"id": {"type": ["string", "number", "null"]},
-                       "findings": {**findings_schema(kb), "type": ["object", "null"]},
+                       "gold": {"type": ["string", "null"],
+                                "description": "the diagnosis, for validation sets"},
+                       "urgent_expected": {"type": ["boolean", "null"]},
+                       "findings": {**findings_schema(kb, later_tests=True),
+                                    "type": ["object", "null"]},
                        "later_tests": later_tests_schema(kb),
                        "note": {"type": ["string", "null"], "maxLength": MAX_NOTE_CHARS,
                                 "description": "a clinical note (free text): its findings "
                                 "fill what the structured findings leave unknown; a conflict "
                                 "is reported and the structured value kept"}},
+        # any other key is ignored (with a note), except lumps: that makes a patient document
+        "not": {"required": ["lumps"]},
         "anyOf": [{"required": ["findings"]}, {"required": ["note"]}],
     }
     doc["title"] = "Patient document (many lumps)"

@@ -24,7 +24,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from backmice.errors import InputError, InUseError, NotAuthenticated, NotFoundError
+from backmice.errors import (
+    InputError,
+    InUseError,
+    NotAuthenticated,
+    NotFoundError,
+    StateConflictError,
+)
 from backmice.followup.records import ApiToken, LoginSession, User
 from backmice.followup.vocab import ROLES
 from backmice.storage import validate
@@ -150,8 +156,8 @@ class Accounts:
     def update_user(self, user_id: int, *, roles: Iterable[str] | None = None,
                     active: bool | None = None, password: str | None = None,
                     acting_user_id: int | None = None) -> User:
-        """Change roles, active or password. Refused (InputError, nothing changed) when it
-        would leave no active admin, or when ``acting_user_id`` (the admin making the change)
+        """Change roles, active or password. Refused (StateConflictError, nothing changed) when
+        it would leave no active admin, or when ``acting_user_id`` (the admin making the change)
         would remove their own admin role or disable themselves: the rule of every route (the
         API, the admin page and the command line), checked in the same transaction."""
         validate.record_id("user_id", user_id)
@@ -169,8 +175,8 @@ class Accounts:
             if was_admin and not still_admin:
                 field = "active" if active is False else "roles"
                 if user_id == acting_user_id:
-                    raise InputError(field, "you cannot remove your own admin role or disable "
-                                     "yourself", "another admin can")
+                    raise StateConflictError(field, "you cannot remove your own admin role or "
+                                             "disable yourself", "another admin can")
                 # Lock every active admin row (PostgreSQL), so two such changes at once cannot
                 # both see the other admin; SQLite's writer runs one change at a time anyway.
                 others = session.scalars(
@@ -178,9 +184,9 @@ class Accounts:
                                              UserRow.roles.contains("admin"))
                     .with_for_update()).all()
                 if not others:
-                    raise InputError(field, "this is the last active admin: the change would "
-                                     "lock everyone out of user management",
-                                     "first make another user admin")
+                    raise StateConflictError(field, "this is the last active admin: the change "
+                                             "would lock everyone out of user management",
+                                             "first make another user admin")
             if role_list is not None:
                 row.roles = " ".join(role_list)
             if active is not None:

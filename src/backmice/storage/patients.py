@@ -13,7 +13,13 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from backmice.errors import ConflictError, InputError, NotFoundError, PermissionDenied
+from backmice.errors import (
+    ConflictError,
+    InputError,
+    NotFoundError,
+    PermissionDenied,
+    StateConflictError,
+)
 from backmice.followup.records import Actor, Lesion, Patient
 from backmice.followup.vocab import LESION_REGIONS, LESION_SIDES, LESION_STATUSES, PATIENT_SEXES
 from backmice.storage import audit, convert, validate
@@ -70,10 +76,15 @@ def patient_values(data: dict[str, Any], *, partial: bool = False) -> dict[str, 
     return values
 
 
-def _named(display_name: str | None, local_id: str | None) -> None:
+def _named(display_name: str | None, local_id: str | None, *, stored: bool = False) -> None:
+    """A patient needs a display name or a local identifier. ``stored``: one of the two comes
+    from the stored record (a change clearing the other), a conflict with the record (409)
+    rather than a malformed request."""
     if not display_name and not local_id:
-        raise InputError("display_name", "a patient needs a display name or a local identifier",
-                         "a name (or a local identifier) of 1 to 200 characters")
+        error = StateConflictError if stored else InputError
+        raise error("display_name", "a patient needs a display name or a local identifier"
+                    + (" (the record has no other)" if stored else ""),
+                    "a name (or a local identifier) of 1 to 200 characters")
 
 
 def lesion_values(data: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
@@ -143,7 +154,8 @@ class Patients:
         def work(session: Session) -> Patient:
             row = owned_patient(session, actor, patient_id)
             _named(values.get("display_name", row.display_name),
-                   values.get("local_id", row.local_id))
+                   values.get("local_id", row.local_id),
+                   stored=not ("display_name" in values and "local_id" in values))
             result = session.execute(
                 update(PatientRow)
                 .where(PatientRow.id == row.id, PatientRow.version == version)

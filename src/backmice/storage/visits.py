@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
-from backmice.errors import ConflictError, InputError, NotFoundError
+from backmice.errors import ConflictError, InputError, NotFoundError, StateConflictError
 from backmice.followup.records import (
     Actor,
     Complication,
@@ -34,7 +34,7 @@ from backmice.followup.vocab import (
 )
 from backmice.storage import audit, convert, validate, worklist
 from backmice.storage.db import Database
-from backmice.storage.patients import owned_lesion, owned_patient, require_clinician
+from backmice.storage.patients import owned_patient, require_clinician
 from backmice.storage.tables import (
     ComplicationRow,
     EncounterLesionRow,
@@ -72,13 +72,16 @@ def _unknown(data: dict[str, Any], allowed: tuple[str, ...]) -> None:
         raise InputError(unknown[0], "unknown field", ", ".join(allowed))
 
 
-def _complication_values(raw: Any, path: str) -> dict[str, Any]:
+def _complication_values(raw: Any, path: str = "") -> dict[str, Any]:
+    """A complication's checked fields; ``path`` is where it is in the request ("": the
+    body itself, as in POST /procedures/{id}/complications)."""
     if not isinstance(raw, dict):
-        raise InputError(path, "expected an object", "{kind, noted_on, notes}")
+        raise InputError(path or "(body)", "expected an object", "{kind, noted_on, notes}")
     _unknown(raw, ("kind", "noted_on", "notes"))
-    return {"kind": validate.choice(f"{path}.kind", raw.get("kind"), COMPLICATIONS),
-            "noted_on": validate.day(f"{path}.noted_on", raw.get("noted_on")),
-            "notes": validate.text(f"{path}.notes", raw.get("notes"), 2000)}
+    at = f"{path}." if path else ""
+    return {"kind": validate.choice(f"{at}kind", raw.get("kind"), COMPLICATIONS),
+            "noted_on": validate.day(f"{at}noted_on", raw.get("noted_on")),
+            "notes": validate.text(f"{at}notes", raw.get("notes"), 2000)}
 
 
 def procedure_values(data: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -188,6 +191,21 @@ def _corrections(session: Session, patient_id: int) -> tuple[Any, ...]:
     return tuple(convert.correction(r) for r in rows)
 
 
+def patients_lesion(session: Session, patient_id: int, lesion_id: int,
+                    field: str = "lesion_id") -> LesionRow:
+    """The lesion a request body names, if it is one of this patient's; otherwise a conflict
+    with the record (409) naming ``field`` and the patient's lesions, not a 404: the URL's
+    patient was found, the body names a lesion that is not theirs."""
+    row = session.get(LesionRow, lesion_id)
+    if row is None or row.patient_id != patient_id:
+        ids = session.scalars(select(LesionRow.id).where(LesionRow.patient_id == patient_id)
+                              .order_by(LesionRow.id).limit(50)).all()
+        raise StateConflictError(field, f"lesion {lesion_id} is not one of this patient's "
+                                 "lesions", "the id of one of this patient's lesions: "
+                                 + (", ".join(map(str, ids)) if ids else "none yet (add one)"))
+    return row
+
+
 def _get(session: Session, table: Any, key: Any, kind: str) -> Any:
     """The row of ``table`` with id ``key``; NotFoundError otherwise."""
     row = session.get(table, key) if validate.is_record_id(key) else None
@@ -207,8 +225,8 @@ class Visits:
 
         def work(session: Session) -> Encounter:
             patient = owned_patient(session, actor, patient_id)
-            for lesion_id, *_ in draft.lesions:
-                owned_lesion(session, actor, lesion_id, patient.id)
+            for i, (lesion_id, *_) in enumerate(draft.lesions):
+                patients_lesion(session, patient.id, lesion_id, f"lumps.{i}.lesion_id")
             row = EncounterRow(patient_id=patient.id, occurred_on=occurred, created_at=moment,
                                created_by=actor.username, note=note, input_doc=draft.input_doc,
                                result_doc=draft.result_doc, kb_version=draft.kb_version,
@@ -251,7 +269,7 @@ class Visits:
             patient = owned_patient(session, actor, patient_id)
             lesion = None
             if values["lesion_id"] is not None:
-                lesion = owned_lesion(session, actor, values["lesion_id"], patient.id)
+                lesion = patients_lesion(session, patient.id, values["lesion_id"])
             row = ProcedureRow(patient_id=patient.id, created_at=moment,
                                created_by=actor.username, version=1, **values)
             session.add(row)
@@ -288,8 +306,10 @@ class Visits:
             if row.version != version:
                 raise ConflictError("procedure", str(procedure_id), version)
             if changes.get("histopathology") and row.kind != "excision":
-                raise InputError("histopathology", "a histopathology result belongs to an "
-                                 "excision", "null unless the procedure is an excision")
+                raise StateConflictError(
+                    "histopathology", f"a histopathology result belongs to an excision, and "
+                    f"this procedure is a {row.kind.replace('_', ' ')}",
+                    "null unless the procedure is an excision")
             for name, value in changes.items():
                 setattr(row, name, value)
             row.version = version + 1
@@ -302,14 +322,16 @@ class Visits:
 
     def add_complication(self, actor: Actor, procedure_id: int,
                          data: dict[str, Any]) -> Complication:
-        values = _complication_values(data, "complication")
+        values = _complication_values(data)
 
         def work(session: Session) -> Complication:
             row = _get(session, ProcedureRow, procedure_id, "procedure")
             owned_patient(session, actor, row.patient_id)
             if values["noted_on"] < row.performed_on:
-                raise InputError("complication.noted_on", "is before the procedure",
-                                 f"a date from {row.performed_on.isoformat()}")
+                raise StateConflictError(
+                    "noted_on", f"is before the procedure ({row.performed_on.isoformat()})",
+                    f"a date from {row.performed_on.isoformat()} (the day of the procedure) "
+                    "to today")
             made = ComplicationRow(procedure_id=row.id, created_at=validate.now(), **values)
             session.add(made)
             session.flush()
@@ -325,7 +347,7 @@ class Visits:
         def work(session: Session) -> Outcome:
             patient = owned_patient(session, actor, patient_id)
             if values["lesion_id"] is not None:
-                owned_lesion(session, actor, values["lesion_id"], patient.id)
+                patients_lesion(session, patient.id, values["lesion_id"])
             row = OutcomeRow(patient_id=patient.id, created_at=validate.now(),
                              created_by=actor.username, **values)
             session.add(row)

@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backmice.config import Settings
 from backmice.engine import ENGINE_VERSION
-from backmice.interop.schema import findings_schema
+from backmice.interop.schema import findings_schema, places_schemas
 from backmice.kb.base import KnowledgeBase
 from backmice.kb.loader import default_kb
 from backmice.web import assessment_view, filters, kb_views, navigation, openapi
@@ -176,7 +176,8 @@ def create_app(settings: Settings, *, kb: KnowledgeBase | None = None,
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     openapi.install(app, settings=list(kb.setting_ids),
                     feedback_pages=list(kb_views.feedback_pages(kb)),
-                    anonymous_writes=ANONYMOUS_WRITES, answers=findings_schema(kb))
+                    anonymous_writes=ANONYMOUS_WRITES,
+                    answers=findings_schema(kb, later_tests=True), visit=places_schemas(kb))
     app.add_middleware(InputEdgeMiddleware, reads_json=reads_json)  # inside the size limit
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(AnonymousWriteLimit, writes=ANONYMOUS_WRITES,  # before reading a body

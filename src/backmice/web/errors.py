@@ -31,6 +31,7 @@ from backmice.errors import (
     NotAuthenticated,
     NotFoundError,
     PermissionDenied,
+    StateConflictError,
     StorageError,
     TooLargeError,
 )
@@ -44,6 +45,17 @@ def error_body(status: int, code: str, message: str, field: str | None = None,
                allowed: str | None = None) -> dict[str, Any]:
     return {"error": {"status": status, "code": code, "field": field, "message": message,
                       "allowed": allowed}}
+
+
+def input_status(exc: InputError) -> int:
+    """The status of refused input, the same for the JSON API and the HTML forms: 409 when
+    the request is well formed but conflicts with what is stored (``StateConflictError``),
+    413 when what it would store is too large, else 422 (the request itself is wrong)."""
+    if isinstance(exc, StateConflictError):
+        return 409
+    if isinstance(exc, TooLargeError):
+        return 413
+    return 422
 
 
 def _wants_html(request: Request) -> bool:
@@ -129,6 +141,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _input(request: Request, exc: InputError) -> Response:
         return error_response(request, 422, "invalid_input", exc.message, exc.field or None,
                               exc.allowed)
+
+    @app.exception_handler(StateConflictError)
+    async def _state_conflict(request: Request, exc: StateConflictError) -> Response:
+        return error_response(request, 409, "conflicts_with_record", exc.message,
+                              exc.field or None, exc.allowed)
 
     @app.exception_handler(InUseError)
     async def _in_use(request: Request, exc: InUseError) -> Response:

@@ -3,9 +3,16 @@
 FastAPI's document is built from the routes, then completed in one place:
 - every error answer a route can give is documented with the one error shape (``ErrorOut``):
   404 everywhere, 413 and 415 where a body is read, 422 (malformed JSON included: the edge
-  answers it, never the framework's 400), 409 for changes that send a version, 429 for the
-  writes anonymous callers are rate-limited on; FastAPI's own ``HTTPValidationError`` shape,
-  which the server never sends, is dropped;
+  answers it, never the framework's 400), 409 where a well-formed request can conflict with
+  what is stored (``CONFLICTS``: a stale version, a lesion of another patient, a date before
+  its procedure, the last admin, a name in use), 429 for the writes anonymous callers are
+  rate-limited on; FastAPI's own ``HTTPValidationError`` shape, which the server never sends,
+  is dropped. 422 means the request itself is wrong, whatever is stored, so every request the
+  schema allows is answered 2xx, or 404 / 409 when the record refuses it;
+- the findings of a recorded visit have the schemas of the patient document (``visit``):
+  patient-level ones in ``patient``, a lesion's own in its lump's ``findings``, later tests
+  in ``later_tests``; the interview's ``answers`` take every finding, and ``dont_know`` says
+  in the schema that a finding answered is not also "don't know";
 - values checked against the knowledge base are enums: every ``setting`` (the care settings of
   the knowledge base) and the ``page`` of feedback (the pages that take it);
 - every date says the range the server accepts (``validate.day``: 1900-01-01 up to tomorrow,
@@ -32,13 +39,33 @@ from backmice.strict_json import MAX_SAFE_INTEGER
 from backmice.web.records_models import HAS_TEXT
 
 ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
-IN_USE = {"POST /api/v1/users"}  # a user name already taken: 409
+STALE = "changed by someone else since you read it (send the version you read)"
+# Every operation that can answer 409, and why: a well-formed request that what is stored
+# refuses (StateConflictError, ConflictError); the body names the field and what is allowed.
+CONFLICTS = {
+    "PATCH /api/v1/patients/{patient_id}": STALE + "; or the change would leave the patient "
+        "with neither a display name nor a local identifier (field display_name)",
+    "DELETE /api/v1/patients/{patient_id}": STALE,
+    "PATCH /api/v1/lesions/{lesion_id}": STALE,
+    "PATCH /api/v1/procedures/{procedure_id}": STALE + "; or a histopathology result for a "
+        "procedure that is not an excision (field histopathology)",
+    "POST /api/v1/patients/{patient_id}/encounters": "a lump names a lesion that is not one "
+        "of this patient's (field lumps.<i>.lesion_id; allowed lists the patient's lesions)",
+    "POST /api/v1/patients/{patient_id}/procedures": "lesion_id names a lesion that is not one "
+        "of this patient's (allowed lists the patient's lesions)",
+    "POST /api/v1/patients/{patient_id}/outcomes": "lesion_id names a lesion that is not one "
+        "of this patient's (allowed lists the patient's lesions)",
+    "POST /api/v1/procedures/{procedure_id}/complications": "noted_on is before the day of "
+        "the procedure (allowed names that day)",
+    "POST /api/v1/users": "the user name is already in use (code in_use)",
+    "PATCH /api/v1/users/{user_id}": "the change would remove your own admin role or disable "
+        "you, or leave no active admin (field roles or active)",
+}
 DESCRIPTIONS = {
     401: "not logged in / no valid token",
     403: "logged in without the needed role",
     404: "not found (or another clinic's record)",
-    409: "changed by someone else since you read it (send the version you read), or a name "
-         "already in use",
+    409: "conflicts with what is stored",
     413: "the body or the document it makes is larger than the limit",
     415: "the body was sent with a Content-Type other than application/json",
     422: "invalid input, malformed JSON included: the field and what is allowed",
@@ -176,6 +203,7 @@ REQUEST_MODELS = {"ComplicationIn", "EncounterIn", "FeedbackIn", "FeedbackStatus
 
 def complete(doc: dict[str, Any], *, settings: list[str], feedback_pages: list[str],
              anonymous_writes: set[str], answers: dict[str, Any] | None = None,
+             visit: dict[str, dict[str, Any]] | None = None,
              today: dt.date | None = None) -> dict[str, Any]:
     """``doc`` completed as the module docstring says (changed in place and returned)."""
     pattern = date_pattern(1900, (today or dt.date.today()) + dt.timedelta(days=1))
@@ -186,8 +214,11 @@ def complete(doc: dict[str, Any], *, settings: list[str], feedback_pages: list[s
         statuses = {404, 422}
         if method in BODY_METHODS:
             statuses |= {413, 415}
-        if (method in ("patch", "delete") and "{" in path) or f"{method.upper()} {path}" in IN_USE:
+        conflict = CONFLICTS.get(f"{method.upper()} {path}")
+        if conflict is not None:
             statuses.add(409)
+            operation["responses"].setdefault("409", {})["description"] = (
+                f"conflicts with what is stored: {conflict}")
         if f"{method.upper()} {path}" in anonymous_writes:
             statuses.add(429)
         responses = operation["responses"]
@@ -209,6 +240,8 @@ def complete(doc: dict[str, Any], *, settings: list[str], feedback_pages: list[s
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
+    if visit is not None and "EncounterIn" in schemas:  # patient, findings, later_tests
+        _visit_places(schemas, visit)
     request_schemas: list[Any] = []
     for _, _, operation in _operations(doc):
         for parameter in operation.get("parameters", ()):
@@ -229,20 +262,46 @@ def complete(doc: dict[str, Any], *, settings: list[str], feedback_pages: list[s
     if "FeedbackIn" in schemas:
         _enum(schemas["FeedbackIn"]["properties"]["page"], feedback_pages)
     if answers is not None and "InterviewStepIn" in schemas:  # finding id -> its value set
-        step = schemas["InterviewStepIn"]["properties"]
-        # the interview reads each answer on its own (no rule across findings, unlike a case)
-        step["answers"] = {**{k: v for k, v in answers.items() if k not in ("if", "then")},
-                           "description": step["answers"].get("description", "")}
-        ids = sorted(answers["properties"])
-        step["dont_know"]["items"] = {"enum": ids}
-        step["dont_know"]["description"] = (
-            "finding ids answered \"don't know\"; a finding is either answered or here, "
-            "never both (422)")
+        _interview_step(schemas["InterviewStepIn"], answers)
     return doc
 
 
+def _visit_places(schemas: dict[str, Any], visit: dict[str, dict[str, Any]]) -> None:
+    """A recorded visit's findings: the schemas of the patient document's three places."""
+    encounter = schemas["EncounterIn"]["properties"]
+    encounter["patient"] = {**visit["patient"],
+                            "description": encounter["patient"].get("description", "")}
+    lump = schemas["LumpIn"]["properties"]
+    lump["findings"] = {**visit["findings"],
+                        "description": visit["findings"].get("description", "")}
+    lump["later_tests"] = {**visit["later_tests"],
+                           "description": lump["later_tests"].get("description", "")}
+
+
+def _interview_step(step_schema: dict[str, Any], answers: dict[str, Any]) -> None:
+    """``answers``: every finding, each read on its own (no rule across findings, unlike a
+    case); ``dont_know``: finding ids, and the one cross-field rule in the schema: a finding
+    answered (not null) is not also in ``dont_know``."""
+    step = step_schema["properties"]
+    step["answers"] = {**{k: v for k, v in answers.items() if k not in ("if", "then")},
+                       "description": step["answers"].get("description", "")}
+    ids = sorted(answers["properties"])
+    step["dont_know"]["items"] = {"enum": ids}
+    step["dont_know"]["description"] = (
+        "finding ids answered \"don't know\"; a finding is either answered (not null) or "
+        "here, never both (422)")
+    # one alternative per finding under one "not" (an allOf of one "not" per finding is beyond
+    # the generator of schemathesis / hypothesis-jsonschema; this form it handles)
+    step_schema["not"] = {"anyOf": [
+        {"required": ["answers", "dont_know"], "properties": {
+            "answers": {"required": [fid], "properties": {fid: {"not": {"type": "null"}}}},
+            "dont_know": {"contains": {"const": fid}}}}
+        for fid in ids]}
+
+
 def install(app: FastAPI, *, settings: list[str], feedback_pages: list[str],
-            anonymous_writes: set[str], answers: dict[str, Any] | None = None) -> None:
+            anonymous_writes: set[str], answers: dict[str, Any] | None = None,
+            visit: dict[str, dict[str, Any]] | None = None) -> None:
     """Serve the completed document (built once, on first request)."""
 
     def openapi() -> dict[str, Any]:
@@ -252,7 +311,7 @@ def install(app: FastAPI, *, settings: list[str], feedback_pages: list[str],
             app.openapi_schema = complete(doc, settings=settings,
                                           feedback_pages=feedback_pages,
                                           anonymous_writes=anonymous_writes,
-                                          answers=answers)
+                                          answers=answers, visit=visit)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

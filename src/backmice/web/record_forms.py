@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from backmice.errors import InputError
+from backmice.errors import InputError, StateConflictError
 
 Form = Mapping[str, Any]  # a starlette FormData (or a plain dict in tests)
 
@@ -154,9 +154,12 @@ def examined(form: Any, lesion_ids: Sequence[int]) -> list[int]:
     ticked = form.getlist("lesions") if hasattr(form, "getlist") else form.get("lesions", [])
     chosen = set()
     for raw in ticked:
-        if not isinstance(raw, str) or not raw.isdigit() or int(raw) not in lesion_ids:
-            raise InputError("lesions", "is not one of this patient's lesions",
+        if not isinstance(raw, str) or not raw.isdigit():
+            raise InputError("lesions", f"{str(raw)[:20]!r} is not a lesion id",
                              "tick the lesions examined at this visit")
+        if int(raw) not in lesion_ids:  # a form older than the record: 409, as in the API
+            raise StateConflictError("lesions", "is not one of this patient's lesions",
+                                     "tick the lesions examined at this visit")
         chosen.add(int(raw))
     if not chosen:
         raise InputError("lesions", "no lesion was ticked as examined",

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from backmice.engine import ENGINE_VERSION
-from backmice.errors import InputError
+from backmice.errors import InputError, StateConflictError
 from backmice.followup.encounters import LumpEntry, encounter_document, lump_key
 from backmice.followup.records import Timeline
 from backmice.kb.base import KnowledgeBase
@@ -32,8 +32,10 @@ def draft_encounter(kb: KnowledgeBase, timeline: Timeline, *, occurred_on: Any,
     for i, lump in enumerate(lumps):
         lesion = lesions.get(lump.get("lesion_id"))
         if lesion is None:
-            raise InputError(f"lumps.{i}.lesion_id", "is not one of this patient's lesions",
-                             ", ".join(str(k) for k in lesions) or "add a lesion first")
+            raise StateConflictError(  # the body is well formed; the record refuses it: 409
+                f"lumps.{i}.lesion_id", "is not one of this patient's lesions",
+                "the id of one of this patient's lesions: "
+                + (", ".join(str(k) for k in lesions) or "none yet (add one)"))
         if lesion.id in seen:
             raise InputError(f"lumps.{i}.lesion_id", "appears twice", "each lesion once")
         seen.add(lesion.id)

@@ -7,8 +7,9 @@ audit log).
 
 Every page needs a login with the right role (401 login form / 403) and names its JSON twin in
 a ``Link`` header. Forms work without JavaScript: a change answers 303 to the page that shows
-it; bad input re-renders the same page with 422 naming the field (nothing saved), a stale
-version with 409. Patient data never goes to the log.
+it; bad input re-renders the same page with 422 naming the field (nothing saved), input that
+conflicts with the record (a date before its procedure, the last admin) and a stale version
+with 409, as the JSON API answers. Patient data never goes to the log.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from backmice.render.note import clinician_note, name_lumps
 from backmice.web import note_fill, patient_page, record_forms
 from backmice.web.auth import Admin, Clinician
 from backmice.web.deps import KB, RecordId, Store, is_head
+from backmice.web.errors import input_status
 from backmice.web.kb_views import finding_catalogue
 from backmice.web.record_clock import today
 from backmice.web.record_views import (
@@ -118,7 +120,7 @@ async def create_patient(request: Request, actor: Clinician, store: Store) -> Re
         made = await _call(store.patients.create, actor, record_forms.patient(form))
     except InputError as exc:
         return await _patients_page(request, actor, store, q=None, birth_date=None, page_no=1,
-                                    status=422, error=exc, posted=_posted(form))
+                                    status=input_status(exc), error=exc, posted=_posted(form))
     return _see(f"/patients/{made.id}")
 
 
@@ -143,13 +145,15 @@ async def _patient_page(request: Request, actor: Any, kb: Any, store: Any, patie
 async def _change(request: Request, actor: Any, kb: Any, store: Any, patient_id: RecordId,
                   form_name: str, work: Any, done: Any) -> Response:
     """Run ``work(form)`` (a store call); 303 to ``done(result)``, or the patient page again
-    with the error (422 bad input, 409 changed by someone else)."""
+    with the error (422 bad input, 409 a conflict with the record or changed by someone
+    else)."""
     form = await request.form()
     try:
         result = await _call(work, form)
     except InputError as exc:
-        return await _patient_page(request, actor, kb, store, patient_id, status=422,
-                                   error=exc, form_name=form_name, posted=_posted(form))
+        return await _patient_page(request, actor, kb, store, patient_id,
+                                   status=input_status(exc), error=exc, form_name=form_name,
+                                   posted=_posted(form))
     except ConflictError as exc:
         return await _patient_page(request, actor, kb, store, patient_id, status=409,
                                    conflict=exc, form_name=form_name)
@@ -290,7 +294,8 @@ async def delete_patient(request: Request, patient_id: RecordId, actor: Clinicia
     try:
         await _call(store.patients.delete, actor, patient_id, version=record_forms.version(form))
     except InputError as exc:
-        return await _delete_page(request, actor, store, patient_id, status=422, problem=exc)
+        return await _delete_page(request, actor, store, patient_id,
+                                  status=input_status(exc), problem=exc)
     except ConflictError as exc:
         return await _delete_page(request, actor, store, patient_id, status=409, problem=exc)
     return _see("/patients?deleted=1")
@@ -329,7 +334,7 @@ def _record_visit(store: Any, kb: Any, actor: Any, patient_id: RecordId, form: A
         draft = draft_encounter(kb, t, **args)
     except InputError as exc:
         field = record_forms.form_field(exc.field, args["lumps"])
-        raise InputError(field, exc.message, exc.allowed) from None
+        raise type(exc)(field, exc.message, exc.allowed) from None  # 409 stays 409
     return store.visits.record_encounter(actor, patient_id, draft)
 
 
@@ -340,7 +345,8 @@ async def record_visit(request: Request, patient_id: RecordId, actor: Clinician,
     try:
         made = await _call(_record_visit, store, kb, actor, patient_id, form)
     except InputError as exc:
-        return await _visit_page(request, actor, kb, store, patient_id, status=422, error=exc,
+        return await _visit_page(request, actor, kb, store, patient_id,
+                                 status=input_status(exc), error=exc,
                                  posted=_posted(form), ticked=list(form.getlist("lesions")),
                                  form=form)
     return _see(f"/encounters/{made.id}")
@@ -357,7 +363,8 @@ async def read_visit_note(request: Request, patient_id: RecordId, actor: Clinici
     try:
         extraction = read_note(form.get("pasted_note") or "", "pasted_note")
     except InputError as exc:
-        return await _visit_page(request, actor, kb, store, patient_id, status=422, error=exc,
+        return await _visit_page(request, actor, kb, store, patient_id,
+                                 status=input_status(exc), error=exc,
                                  posted=posted, ticked=ticked, form=form)
     t = await _call(store.visits.timeline, actor, patient_id, action=None)
     lesion_id = note_fill.note_lesion(form, [le.id for le in t.lesions])
@@ -471,7 +478,8 @@ async def _admin_change(request: Request, actor: Any, store: Any, work: Any,
     except InputError as exc:
         posted = {k: v for k, v in _posted(form).items() if k != "roles"}
         posted["roles"] = list(form.getlist("roles"))
-        return await _users_page(request, store, status=422, error=exc, posted=posted)
+        return await _users_page(request, store, status=input_status(exc), error=exc,
+                                 posted=posted)
     await _call(store.audit.add, actor, action, target=target)
     saved = {"token_change": "token", "password_reset": "password"}.get(action, "user")
     return _see(f"/admin/users?saved={saved}")
@@ -528,7 +536,8 @@ async def create_token(request: Request, user_id: RecordId, actor: Admin, store:
         secret, token = await _call(store.accounts.create_token, user_id=user_id,
                                     name=record_forms.text(form, "name") or "")
     except InputError as exc:
-        return await _users_page(request, store, status=422, error=exc, posted=_posted(form))
+        return await _users_page(request, store, status=input_status(exc), error=exc,
+                                 posted=_posted(form))
     await _call(store.audit.add, actor, "token_change", target=f"token:{token.id}")
     handle = request.app.state.handoff.put(actor.user_id, {"secret": secret, **plain(token)})
     return _see(f"/admin/users?new_token={handle}")
