@@ -237,11 +237,11 @@ class Accounts:
         if not good:
             self.db.write(lambda session: self._count_attempt(
                 session, None if locked else row.id, False, moment))
-            raise InputError("current_password", "is not your current password (after "
+            raise StateConflictError("current_password", "is not your current password (after "
                              f"{MAX_FAILURES} wrong passwords in a row the account is locked "
                              f"for {LOCK_MINUTES} minutes)", "your current password")
         if self._verify(row.password_hash, new):  # type: ignore[arg-type]
-            raise InputError("new_password", "is the same as the current password",
+            raise StateConflictError("new_password", "is the same as the current password",
                              "a password you have not been using")
         kept = digest(keep_session) if keep_session else ""
 

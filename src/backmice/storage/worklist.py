@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backmice.errors import ConflictError, InputError, InUseError, NotFoundError
+from backmice.errors import ConflictError, InputError, InUseError, NotFoundError, StateConflictError
 from backmice.followup.alerts import ALERT_KEY
 from backmice.followup.records import (
     Actor,
@@ -126,7 +126,8 @@ class Worklist:
         def work(session: Session) -> AlertReview:
             patient = owned_patient(session, actor, patient_id)
             if not _alert_exists(session, patient.id, key):
-                raise InputError("alert", f"{key[:60]!r} is not an alert of this patient",
+                raise StateConflictError("alert", f"{key[:60]!r} is not an alert of this "
+                                         "patient",
                                  "the key of one of the patient's alerts")
             done = session.scalars(select(AlertReviewRow).where(
                 AlertReviewRow.patient_id == patient.id,
@@ -169,8 +170,8 @@ class Worklist:
                 raise InUseError("referral", f"was already marked {row.done_how} by "
                                  f"{row.done_by}", "an open referral")
             if done_on < row.opened_on:
-                raise InputError("done_on", "is before the referral was opened",
-                                 f"a date from {row.opened_on.isoformat()}")
+                raise StateConflictError("done_on", "is before the referral was opened",
+                                         f"a date from {row.opened_on.isoformat()}")
             row.status, row.done_how, row.done_on, row.notes = "done", how, done_on, notes
             row.done_by, row.done_at = actor.username, validate.now()
             row.version = version + 1

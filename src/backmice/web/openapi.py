@@ -60,6 +60,18 @@ CONFLICTS = {
     "POST /api/v1/users": "the user name is already in use (code in_use)",
     "PATCH /api/v1/users/{user_id}": "the change would remove your own admin role or disable "
         "you, or leave no active admin (field roles or active)",
+    "POST /api/v1/me/password": "current_password is not your current password (it counts "
+        "towards the lock-out), or new_password is the password you have now",
+    "POST /api/v1/patients/{patient_id}/alerts/review": "key names no alert of this patient "
+        "(field alert), or the alert was already reviewed (code in_use)",
+    "PATCH /api/v1/encounters/{encounter_id}": STALE,
+    "PATCH /api/v1/outcomes/{outcome_id}": STALE + "; or lesion_id names a lesion that is not "
+        "one of this patient's",
+    "POST /api/v1/encounters/{encounter_id}/delete": STALE,
+    "POST /api/v1/procedures/{procedure_id}/delete": STALE,
+    "POST /api/v1/outcomes/{outcome_id}/delete": STALE,
+    "POST /api/v1/referrals/{referral_id}/done": STALE + "; or the referral is already done "
+        "(code in_use), or done_on is before the day the referral opened",
 }
 DESCRIPTIONS = {
     401: "not logged in / no valid token",

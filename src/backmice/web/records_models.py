@@ -189,9 +189,21 @@ Reason = Field(min_length=1, max_length=2000, pattern=HAS_TEXT,
                description="why the entry is corrected or deleted (kept in the audit)")
 
 
+CORRECTED_WITH_REASON = ("lesion_id", "kind", "performed_on", "pain_before", "pain_after",
+                         "minutes_after", "with_steroid")
+
+
 class ProcedurePatch(Strict):
     """Later facts (histopathology, notes) need no reason; correcting any other field does
     (the old values and the reason are kept). Fields left out keep their value."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"allOf": [
+        {"if": {"anyOf": [{"required": [f]} for f in CORRECTED_WITH_REASON]},
+         "then": {"required": ["reason"], "properties": {"reason": {"type": "string"}}}},
+        # a correction (with a reason) changes at least one field
+        {"if": {"required": ["reason"]},
+         "then": {"anyOf": [{"required": [f]}
+                            for f in (*CORRECTED_WITH_REASON, "histopathology", "notes")]}}]})
 
     version: int = Field(ge=1, le=MAX_ROW_ID)
     histopathology: Literal[HISTOPATHOLOGY] | None = None  # type: ignore[valid-type]
@@ -209,7 +221,10 @@ class ProcedurePatch(Strict):
 
 
 class EncounterPatch(Strict):
-    """A visit's date or note (its assessment is a snapshot, never changed)."""
+    """A visit's date or note (its assessment is a snapshot, never changed): at least one."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"anyOf": [
+        {"required": [f]} for f in ("occurred_on", "note")]})
 
     version: int = Field(ge=1, le=MAX_ROW_ID)
     reason: str = Reason
@@ -218,6 +233,11 @@ class EncounterPatch(Strict):
 
 
 class OutcomePatch(Strict):
+    """At least one field to correct, with the version read and the reason."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"anyOf": [
+        {"required": [f]} for f in ("lesion_id", "measured_on", "pain", "odi", "satisfaction",
+                                    "notes")]})
     version: int = Field(ge=1, le=MAX_ROW_ID)
     reason: str = Reason
     lesion_id: int | None = Field(default=None, ge=1, le=MAX_ROW_ID)
