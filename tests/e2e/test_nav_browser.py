@@ -62,8 +62,9 @@ def test_a_patient_sees_the_patient_pages_on_one_line(browser, live_server, shot
 
 @pytest.mark.parametrize("label", WIDTHS)
 @pytest.mark.parametrize(("roles", "start", "expected"), [
-    (("clinician",), "/patients", ["Workspace", "Patients", "Clinic outcomes", "Knowledge base"]),
-    (("reviewer",), "/reviewer", ["Feedback to review", "Knowledge base"]),
+    (("clinician",), "/patients", ["Workspace", "Patients", "Clinic outcomes",
+                                   "Alerts and referrals", "Knowledge base", "Password"]),
+    (("reviewer",), "/reviewer", ["Feedback to review", "Knowledge base", "Password"]),
 ])
 def test_staff_see_their_tools_and_a_menu_on_a_phone(browser, live_app, log_in, shot, label,
                                                       roles, start, expected):

@@ -6,6 +6,8 @@ fuzzing stored is backed up and restored into the other database, every row equa
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
@@ -16,6 +18,7 @@ from backmice.config import Settings
 from backmice.storage import open_store
 from backmice.storage.backup import backup, restore
 from backmice.storage.tables import Base
+from backmice.storage.visits import EncounterDraft
 from backmice.testing import TEST_PASSWORD, fast_password_hasher
 from backmice.web.app import create_app
 from strategies import hostile_json_texts
@@ -47,6 +50,20 @@ BASES = {  # a valid body of each JSON route (ids filled in by ``world``)
                                 "roles": ["clinician"]},
     ("PATCH", "/api/v1/users/{user_id}"): {"roles": ["clinician", "reviewer"]},
     ("POST", "/api/v1/users/{user_id}/tokens"): {"name": "script"},
+    # records: corrections, deletions, reviews, referrals and passwords
+    ("POST", "/api/v1/me/password"): {"current_password": "not the password",
+                                      "new_password": "another secret 1"},
+    ("PATCH", "/api/v1/encounters/{encounter_id}"): {"version": 1, "reason": "typo",
+                                                     "note": "n"},
+    ("POST", "/api/v1/encounters/{encounter_id}/delete"): {"version": 1, "reason": "wrong"},
+    ("POST", "/api/v1/procedures/{procedure_id}/delete"): {"version": 1, "reason": "wrong"},
+    ("PATCH", "/api/v1/outcomes/{outcome_id}"): {"version": 1, "reason": "typo", "pain": 2},
+    ("POST", "/api/v1/outcomes/{outcome_id}/delete"): {"version": 1, "reason": "wrong"},
+    ("POST", "/api/v1/patients/{patient_id}/alerts/review"): {
+        "key": "triage:{encounter_id}:{lesion_id}"},
+    ("POST", "/api/v1/referrals/{referral_id}/done"): {"version": 1, "how": "sent",
+                                                       "done_on": TODAY},
+    ("POST", "/api/v1/users/{user_id}/password"): {"password": "temporary secret 1"},
 }
 PAGE_ROUTE_STATUSES = {"200", "413", "415", "422"}  # /clinician/result is not in the API
 
@@ -58,6 +75,8 @@ def _fill(value, ids):
         return [_fill(v, ids) for v in value]
     if isinstance(value, str) and value.startswith("{") and value.endswith("_id}"):
         return ids[value[1:-1]]
+    if isinstance(value, str) and "_id}" in value:  # an alert key made of ids
+        return value.format(**ids)
     return value
 
 
@@ -84,8 +103,16 @@ def world(store, kb, tmp_path):
         "kind": "excision", "lesion_id": lesion.id, "performed_on": "2024-01-01"})
     feedback = store.add_feedback(page="lipoma", kind="helpful", helpful=True, text=None,
                                   contact=None, kb_version=kb.version)
+    encounter = store.visits.record_encounter(actor, patient.id, EncounterDraft(
+        occurred_on=dt.date.today(), note="deep, growing", input_doc={"lumps": []},
+        result_doc={"lumps": []}, kb_version="k", engine_version="e", triage="urgent_2_weeks",
+        lesions=((lesion.id, f"lesion-{lesion.id}", "liposarcoma", 0.3, "urgent_2_weeks",
+                  7.0),)))
+    outcome = store.visits.add_outcome(actor, patient.id, {"measured_on": TODAY, "pain": 3})
+    referral = store.visits.timeline(actor, patient.id).referrals[0]
     ids = {"patient_id": patient.id, "lesion_id": lesion.id, "procedure_id": procedure.id,
-           "feedback_id": feedback.id, "user_id": other.id}
+           "feedback_id": feedback.id, "user_id": other.id, "encounter_id": encounter.id,
+           "outcome_id": outcome.id, "referral_id": referral.id}
     with TestClient(app, headers={"authorization": f"Bearer {secret}"}) as client:
         documented = {(m.upper(), path): set(op["responses"]) for path, item in
                       client.get("/api/v1/openapi.json").json()["paths"].items()

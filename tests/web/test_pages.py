@@ -182,12 +182,13 @@ def test_no_page_shows_a_bare_citation_marker(client, url):
 # What each visitor's header offers, written out here (not read from the code under test).
 NAV_BY_ROLE = {
     (): ["/interview", "/conditions", "/about"],
-    ("clinician",): ["/clinician", "/patients", "/clinic/outcomes", "/knowledge-base"],
-    ("reviewer",): ["/reviewer", "/knowledge-base"],
-    ("admin",): ["/knowledge-base", "/admin/users", "/admin/audit"],
+    ("clinician",): ["/clinician", "/patients", "/clinic/outcomes", "/clinic/worklist",
+                     "/knowledge-base", "/account/password"],
+    ("reviewer",): ["/reviewer", "/knowledge-base", "/account/password"],
+    ("admin",): ["/knowledge-base", "/admin/users", "/admin/audit", "/account/password"],
     ("clinician", "reviewer", "admin"): ["/clinician", "/patients", "/clinic/outcomes",
-                                         "/reviewer", "/knowledge-base", "/admin/users",
-                                         "/admin/audit"],
+                                         "/clinic/worklist", "/reviewer", "/knowledge-base",
+                                         "/admin/users", "/admin/audit", "/account/password"],
 }
 
 

@@ -29,7 +29,8 @@ def get_routes(app):
             if isinstance(r, Mount) or "GET" not in (getattr(r, "methods", None) or ()):
                 continue
             assert isinstance(r, Route)
-            page = not r.path.startswith("/api/")
+            # the API, FHIR and CDS Hooks answer JSON themselves: no HTML page, no twin
+            page = not r.path.startswith(("/api/", "/fhir", "/cds-services"))
             yield r.path, page
 
 
@@ -46,7 +47,8 @@ def _seed(client, store, kb) -> dict[str, str]:
                         content=(ROOT / "examples" / "back_mouse.json").read_bytes())
     assert saved.status_code == 201, saved.text
     return {"condition_id": "episacral_lipoma", "share_id": saved.json()["share_id"],
-            "patient_id": str(patient.id), "encounter_id": str(encounter.id)}
+            "patient_id": str(patient.id), "encounter_id": str(encounter.id),
+            "qid": "backmice-interview", "kind": "encounters", "item_id": str(encounter.id)}
 
 
 def _url(path: str, ids: dict[str, str]) -> str:
