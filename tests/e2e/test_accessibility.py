@@ -100,7 +100,7 @@ def _interview_result(pg: Page, url: str, records: Records) -> None:
 def _workspace_result(pg: Page, url: str, records: Records) -> None:
     pg.goto(f"{url}/clinician")
     pg.locator("#bodymap [data-location='iliac_crest'][data-side='left']").first.click()
-    expect(pg.locator("#result .differential").first).to_be_visible()
+    expect(pg.locator("#result .top-three").first).to_be_visible()
 
 
 def _condition_no(pg: Page, url: str, records: Records) -> None:

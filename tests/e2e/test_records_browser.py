@@ -253,7 +253,7 @@ def test_alerts_referrals_corrections_and_the_password_page(page_422, live_app, 
 
     # The visit form starts from the record: age at the visit date, sex, the last size.
     page.goto(patient_url + "/encounters/new")
-    expect(page.locator("#patient-sex")).to_have_value("female")
+    expect(page.locator("#patient-sex input[value='female']")).to_be_checked()
     page.fill("#occurred_on", "2026-03-13")
     page.locator("#occurred_on").dispatch_event("change")
     expect(page.locator("#patient-age_years")).to_have_value("64")

@@ -40,7 +40,7 @@ def test_patient_to_workspace_to_saved_visit_and_back(browser, live_app, log_in,
     today = dt.date.today()
     age = today.year - 1971 - (1 if (today.month, today.day) < (3, 15) else 0)
     expect(pg.locator("#patient-age_years")).to_have_value(str(age))
-    expect(pg.locator("#patient-sex")).to_have_value("female")
+    expect(pg.locator("#patient-sex input[value='female']")).to_be_checked()
     expect(pg.locator("#lump-list li")).to_have_count(1)
     expect(pg.locator("#lump-location")).to_have_value("posterior_superior_iliac_spine")
     article = pg.locator(f"#result-lesion-{lesion_id}")

@@ -12,6 +12,9 @@
   const WAYS = { ArrowLeft: "left", ArrowRight: "right", ArrowUp: "up", ArrowDown: "down" };
 
   document.querySelectorAll("svg.bodymap").forEach((map) => {
+    // the interview's picture is tapped only: its radio list under it takes the keyboard
+    // (static/interview.js), so the map keeps no tab stop of its own there
+    if (map.closest(".patient-map")) return;
     const regions = Array.from(map.querySelectorAll(".region[data-key]"));
     const byKey = new Map(regions.map((r) => [r.dataset.key, r]));
     const where = map.parentElement.querySelector(".map-where");
