@@ -33,6 +33,7 @@ from typing import Any
 from backmice.followup.records import Actor
 from backmice.storage import open_store
 from backmice.storage.db import make_engine
+from backmice.storage.migrate import head_revision
 from backmice.storage.visits import EncounterDraft
 from backmice.testing import fast_password_hasher
 
@@ -137,6 +138,7 @@ def writer(url: str, actor: Actor, threads: int, ack_file: str) -> None:
 
 def zygote(url: str, actor: Actor, threads: int) -> None:
     make_engine(url).dispose()  # imports the database driver here, once; connects to nothing
+    head_revision()  # reads the migration scripts once, as a server does before its workers
     print("ready", flush=True)
     pid = 0
     for command in sys.stdin:

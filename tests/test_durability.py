@@ -57,7 +57,7 @@ from durability_child import encounter_docs
 
 KILLS = 30  # per backend
 THREADS = 4  # writer threads in each child
-LONGEST_LIFE = 0.25  # seconds: each writer is killed after a uniform random delay up to this
+LONGEST_LIFE = 0.5  # seconds: each writer is killed after a uniform random delay up to this
 SEED = int(os.environ.get("BACKMICE_DURABILITY_SEED", "20261124"))
 CHILD = Path(__file__).with_name("durability_child.py")
 KINDS = ("patient", "lesion", "encounter", "procedure", "outcome")

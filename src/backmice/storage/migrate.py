@@ -2,11 +2,14 @@
 
 Two processes starting at once must not both migrate: on PostgreSQL a transaction-level
 advisory lock serialises them; on SQLite ``BEGIN IMMEDIATE`` takes the database's write lock
-(``storage.sqlite``).
+(``storage.sqlite``). A database already at the head revision is left alone after one
+read of its revision: Alembic's upgrade command, which loads every migration script, runs only
+when there is something to do (each worker and each command opens the store).
 """
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -26,6 +29,8 @@ def alembic_config() -> Config:
 
 
 def upgrade(engine: Engine) -> None:
+    if current_revision(engine) == head_revision():
+        return
     config = alembic_config()
     with engine.connect() as connection:
         if connection.dialect.name == "postgresql":
@@ -44,6 +49,7 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+@functools.cache
 def head_revision() -> str:
     """The newest revision shipped with this version of backmice."""
     from alembic.script import ScriptDirectory
