@@ -119,8 +119,8 @@ def test_a_case_with_only_a_note_is_read():
 
 
 def test_a_lump_note_in_a_patient_document():
-    doc = {"patient": {"age_years": 50}, "lumps": [
-        {"id": "a", "findings": {"fever": False}, "note": "fluctuant red lump, fever, age 70"},
+    doc = {"patient": {"age_years": 50, "fever": False}, "lumps": [
+        {"id": "a", "note": "fluctuant red lump, fever, age 70"},
         {"id": "b", "findings": {"size_cm": 1}}]}
     patient, notes = read_document(json.dumps(doc))
     a, b = (lump.findings for lump in patient.lumps)
